@@ -1,0 +1,64 @@
+/**
+ * Streaming CSV reading for sources: rows come one at a time with their line number, and rows csv-parse cannot read
+ * are reported instead of thrown, so one bad line never ends a replay of a large file.
+ */
+import {createReadStream} from 'node:fs'
+import {parse, type Options as ParseOptions} from 'csv-parse'
+import {messageOf} from '../../runtime/errors.js'
+
+export interface CsvRow {
+  /** Cells keyed by (trimmed) header name; undefined where the row is short. */
+  values: Record<string, string | undefined>
+  /** 1-based line number in the file, for messages. */
+  line: number
+}
+
+const PARSE_OPTIONS: ParseOptions = {
+  bom: true,
+  // No `trim`: csv-parse 6 stops emitting rows after a skipped bad row when it is on; numbers are trimmed by Number().
+  skip_empty_lines: true,
+  relax_column_count: true,
+  // A stray quote inside a cell stays text (and fails number parsing on that row) instead of swallowing later lines.
+  relax_quotes: true,
+  skip_records_with_error: true,
+  info: true,
+}
+
+/** Streams rows as objects keyed by header; rows csv-parse cannot read (bad quoting) go to onSkip, not an exception. */
+export async function* readCsvRows(path: string, signal: AbortSignal, onSkip: (line: number, reason: string) => void) {
+  const input = createReadStream(path)
+  const parser = parse({
+    ...PARSE_OPTIONS,
+    columns: (header: string[]) => header.map((name) => name.trim()),
+    on_skip: (error) => {
+      onSkip((error as {lines?: number} | undefined)?.lines ?? 0, messageOf(error))
+      return undefined
+    },
+  })
+  input.on('error', (error) => parser.destroy(error))
+  input.pipe(parser)
+  try {
+    for await (const {record, info} of parser as AsyncIterable<{record: CsvRow['values']; info: {lines: number}}>) {
+      if (signal.aborted) return
+      yield {values: record, line: info.lines} satisfies CsvRow
+    }
+  } finally {
+    input.destroy()
+    parser.destroy()
+  }
+}
+
+/** Reads the header row so a misnamed column fails at start-up instead of rejecting every row. */
+export async function readCsvHeader(path: string): Promise<string[]> {
+  const input = createReadStream(path)
+  const parser = parse({bom: true, to_line: 1})
+  // pipe() does not forward read errors (EISDIR, EACCES); without this they would be unhandled and crash the process.
+  input.on('error', (error) => parser.destroy(error))
+  input.pipe(parser)
+  try {
+    for await (const header of parser as AsyncIterable<string[]>) return header.map((name) => name.trim())
+    return []
+  } finally {
+    input.destroy()
+  }
+}

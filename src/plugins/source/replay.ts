@@ -1,0 +1,275 @@
+/**
+ * Replays a CSV of price history (by default the bundled daily BTC/USD candles) as canonical price records, either as
+ * fast as the topic accepts them or paced by the gaps between event timestamps. The file is streamed, never loaded
+ * whole, so multi-gigabyte histories replay in constant memory.
+ */
+import {access} from 'node:fs/promises'
+import {basename} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {EtlError, messageOf} from '../../runtime/errors.js'
+import {definePlugin, type EtlRecord, type PluginContext} from '../../runtime/plugin-types.js'
+import {sleep} from '../../runtime/retry.js'
+import {readCsvHeader, readCsvRows, type CsvRow as Row} from '../shared/csv-rows.js'
+
+export interface ReplayConfig {
+  path: string
+  symbol: string
+  coinId: string
+  vsCurrency: string
+  timestampColumn: string
+  timestampUnit: 's' | 'ms' | 'iso'
+  priceColumn: string
+  extraColumns: string[]
+  speed: number
+  batchSize: number
+  limit?: number
+  loop: number
+}
+
+const DEFAULT_PATH = 'data/btcusd-1d-2011-2025.csv'
+/** The data/ folder shipped in the package (same relative place from src/ and dist/). */
+const BUNDLED_DATA = new URL('../../../data/', import.meta.url)
+/** Enough line numbers to find a systematic problem without flooding the log on a file full of bad rows. */
+const MAX_ROW_WARNINGS = 10
+
+function parseNumber(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const value = Number(text)
+  return Number.isFinite(value) ? value : undefined
+}
+
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
+
+/** Event time in epoch ms, or undefined when the cell is not a usable time. */
+function parseTime(text: string | undefined, unit: ReplayConfig['timestampUnit']): number | undefined {
+  let ms: number | undefined
+  if (unit === 'iso') {
+    const trimmed = text?.trim() ?? ''
+    // History files write UTC without a zone ("2011-08-18 00:00:00"); Date.parse would read that as local time.
+    ms = Date.parse(ZONELESS.test(trimmed) ? trimmed.replace(' ', 'T') + 'Z' : trimmed)
+  } else {
+    const value = parseNumber(text)
+    ms = value === undefined ? undefined : Math.round(unit === 's' ? value * 1000 : value)
+  }
+  return ms !== undefined && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : undefined
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** The file to read: as configured, or the packaged copy when the default is used outside the project folder. */
+async function locate(config: ReplayConfig, context: PluginContext): Promise<string> {
+  const resolved = context.resolvePath(config.path)
+  if (await exists(resolved)) return resolved
+  const bundled = fileURLToPath(new URL(basename(DEFAULT_PATH), BUNDLED_DATA))
+  if (config.path === DEFAULT_PATH && (await exists(bundled))) return bundled
+  throw new EtlError('ETL_CONFIG_INVALID', `replay: path "${config.path}" (${resolved}) does not exist or is unreadable`)
+}
+
+export default definePlugin<'source', ReplayConfig>({
+  name: 'replay',
+  kind: 'source',
+  summary: 'Replays a CSV of price history (default: bundled daily BTC/USD 2011–2025) as price records, optionally paced',
+  configSchema: {
+    type: 'object',
+    description:
+      'Streams a CSV file and emits one canonical price record per row: {symbol, price_<vs>, timestamp (ISO), coin_id, ' +
+      "vs_currency, source: 'replay', …extraColumns}. Rows with an unparseable time or number are logged with their " +
+      'line number, counted as rejected_row and skipped.',
+    additionalProperties: false,
+    properties: {
+      path: {
+        type: 'string',
+        minLength: 1,
+        description: 'CSV file with a header row, relative to the working directory. The default ships with etl.',
+        default: DEFAULT_PATH,
+        examples: [DEFAULT_PATH, 'data/btcusd-5m-2011.csv'],
+      },
+      symbol: {type: 'string', minLength: 1, description: 'Value of the symbol field.', default: 'BTC', examples: ['BTC']},
+      coinId: {type: 'string', minLength: 1, description: 'Value of the coin_id field.', default: 'bitcoin', examples: ['bitcoin']},
+      vsCurrency: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_]+$',
+        description: 'Quote currency: names the price field (price_<vsCurrency>, lower case) and fills vs_currency.',
+        default: 'usd',
+        examples: ['usd', 'eur'],
+      },
+      timestampColumn: {
+        type: 'string',
+        minLength: 1,
+        description: 'Column holding the event time.',
+        default: 'unix_timestamp',
+        examples: ['unix_timestamp', 'timestamp'],
+      },
+      timestampUnit: {
+        type: 'string',
+        enum: ['s', 'ms', 'iso'],
+        description:
+          'How timestampColumn is written: epoch seconds, epoch milliseconds, or ISO 8601 text (text without a zone, ' +
+          'like "2011-08-18 00:00:00", is read as UTC).',
+        default: 's',
+        examples: ['s', 'iso'],
+      },
+      priceColumn: {
+        type: 'string',
+        minLength: 1,
+        description: 'Column copied into price_<vsCurrency>.',
+        default: 'close',
+        examples: ['close', 'open'],
+      },
+      extraColumns: {
+        type: 'array',
+        items: {type: 'string', minLength: 1},
+        uniqueItems: true,
+        description:
+          'Further columns copied into each record under their own names, as numbers (a row where one is not a ' +
+          'number is rejected). They never overwrite the canonical fields.',
+        default: ['open', 'high', 'low', 'volume'],
+        examples: [['open', 'high', 'low', 'volume'], []],
+      },
+      speed: {
+        type: 'number',
+        minimum: 0,
+        description:
+          'Pace: 0 = as fast as the topic accepts; N = N× real time, following the gaps between event timestamps ' +
+          '(1 = real time, 300 = five minutes per second, 86400 = one day per second).',
+        default: 0,
+        examples: [0, 86400, 300],
+      },
+      batchSize: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100000,
+        description: 'Most records handed to the topic at once (when paced, records that fall due together).',
+        default: 500,
+        examples: [500],
+      },
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        description: 'Stop after this many records in total (all loops together). Unset = no limit.',
+        examples: [100],
+      },
+      loop: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'How many times to play the file (0 = endlessly, until stopped). Each repeat shifts timestamps forward by ' +
+          "the file's span plus one step (the gap between its first two rows), so event time keeps increasing.",
+        default: 1,
+        examples: [1, 3, 0],
+      },
+    },
+  },
+
+  async create(config, context) {
+    const path = await locate(config, context)
+    const vs = config.vsCurrency.toLowerCase()
+    const priceField = `price_${vs}`
+    const header = await readCsvHeader(path).catch((error: unknown) => {
+      throw new EtlError('ETL_CONFIG_INVALID', `replay: cannot read ${path}: ${messageOf(error)}`, {cause: error})
+    })
+    const needed = [config.timestampColumn, config.priceColumn, ...config.extraColumns]
+    const missing = needed.filter((column) => !header.includes(column))
+    if (missing.length > 0) {
+      throw new EtlError(
+        'ETL_CONFIG_INVALID',
+        `replay: ${path} has no column ${missing.map((c) => `"${c}"`).join(', ')} (its header: ${header.join(', ')})`,
+      )
+    }
+    const canonical = new Set(['symbol', priceField, 'timestamp', 'coin_id', 'vs_currency', 'source'])
+    const extras = config.extraColumns.filter((column) => !canonical.has(column))
+    let warnings = 0
+
+    const reject = (line: number, reason: string) => {
+      context.count('rejected_row')
+      warnings++
+      if (warnings <= MAX_ROW_WARNINGS) context.logger.warn(`skipping row at line ${line}: ${reason}`, {path})
+      else if (warnings === MAX_ROW_WARNINGS + 1) context.logger.warn('more rows rejected; counting them without logging', {path})
+    }
+    const badCell = (row: Row, column: string): undefined => {
+      reject(row.line, `column ${column} has no usable value: ${JSON.stringify(row.values[column] ?? null)}`)
+      return undefined
+    }
+
+    /** The record for one row plus its event time, or undefined (after reporting) when the row is unusable. */
+    const toRecord = (row: Row, shiftMs: number): {record: EtlRecord; time: number} | undefined => {
+      const parsed = parseTime(row.values[config.timestampColumn], config.timestampUnit)
+      if (parsed === undefined) return badCell(row, config.timestampColumn)
+      const price = parseNumber(row.values[config.priceColumn])
+      if (price === undefined) return badCell(row, config.priceColumn)
+      const time = parsed + shiftMs
+      const record: EtlRecord = {
+        symbol: config.symbol,
+        [priceField]: price,
+        timestamp: new Date(time).toISOString(),
+        coin_id: config.coinId,
+        vs_currency: vs,
+        source: 'replay',
+      }
+      for (const column of extras) {
+        const value = parseNumber(row.values[column])
+        if (value === undefined) return badCell(row, column)
+        record[column] = value
+      }
+      return {record, time}
+    }
+
+    return {
+      async run(emit, runSignal) {
+        const signal = AbortSignal.any([runSignal, context.signal])
+        const limit = config.limit ?? Infinity
+        let batch: EtlRecord[] = []
+        let produced = 0
+        let anchor: {wall: number; event: number} | undefined
+        let shiftMs = 0
+        const send = async () => {
+          if (batch.length === 0 || signal.aborted) return
+          const records = batch
+          batch = []
+          await emit(records)
+        }
+
+        for (let pass = 0; config.loop === 0 || pass < config.loop; pass++) {
+          let first: number | undefined
+          let second: number | undefined
+          let last: number | undefined
+          for await (const row of readCsvRows(path, signal, reject)) {
+            const converted = toRecord(row, shiftMs)
+            if (!converted) continue
+            const {record, time} = converted
+            if (first === undefined) first = time
+            else if (second === undefined) second = time
+            last = time
+            if (config.speed > 0) {
+              anchor ??= {wall: performance.now(), event: time}
+              // Due time is measured from one fixed anchor, so time spent in emit never accumulates as drift.
+              const wait = anchor.wall + (time - anchor.event) / config.speed - performance.now()
+              if (wait > 0) {
+                await send()
+                await sleep(wait, signal)
+              }
+            }
+            if (signal.aborted) return
+            batch.push(record)
+            produced++
+            if (batch.length >= config.batchSize || produced >= limit) await send()
+            if (produced >= limit || signal.aborted) return
+          }
+          await send()
+          if (signal.aborted) return
+          if (first === undefined || last === undefined) {
+            context.logger.warn('the file produced no records; stopping', {path, pass: pass + 1})
+            return
+          }
+          // One typical step beyond the span, so the next pass starts where the file's next row would have been.
+          shiftMs += last - first + (second === undefined ? 1000 : second - first)
+        }
+      },
+    }
+  },
+})

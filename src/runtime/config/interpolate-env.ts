@@ -1,0 +1,84 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in string values, resolved in place on the parsed YAML nodes so that positions stay
+ * exact for later problems. `$${` writes a literal `${`. Secrets and hosts belong in the environment, not the file.
+ */
+import {isPair, isScalar, isSeq, parse as parseYamlScalar, visit} from 'yaml'
+import type {ConfigProblem} from './problems.js'
+import {formatPath} from './problems.js'
+import type {ParsedYaml} from './yaml-document.js'
+
+const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+const NAME_CHECK = /\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/
+
+export interface InterpolationResult {
+  problems: ConfigProblem[]
+  /** Names of the variables used, so their values can be treated as possibly secret. */
+  variablesUsed: Set<string>
+}
+
+export function interpolateEnv(parsed: ParsedYaml, env: NodeJS.ProcessEnv): InterpolationResult {
+  const problems: ConfigProblem[] = []
+  const variablesUsed = new Set<string>()
+
+  visit(parsed.doc, {
+    Scalar(key, node, path) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return
+      const where = parsed.lines.linePos(node.range?.[0] ?? 0)
+      const fieldPath = formatPath(yamlPath(path, node))
+      if (NAME_CHECK.test(node.value.replace(/\$\$\{/g, ''))) {
+        problems.push({
+          ...where,
+          file: parsed.file,
+          path: fieldPath,
+          message: 'malformed ${...}: use ${NAME} or ${NAME:-default} (write $${ for a literal ${)',
+          code: 'ETL_CONFIG_INVALID',
+        })
+        return
+      }
+      const original = node.value
+      const whole = /^\$\{[^}]+\}$/.test(original)
+      const replaced = original.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined) => {
+        if (!name) return '${'
+        variablesUsed.add(name)
+        const value = env[name]
+        if (value !== undefined && value !== '') return value
+        if (fallback !== undefined) return fallback
+        problems.push({
+          ...where,
+          file: parsed.file,
+          path: fieldPath,
+          message: `environment variable ${name} is not set (set it, or give a default: \${${name}:-value})`,
+          code: 'ETL_CONFIG_ENV_MISSING',
+        })
+        return match
+      })
+      node.value = whole && node.type === 'PLAIN' ? typedScalar(replaced) : replaced
+    },
+  })
+  return {problems, variablesUsed}
+}
+
+/**
+ * An unquoted `${PARTITIONS:-3}` should behave like an unquoted `3` would: a number. Only numbers, booleans and null
+ * are taken from the substituted text; anything else stays a string, so a variable can never inject structure.
+ */
+function typedScalar(text: string): unknown {
+  try {
+    const value = parseYamlScalar(text)
+    if (typeof value === 'number' || typeof value === 'boolean') return value
+  } catch {
+    // not a scalar YAML value: keep the text
+  }
+  return text
+}
+
+function yamlPath(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const out: (string | number)[] = []
+  for (let i = 0; i < ancestors.length; i++) {
+    const ancestor = ancestors[i]
+    const child = i + 1 < ancestors.length ? ancestors[i + 1] : node
+    if (isPair(ancestor) && isScalar(ancestor.key)) out.push(String(ancestor.key.value))
+    else if (isSeq(ancestor)) out.push(ancestor.items.indexOf(child as never))
+  }
+  return out
+}

@@ -1,0 +1,215 @@
+/**
+ * Reads, interpolates and validates a pipeline file — the whole file against the pipeline schema and every stage
+ * against its plugin's own schema — before anything connects. Every problem is collected and raised at once.
+ */
+import {readFile, stat} from 'node:fs/promises'
+import {basename, dirname, extname, resolve} from 'node:path'
+import type {ValidateFunction} from 'ajv'
+import {createRegistry} from '../builtin-plugins.js'
+import {EtlError, messageOf} from '../errors.js'
+import {registerSecret} from '../logger.js'
+import {loadPluginModule} from '../plugin-loader.js'
+import type {PluginRegistry} from '../plugin-registry.js'
+import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
+import {interpolateEnv} from './interpolate-env.js'
+import {PIPELINE_SCHEMA} from './pipeline-schema.js'
+import {ConfigError, formatPath, type ConfigProblem} from './problems.js'
+import {closest, createAjv, schemaProblems} from './schema-problems.js'
+import {locate, MAX_PIPELINE_BYTES, parseYaml, type ParsedYaml} from './yaml-document.js'
+
+export interface StageConfig {
+  kind: PluginKind
+  type: string
+  /** Label for logs: the entry's `name`, else its type. */
+  label: string
+  definition: AnyPluginDefinition
+  /** The plugin's config with schema defaults filled in. */
+  config: Record<string, unknown>
+  /** Where the entry sits in the file, e.g. ['sinks', 0]. */
+  path: (string | number)[]
+}
+
+export interface KafkaSettings {
+  /** Only when the file sets them; the runtime decides the fallback (env, local broker). */
+  brokers?: string[]
+  topic: string
+  partitions: number
+  replicationFactor: number
+  clientId: string
+  groupId: string
+  fromBeginning: boolean
+  deadLetterTopic: string
+}
+
+export interface PipelineConfig {
+  file: string
+  dir: string
+  name: string
+  description?: string
+  kafka: KafkaSettings
+  source: StageConfig
+  transforms: StageConfig[]
+  sinks: StageConfig[]
+  registry: PluginRegistry
+  warnings: string[]
+}
+
+const ajv = createAjv()
+const validatePipelineShape = ajv.compile(PIPELINE_SCHEMA)
+const pluginValidators = new WeakMap<AnyPluginDefinition, ValidateFunction>()
+const SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
+
+function pluginValidator(definition: AnyPluginDefinition): ValidateFunction {
+  let validate = pluginValidators.get(definition)
+  if (!validate) {
+    validate = ajv.compile(definition.configSchema)
+    pluginValidators.set(definition, validate)
+  }
+  return validate
+}
+
+async function readPipelineText(file: string): Promise<string> {
+  try {
+    const info = await stat(file)
+    if (info.size > MAX_PIPELINE_BYTES) {
+      throw new ConfigError(file, [
+        {file, line: 1, col: 1, path: '', message: `file is ${info.size} bytes; pipeline files are limited to ${MAX_PIPELINE_BYTES}`, code: 'ETL_CONFIG_INVALID'},
+      ])
+    }
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    if (error instanceof EtlError) throw error
+    throw new EtlError('ETL_CONFIG_READ', `cannot read pipeline file ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv
+  registry?: PluginRegistry
+}
+
+export async function loadPipeline(fileArgument: string, options: LoadOptions = {}): Promise<PipelineConfig> {
+  const env = options.env ?? process.env
+  const file = fileArgument
+  const text = await readPipelineText(file)
+  const parsed = parseYaml(file, text)
+  if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems)
+
+  const {problems, variablesUsed} = interpolateEnv(parsed, env)
+  for (const name of variablesUsed) if (SECRET_VARIABLE.test(name)) registerSecret(env[name])
+
+  const data = parsed.doc.toJS({maxAliasCount: 100}) as Record<string, unknown> | null
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(file, [...problems, {file, line: 1, col: 1, path: '', message: 'a pipeline file must be a mapping with source: and sinks:', code: 'ETL_CONFIG_INVALID'}])
+  }
+  if (!validatePipelineShape(data)) problems.push(...schemaProblems(parsed, validatePipelineShape, data))
+
+  const registry = options.registry ?? createRegistry()
+  const dir = dirname(resolve(file))
+  const pluginList = Array.isArray(data.plugins) ? data.plugins : []
+  for (const [index, specifier] of pluginList.entries()) {
+    if (typeof specifier !== 'string') continue
+    try {
+      await loadPluginModule(registry, specifier, dir)
+    } catch (error) {
+      const where = locate(parsed, ['plugins', index])
+      problems.push({file, ...where, path: `plugins[${index}]`, message: messageOf(error), code: (error as EtlError).code ?? 'ETL_PLUGIN_LOAD'})
+    }
+  }
+
+  const stage = (kind: PluginKind, entry: unknown, path: (string | number)[]) =>
+    resolveStage(parsed, registry, kind, entry, path, problems)
+  const source = stage('source', data.source, ['source'])
+  const transforms = asArray(data.transforms).map((entry, i) => stage('transform', entry, ['transforms', i]))
+  const sinks = asArray(data.sinks).map((entry, i) => stage('sink', entry, ['sinks', i]))
+
+  if (problems.length > 0) throw new ConfigError(file, withoutEchoes(problems))
+
+  const name = (data.name as string | undefined) ?? defaultName(file)
+  const kafka = (data.kafka ?? {}) as Record<string, unknown>
+  const topic = kafka.topic as string
+  const warnings: string[] = []
+  if (data.charts !== undefined) warnings.push('charts: is not supported by this version of etl yet; the section is ignored')
+  return {
+    file,
+    dir,
+    name,
+    description: data.description as string | undefined,
+    kafka: {
+      brokers: brokerList(kafka.brokers),
+      topic,
+      partitions: kafka.partitions as number,
+      replicationFactor: kafka.replicationFactor as number,
+      clientId: (kafka.clientId as string | undefined) ?? `etl-${name}`,
+      groupId: (kafka.groupId as string | undefined) ?? `etl-${name}`,
+      fromBeginning: kafka.fromBeginning as boolean,
+      deadLetterTopic: (kafka.deadLetterTopic as string | undefined) ?? `${topic}.dlq`,
+    },
+    source: source as StageConfig,
+    transforms: transforms as StageConfig[],
+    sinks: sinks as StageConfig[],
+    registry,
+    warnings,
+  }
+}
+
+function resolveStage(
+  parsed: ParsedYaml,
+  registry: PluginRegistry,
+  kind: PluginKind,
+  entry: unknown,
+  path: (string | number)[],
+  problems: ConfigProblem[],
+): StageConfig | undefined {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return undefined
+  const {type, name, ...rest} = entry as Record<string, unknown>
+  if (typeof type !== 'string' || !type) return undefined // the pipeline schema already reported it
+  const definition = registry.get(kind, type)
+  if (!definition) {
+    const available = registry.names(kind)
+    const guess = closest(type, available)
+    const hint = guess ? `did you mean "${guess}"? ` : ''
+    problems.push({
+      file: parsed.file,
+      ...locate(parsed, [...path, 'type']),
+      path: formatPath([...path, 'type']),
+      message: `unknown ${kind} plugin "${type}" (${hint}available: ${available.join(', ')}; third-party plugins go under plugins:)`,
+      code: 'ETL_PLUGIN_NOT_FOUND',
+    })
+    return undefined
+  }
+  const config = structuredClone(rest)
+  const validate = pluginValidator(definition)
+  if (!validate(config)) {
+    problems.push(...schemaProblems(parsed, validate, config, path))
+  } else {
+    for (const issue of definition.validateConfig?.(config) ?? []) {
+      problems.push({file: parsed.file, ...locate(parsed, [...path, ...issue.path]), path: formatPath([...path, ...issue.path]), message: issue.message, code: 'ETL_CONFIG_INVALID'})
+    }
+  }
+  for (const field of definition.secrets ?? []) {
+    if (typeof config[field] === 'string') registerSecret(config[field] as string)
+  }
+  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path}
+}
+
+/** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */
+function withoutEchoes(problems: ConfigProblem[]): ConfigProblem[] {
+  const interpolationPaths = new Set(problems.filter((p) => p.message.startsWith('malformed ${') || p.code === 'ETL_CONFIG_ENV_MISSING').map((p) => p.path))
+  return problems.filter((p) => !(interpolationPaths.has(p.path) && p.code === 'ETL_CONFIG_INVALID' && !p.message.startsWith('malformed ${')))
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : []
+}
+
+function brokerList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined
+  const list = Array.isArray(value) ? value : String(value).split(',')
+  return list.map((broker) => String(broker).trim()).filter(Boolean)
+}
+
+function defaultName(file: string): string {
+  const base = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]/g, '-')
+  return /^[A-Za-z0-9]/.test(base) ? base : `pipeline-${base}`
+}

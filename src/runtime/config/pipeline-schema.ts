@@ -1,0 +1,73 @@
+/**
+ * The schema of a pipeline file's own fields. Each stage entry is checked here only for `type` and `name`; the rest of
+ * the entry is the plugin's config and is checked against that plugin's schema (see validate-pipeline.ts).
+ */
+const stageEntry = (kind: string) => ({
+  type: 'object',
+  description: `A ${kind} plugin: \`type\` names the plugin, the other fields are its config (see \`etl plugins\`).`,
+  required: ['type'],
+  properties: {
+    type: {type: 'string', minLength: 1, description: `Name of the ${kind} plugin.`},
+    name: {type: 'string', minLength: 1, description: 'Label for logs and counters (defaults to the type).'},
+  },
+})
+
+export const PIPELINE_SCHEMA = {
+  $id: 'etl:pipeline',
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'sinks'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      maxLength: 100,
+      description:
+        'Pipeline name: names the consumer group (etl-<name>) and the default CSV path. Defaults to the file name.',
+    },
+    description: {type: 'string', description: 'Free text.'},
+    plugins: {
+      type: 'array',
+      description: 'Third-party plugin modules: paths (relative to this file) or npm package names.',
+      items: {type: 'string', minLength: 1},
+    },
+    kafka: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        brokers: {
+          description:
+            'Bootstrap brokers, "host:port" or a list. Default: $KAFKA_BROKERS, else 127.0.0.1:9092 (the local broker).',
+          oneOf: [
+            {type: 'string', pattern: '^[^\\s,]+:\\d+(,[^\\s,]+:\\d+)*$'},
+            {type: 'array', minItems: 1, items: {type: 'string', pattern: '^[^\\s,]+:\\d+$'}},
+          ],
+        },
+        topic: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9._-]{1,249}$',
+          default: 'crypto_prices',
+          description: 'Topic between the source stage and the process stage.',
+        },
+        partitions: {type: 'integer', minimum: 1, maximum: 1000, default: 3, description: 'Partitions when the topic is created.'},
+        replicationFactor: {type: 'integer', minimum: 1, default: 1, description: 'Replication factor when the topic is created.'},
+        clientId: {type: 'string', description: 'Kafka client id (default etl-<name>).'},
+        groupId: {type: 'string', description: 'Consumer group of the process stage (default etl-<name>).'},
+        fromBeginning: {
+          type: 'boolean',
+          default: true,
+          description: 'Where a new consumer group starts: true = oldest record, so nothing produced before it joined is lost.',
+        },
+        deadLetterTopic: {type: 'string', description: 'Where undecodable records go (default <topic>.dlq).'},
+      },
+    },
+    source: stageEntry('source'),
+    transforms: {type: 'array', default: [], items: stageEntry('transform'), description: 'Run in order on every batch.'},
+    sinks: {type: 'array', minItems: 1, items: stageEntry('sink'), description: 'Every record reaches every sink.'},
+    charts: {description: 'Reserved for chart plugins (not part of this version; ignored with a warning).'},
+  },
+} as const
+
+/** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
+export const STAGE_ENTRY_KEYS = ['type', 'name'] as const

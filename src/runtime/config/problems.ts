@@ -1,0 +1,49 @@
+/**
+ * A problem found in a pipeline file, pinned to where the user has to look. All problems of a file are collected and
+ * reported at once (fixing one error per run is the most tedious thing a config tool can do to a user).
+ */
+import {EtlError, type ErrorCode} from '../errors.js'
+
+export interface ConfigProblem {
+  file: string
+  line: number
+  col: number
+  /** Dotted path of the field, e.g. `sinks[0].path`; '' for the document itself. */
+  path: string
+  message: string
+  code: ErrorCode
+}
+
+export function formatPath(segments: readonly (string | number)[]): string {
+  let out = ''
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`
+    else out += out ? `.${segment}` : segment
+  }
+  return out
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = `${problem.file}:${problem.line}:${problem.col}`
+  return problem.path ? `${where}  ${problem.path}  ${problem.message}` : `${where}  ${problem.message}`
+}
+
+/** Problems sorted the way an editor shows them: by line, then column. */
+export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message))
+}
+
+/** The one error raised for an invalid pipeline; exit code 2 like other linters' "your input is wrong". */
+export class ConfigError extends EtlError {
+  readonly problems: ConfigProblem[]
+
+  constructor(file: string, problems: ConfigProblem[]) {
+    const sorted = sortProblems(problems)
+    const count = sorted.length === 1 ? '1 problem' : `${sorted.length} problems`
+    super('ETL_CONFIG_INVALID', `${file}: ${count}\n${sorted.map(formatProblem).join('\n')}`, {
+      exitCode: 2,
+      details: {problems: sorted},
+    })
+    this.problems = sorted
+  }
+}

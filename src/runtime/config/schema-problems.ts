@@ -1,0 +1,116 @@
+/**
+ * Turns ajv's errors into problems a person can act on: one line per problem, pinned to the YAML position, in words
+ * ("unknown field "pth" (did you mean "path"?)") rather than JSON-pointer jargon.
+ */
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import type {ConfigProblem} from './problems.js'
+import {formatPath} from './problems.js'
+import {locate, type ParsedYaml} from './yaml-document.js'
+
+// ajv-formats is CommonJS: under NodeNext its callable is the default export's default.
+type AddFormats = (ajv: Ajv) => Ajv
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as {default?: AddFormats}).default ?? (addFormatsModule as unknown as AddFormats)
+
+export function createAjv(): Ajv {
+  // verbose: errors carry their parentSchema, which the messages use for "did you mean" and expected forms.
+  // strict: false so third-party schemas may carry annotations ajv does not know; our own are checked by a test.
+  const ajv = new Ajv({allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true})
+  addFormats(ajv)
+  return ajv
+}
+
+/** JSON pointer (`/sinks/0/path`) → path segments, with numbers where the data holds an array. */
+function pointerToPath(pointer: string, data: unknown): (string | number)[] {
+  if (!pointer) return []
+  const out: (string | number)[] = []
+  let current: unknown = data
+  for (const raw of pointer.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+    const step = Array.isArray(current) && /^\d+$/.test(segment) ? Number(segment) : segment
+    out.push(step)
+    current = current && typeof current === 'object' ? (current as Record<string, unknown>)[String(step)] : undefined
+  }
+  return out
+}
+
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const saved = row[j]
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = saved
+    }
+  }
+  return row[b.length]
+}
+
+function describe(error: ErrorObject): {message: string; extra?: string; onKey?: boolean} {
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'required':
+      return {message: 'required field is missing', extra: String(params.missingProperty)}
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty)
+      const known = Object.keys((error.parentSchema?.properties as object) ?? {})
+      const guess = closest(field, known)
+      const hint = guess ? ` (did you mean "${guess}"?)` : known.length ? ` (known fields: ${known.join(', ')})` : ''
+      return {message: `unknown field${hint}`, extra: field, onKey: true}
+    }
+    case 'enum':
+      return {message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`}
+    case 'type':
+      return {message: `must be ${String(params.type).replace(',', ' or ')}`}
+    case 'oneOf':
+    case 'anyOf': {
+      const text = (error.parentSchema?.description as string | undefined) ?? ''
+      return {message: `has the wrong form${text ? ` — expected: ${text}` : ''}`}
+    }
+    case 'pattern':
+      return {message: `does not match the expected form ${String(params.pattern)}`}
+    default:
+      return {message: error.message ?? 'is invalid'}
+  }
+}
+
+/**
+ * Problems for one validation run. `prefix` is where the validated object sits in the file (e.g. ['sinks', 0]) so
+ * plugin-config errors point into the right entry.
+ */
+export function schemaProblems(
+  parsed: ParsedYaml,
+  validate: ValidateFunction,
+  data: unknown,
+  prefix: (string | number)[] = [],
+): ConfigProblem[] {
+  const errors = validate.errors ?? []
+  // Sub-errors of each oneOf/anyOf branch only confuse; the summary error on the field says what was expected.
+  const useful = errors.filter((error) => !/\/(oneOf|anyOf)\/\d+\//.test(error.schemaPath))
+  const seen = new Set<string>()
+  const problems: ConfigProblem[] = []
+  for (const error of useful) {
+    const base = [...prefix, ...pointerToPath(error.instancePath, data)]
+    const {message, extra, onKey} = describe(error)
+    const path = extra === undefined ? base : [...base, extra]
+    const where = locate(parsed, onKey ? path : base, onKey)
+    const key = `${formatPath(path)}|${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    problems.push({file: parsed.file, ...where, path: formatPath(path), message, code: 'ETL_CONFIG_INVALID'})
+  }
+  return problems
+}

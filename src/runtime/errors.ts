@@ -1,0 +1,76 @@
+/**
+ * Every error `etl` raises on purpose has a stable code from this one table, so users can search for it, scripts can
+ * match on it and docs/ERRORS.md can describe it (a test keeps the two in step, both ways).
+ */
+export const ERROR_CODES = {
+  ETL_CONFIG_INVALID: 'The pipeline file has one or more problems (each is listed with file:line:col).',
+  ETL_CONFIG_READ: 'The pipeline file could not be read.',
+  ETL_CONFIG_ENV_MISSING: 'A ${VAR} in the pipeline file names an environment variable that is not set and has no default.',
+  ETL_PLUGIN_NOT_FOUND: 'A pipeline names a plugin type that is neither built in nor provided by a plugin listed under `plugins:`.',
+  ETL_PLUGIN_LOAD: 'A third-party plugin module could not be imported or does not export a valid plugin definition.',
+  ETL_PLUGIN_DUPLICATE: 'Two plugins were registered with the same kind and name.',
+  ETL_PLUGIN_FAILED: 'A plugin threw while running; the message names the plugin, its kind and the stage.',
+  ETL_KAFKA_UNREACHABLE: 'No Kafka broker answered at the configured addresses.',
+  ETL_KAFKA: 'A Kafka operation failed (produce, consume, commit or topic administration).',
+  ETL_BROKER_SETUP: 'The local Kafka broker could not be installed, formatted or started.',
+  ETL_SOURCE_HTTP: 'A source got an HTTP error or an unusable response from its API.',
+  ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
+  ETL_RECORD_INVALID: 'A record could not be decoded or does not have the fields a stage needs.',
+  ETL_NODE_VERSION: 'The Node.js running etl is too old.',
+  ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface EtlErrorOptions {
+  cause?: unknown
+  /** Extra machine-readable facts (never secrets). */
+  details?: Record<string, unknown>
+  /** Process exit code to use when this error ends the CLI. */
+  exitCode?: number
+}
+
+export class EtlError extends Error {
+  readonly code: ErrorCode
+  readonly details?: Record<string, unknown>
+  readonly exitCode: number
+
+  constructor(code: ErrorCode, message: string, options: EtlErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = 'EtlError'
+    this.code = code
+    this.details = options.details
+    this.exitCode = options.exitCode ?? 1
+  }
+}
+
+export function isEtlError(error: unknown): error is EtlError {
+  return error instanceof EtlError
+}
+
+/** The message of anything thrown, for logs; never the stack. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+export type StageName = 'source' | 'process' | 'validate'
+
+/**
+ * Wraps a plugin's failure so the user sees which plugin, of which kind, in which stage failed, while the original
+ * error (and its code, when it has one) stays reachable through `cause`.
+ */
+export function pluginFailure(
+  plugin: {name: string; kind: string},
+  stage: StageName,
+  action: string,
+  error: unknown,
+): EtlError {
+  if (error instanceof EtlError && error.code === 'ETL_PLUGIN_FAILED') return error
+  const inner = error instanceof EtlError ? `${error.code}: ${error.message}` : messageOf(error)
+  return new EtlError(
+    'ETL_PLUGIN_FAILED',
+    `${plugin.kind} plugin "${plugin.name}" failed in ${action} (stage ${stage}): ${inner}`,
+    {cause: error, details: {plugin: plugin.name, kind: plugin.kind, stage, action}},
+  )
+}

@@ -1,0 +1,220 @@
+/** The kafkajs implementation of MessageBus: the one file in etl that imports kafkajs. */
+import {Kafka, Partitioners, logLevel as KafkaLogLevel, type Consumer, type LogEntry} from 'kafkajs'
+import {EtlError, messageOf} from '../errors.js'
+import type {Logger} from '../logger.js'
+import {backoffDelay, sleep} from '../retry.js'
+import type {BusConsumer, BusProducer, ConsumeOptions, MessageBus, TopicSpec} from './message-bus.js'
+
+// Errors kafkajs logs at ERROR while it retries on its own; they only matter if the retries run out, and then the
+// failing call rejects and etl reports it. At start-up a fresh broker says these for a second or two.
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|not coordinator/i
+
+function logCreatorFor(logger: Logger) {
+  return () =>
+    ({level, log}: LogEntry) => {
+      const {message, error, ...rest} = log as {message: string; error?: string; [key: string]: unknown}
+      const text = error ? `${message}: ${error}` : message
+      const fields = {broker: rest.broker as string | undefined, groupId: rest.groupId as string | undefined}
+      if (level <= KafkaLogLevel.ERROR && !TRANSIENT.test(text)) logger.warn(text, fields)
+      else if (level <= KafkaLogLevel.WARN && !TRANSIENT.test(text)) logger.info(text, fields)
+      else logger.debug(text, fields)
+    }
+}
+
+/** Marks an error thrown by our own batch handler, which must stop the stage instead of being retried forever. */
+class HandlerFailure extends Error {
+  constructor(readonly original: unknown) {
+    super(messageOf(original))
+  }
+}
+
+/**
+ * kafkajs retries its consumer and producer calls itself, but not every admin call: on a broker that just started,
+ * OffsetFetch answers "not the correct coordinator" for a moment. Retry such answers here.
+ */
+async function retryTransient<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      const retriable = (error as {retriable?: boolean}).retriable === true || TRANSIENT.test(messageOf(error))
+      if (!retriable || attempt >= attempts) throw error
+      await sleep(backoffDelay(attempt, {initialDelayMs: 200, maxDelayMs: 3000}))
+    }
+  }
+}
+
+export interface KafkajsBusOptions {
+  brokers: string[]
+  clientId: string
+  logger: Logger
+}
+
+export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
+  const logger = options.logger
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: process.env.ETL_LOG_LEVEL === 'debug' ? KafkaLogLevel.DEBUG : KafkaLogLevel.WARN,
+    logCreator: logCreatorFor(logger),
+    connectionTimeout: 3000,
+    // Survives a broker restart of about a minute before a call gives up (retries grow to 30 s apart).
+    retry: {initialRetryTime: 300, maxRetryTime: 30_000, retries: 8},
+  })
+  const admin = kafka.admin()
+  let adminConnected: Promise<void> | undefined
+  const connectAdmin = () => (adminConnected ??= admin.connect())
+
+  const kafkaError = (what: string, error: unknown) =>
+    new EtlError('ETL_KAFKA', `${what} failed at ${options.brokers.join(',')}: ${messageOf(error)}`, {cause: error})
+
+  return {
+    async checkConnection(timeoutMs = 10_000) {
+      const probe = new Kafka({
+        clientId: options.clientId,
+        brokers: options.brokers,
+        logLevel: KafkaLogLevel.NOTHING,
+        connectionTimeout: Math.min(timeoutMs, 3000),
+        retry: {retries: 2, initialRetryTime: 200, maxRetryTime: 1000},
+      }).admin()
+      try {
+        await probe.connect()
+        await probe.describeCluster()
+      } catch (error) {
+        throw new EtlError(
+          'ETL_KAFKA_UNREACHABLE',
+          `no Kafka broker answered at ${options.brokers.join(',')} (${messageOf(error)}). Start one with \`etl kafka start\`, or set kafka.brokers / KAFKA_BROKERS`,
+          {cause: error},
+        )
+      } finally {
+        await probe.disconnect().catch(() => undefined)
+      }
+    },
+
+    async ensureTopic({topic, partitions, replicationFactor}: TopicSpec) {
+      try {
+        await connectAdmin()
+        const existing = await retryTransient(() => admin.listTopics())
+        if (existing.includes(topic)) return
+        await retryTransient(() =>
+          admin.createTopics({topics: [{topic, numPartitions: partitions, replicationFactor}], waitForLeaders: true}),
+        )
+        logger.info(`created topic ${topic}`, {partitions, replicationFactor})
+      } catch (error) {
+        if (/already exists/i.test(messageOf(error))) return // another process created it first
+        throw kafkaError(`creating topic ${topic}`, error)
+      }
+    },
+
+    async endOffsets(topic) {
+      await connectAdmin()
+      const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic)).catch((error) => {
+        throw kafkaError(`reading the end offsets of ${topic}`, error)
+      })
+      return new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]))
+    },
+
+    async committedOffsets(groupId, topic) {
+      await connectAdmin()
+      const [entry] = await retryTransient(() => admin.fetchOffsets({groupId, topics: [topic]})).catch((error) => {
+        throw kafkaError(`reading the committed offsets of group ${groupId}`, error)
+      })
+      return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
+    },
+
+    async createProducer(): Promise<BusProducer> {
+      // Idempotence needs unlimited retries (kafkajs warns otherwise); a send then waits out a broker restart instead
+      // of failing, which is the source's backpressure.
+      const producer = kafka.producer({
+        idempotent: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: {initialRetryTime: 300, maxRetryTime: 30_000, retries: Number.MAX_SAFE_INTEGER},
+      })
+      try {
+        await producer.connect()
+      } catch (error) {
+        throw kafkaError('connecting the producer', error)
+      }
+      return {
+        async send(topic, messages) {
+          if (messages.length === 0) return
+          try {
+            await producer.send({topic, acks: -1, messages})
+          } catch (error) {
+            throw kafkaError(`producing ${messages.length} record(s) to ${topic}`, error)
+          }
+        },
+        disconnect: () => producer.disconnect(),
+      }
+    },
+
+    createConsumer(groupId) {
+      return createConsumer(kafka, groupId, logger)
+    },
+
+    async close() {
+      if (adminConnected) await admin.disconnect().catch(() => undefined)
+    },
+  }
+}
+
+function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsumer {
+  let consumer: Consumer | undefined
+  let stopped = false
+  return {
+    async run({topic, fromBeginning, onBatch}: ConsumeOptions) {
+      consumer = kafka.consumer({
+        groupId,
+        allowAutoTopicCreation: false,
+        retry: {retries: 8, restartOnFailure: async (error) => !(error instanceof HandlerFailure) && !stopped},
+      })
+      const failed = new Promise<never>((_, reject) => {
+        consumer!.on(consumer!.events.CRASH, ({payload}) => {
+          if (payload.restart) {
+            logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
+            return
+          }
+          const original = payload.error instanceof HandlerFailure ? payload.error.original : payload.error
+          reject(original instanceof EtlError ? original : new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(original)}`, {cause: original}))
+        })
+      })
+      await consumer.connect()
+      await consumer.subscribe({topics: [topic], fromBeginning})
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        eachBatch: async ({batch, isRunning, isStale}) => {
+          if (!isRunning() || isStale() || batch.messages.length === 0) return
+          try {
+            await onBatch({
+              topic: batch.topic,
+              partition: batch.partition,
+              messages: batch.messages.map((m) => ({
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                headers: headersOf(m.headers),
+              })),
+            })
+          } catch (error) {
+            throw new HandlerFailure(error)
+          }
+          const next = (BigInt(batch.lastOffset()) + 1n).toString()
+          await consumer!.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
+        },
+      })
+      const stoppedPromise = new Promise<void>((resolve) => consumer!.on(consumer!.events.STOP, () => resolve()))
+      await Promise.race([failed, stoppedPromise.then(() => (stopped ? undefined : failed))])
+    },
+    async stop() {
+      stopped = true
+      await consumer?.disconnect()
+    },
+  }
+}
+
+function headersOf(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key] = String(value)
+  return out
+}

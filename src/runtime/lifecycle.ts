@@ -1,0 +1,32 @@
+/**
+ * Turns SIGINT/SIGTERM into an AbortSignal: the first asks every stage to stop cleanly (flush sinks, commit, disconnect),
+ * a second one forces the exit for a user who does not want to wait.
+ */
+import type {Logger} from './logger.js'
+
+export interface ShutdownHandle {
+  signal: AbortSignal
+  dispose(): void
+}
+
+export function shutdownOnSignals(logger: Logger, exit: (code: number) => void = (code) => process.exit(code)): ShutdownHandle {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      logger.warn(`${name} again: exiting now without waiting for a clean stop`)
+      exit(130)
+      return
+    }
+    logger.info(`${name}: stopping — flushing sinks and committing offsets (send it again to force)`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}

@@ -1,0 +1,40 @@
+/** Builds the context a plugin instance receives: its own labelled logger, counters, paths and the shutdown signal. */
+import {mkdirSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import type {StageConfig} from './config/load-pipeline.js'
+import type {Counters} from './counters.js'
+import type {Logger} from './logger.js'
+import type {PluginContext} from './plugin-types.js'
+
+export interface ContextInputs {
+  stage: StageConfig
+  pipelineName: string
+  pipelineDir: string
+  stateRoot: string
+  logger: Logger
+  counters: Counters
+  signal: AbortSignal
+}
+
+export function scopeOf(stage: StageConfig): string {
+  return `${stage.kind} ${stage.label}`
+}
+
+export function createPluginContext(inputs: ContextInputs): PluginContext {
+  const {stage, counters} = inputs
+  const scope = scopeOf(stage)
+  const pluginStateDir = join(inputs.stateRoot, 'pipelines', inputs.pipelineName, `${stage.kind}-${stage.label}`)
+  return {
+    logger: inputs.logger.child(`${stage.kind}:${stage.label}`),
+    pipelineName: inputs.pipelineName,
+    pipelineDir: inputs.pipelineDir,
+    get stateDir() {
+      mkdirSync(pluginStateDir, {recursive: true})
+      return pluginStateDir
+    },
+    // Paths in a pipeline resolve against the working directory, like every other CLI's relative paths.
+    resolvePath: (path: string) => resolve(path),
+    signal: inputs.signal,
+    count: (event, amount = 1) => counters.add(scope, event, amount),
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The contract between the runtime and every plugin, built-in or third-party. A plugin is one module exporting a
+ * `PluginDefinition`; its JSON Schema is the single source for validation, defaults, `etl plugins` and the docs.
+ */
+import type {Logger} from './logger.js'
+
+export type PluginKind = 'source' | 'transform' | 'sink'
+export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'sink']
+
+/** A record as it travels through the topic: a flat JSON object. */
+export type EtlRecord = Record<string, unknown>
+
+/** JSON Schema (draft 2020-12 subset that ajv understands) describing a plugin's config object. */
+export interface ConfigSchema {
+  type: 'object'
+  description?: string
+  properties: Record<string, Record<string, unknown>>
+  required?: string[]
+  additionalProperties?: boolean
+  examples?: unknown[]
+  [keyword: string]: unknown
+}
+
+export interface PluginContext {
+  /** Logger already labelled with the plugin's kind and name; secrets are redacted. */
+  logger: Logger
+  pipelineName: string
+  /** Folder of the pipeline file: relative paths in config resolve against the working directory, see resolvePath. */
+  pipelineDir: string
+  /** Folder where plugins may keep state between runs (created on demand). */
+  stateDir: string
+  /** Resolves a path from config the way users expect: relative to the current working directory. */
+  resolvePath(path: string): string
+  /** Aborted when the pipeline is shutting down. */
+  signal: AbortSignal
+  /** Counts a named event (rejected record, retry, skipped duplicate…); totals are printed when the run ends. */
+  count(event: string, amount?: number): void
+}
+
+export interface SourceEmitter {
+  /**
+   * Hands records to the runtime, which produces them to the topic. Resolves once the broker has acknowledged them,
+   * so a source that awaits emit never runs ahead of Kafka (backpressure).
+   */
+  (records: EtlRecord[]): Promise<void>
+}
+
+export interface SourceInstance {
+  /**
+   * Runs until the source is exhausted (a finite replay) or `signal` aborts (a poller). Must not throw for bad
+   * upstream data or passing network faults: log, count and carry on; throw only for problems retrying cannot fix.
+   */
+  run(emit: SourceEmitter, signal: AbortSignal): Promise<void>
+  close?(): Promise<void>
+}
+
+export interface TransformInstance {
+  /** Turns a batch of records into zero or more records; order within a key must be kept. */
+  process(records: EtlRecord[]): EtlRecord[] | Promise<EtlRecord[]>
+  /** Called at shutdown: returns records the transform still holds (e.g. open windows). */
+  flush?(): EtlRecord[] | Promise<EtlRecord[]>
+  close?(): Promise<void>
+}
+
+export interface SinkInstance {
+  /** Accepts records; they need only be durable after `flush` resolves. */
+  write(records: EtlRecord[]): Promise<void>
+  /** Makes everything written so far durable; offsets are committed only after every sink's flush resolved. */
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface ConfigIssue {
+  /** Path inside the plugin's config, e.g. ['where'] or ['columns', 2]. */
+  path: (string | number)[]
+  message: string
+}
+
+export interface InstanceByKind {
+  source: SourceInstance
+  transform: TransformInstance
+  sink: SinkInstance
+}
+
+export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config = any> {
+  name: string
+  kind: Kind
+  summary: string
+  /** Config fields (top-level property names) whose values are secrets: redacted in logs, errors and JSON output. */
+  secrets?: string[]
+  configSchema: ConfigSchema
+  /**
+   * Checks what a JSON Schema cannot express (an expression's syntax, a field that must name another field). Runs at
+   * validation time, after the schema passed, so its problems are reported with file:line:col like schema problems.
+   */
+  validateConfig?(config: Config): ConfigIssue[]
+  create(config: Config, context: PluginContext): InstanceByKind[Kind] | Promise<InstanceByKind[Kind]>
+}
+
+export type AnyPluginDefinition = PluginDefinition<PluginKind, any>
+
+/** Identity helper that gives plugin authors type checking and inference. */
+export function definePlugin<Kind extends PluginKind, Config>(
+  definition: PluginDefinition<Kind, Config>,
+): PluginDefinition<Kind, Config> {
+  return definition
+}

@@ -1,0 +1,113 @@
+/**
+ * Wires a validated pipeline to Kafka and runs its stages. By default both stages run in this process; `stage`
+ * picks one, so the process stage can be scaled out over the consumer group. A finite source (a replay) ends the run
+ * once the process stage has committed everything the source produced.
+ */
+import type {PipelineConfig} from './config/load-pipeline.js'
+import {Counters} from './counters.js'
+import {ensureLocalBroker, resolveBrokers, type LocalBrokerLease} from './broker-resolution.js'
+import type {Logger} from './logger.js'
+import {createKafkajsBus} from './kafka/kafkajs-bus.js'
+import type {MessageBus} from './kafka/message-bus.js'
+import {stateDir} from './paths.js'
+import {runSourceStage} from './stages/source-stage.js'
+import {startProcessStage} from './stages/process-stage.js'
+
+export type StageSelection = 'all' | 'source' | 'process'
+
+export interface RunOptions {
+  stage?: StageSelection
+  /** --brokers: overrides the pipeline and $KAFKA_BROKERS. */
+  brokers?: string
+  /** Start the local broker when the default address has none (default true). */
+  localBroker?: boolean
+  logger: Logger
+  signal: AbortSignal
+  stateRoot?: string
+  /** Swap in another Kafka client (tests, a faster client). */
+  createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus
+}
+
+export interface RunSummary {
+  counters: Counters
+  brokers: string[]
+}
+
+export async function runPipeline(pipeline: PipelineConfig, options: RunOptions): Promise<RunSummary> {
+  const {logger, signal} = options
+  const stage = options.stage ?? 'all'
+  const stateRoot = options.stateRoot ?? stateDir()
+  const counters = new Counters()
+  for (const warning of pipeline.warnings) logger.warn(warning)
+
+  const {brokers, origin} = resolveBrokers(options.brokers, pipeline.kafka.brokers)
+  let lease: LocalBrokerLease = {release: async () => undefined}
+  if (options.localBroker !== false && origin !== 'flag') lease = await ensureLocalBroker(brokers, stateRoot, logger)
+
+  const createBus = options.createBus ?? ((b, clientId, l) => createKafkajsBus({brokers: b, clientId, logger: l}))
+  const bus = createBus(brokers, pipeline.kafka.clientId, logger.child('kafka'))
+  try {
+    await bus.checkConnection()
+    const {topic, partitions, replicationFactor} = pipeline.kafka
+    await bus.ensureTopic({topic, partitions, replicationFactor})
+    logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
+
+    const shared = {pipeline, bus, logger, counters, stateRoot}
+    if (stage === 'source') {
+      await runSourceStage({...shared, signal})
+    } else if (stage === 'process') {
+      const processing = await startProcessStage({...shared, signal})
+      await processing.done
+    } else {
+      await runBoth(shared, signal)
+    }
+  } finally {
+    await bus.close().catch(() => undefined)
+    await lease.release().catch((error) => logger.warn(`stopping the local broker failed: ${String(error)}`))
+  }
+  return {counters, brokers}
+}
+
+async function runBoth(
+  shared: {pipeline: PipelineConfig; bus: MessageBus; logger: Logger; counters: Counters; stateRoot: string},
+  signal: AbortSignal,
+): Promise<void> {
+  // Each stage gets its own controller: when one fails, the other is stopped cleanly rather than left running.
+  const sourceControl = linkedController(signal)
+  const processControl = linkedController(signal)
+  const processing = await startProcessStage({...shared, signal: processControl.signal})
+  const processDone = processing.done.catch((error) => {
+    sourceControl.abort()
+    throw error
+  })
+  const sourceDone = runSourceStage({...shared, signal: sourceControl.signal})
+    .then(async () => {
+      if (signal.aborted) return
+      // The source ran out (a finite replay): finish processing what it produced, then end the run.
+      const end = await shared.bus.endOffsets(shared.pipeline.kafka.topic)
+      shared.logger.info('source finished; processing the rest of the topic before stopping')
+      await processing.stopWhenCaughtUp(end)
+    })
+    .catch((error) => {
+      processControl.abort()
+      throw error
+    })
+  const results = await Promise.allSettled([sourceDone, processDone])
+  const failure = results.find((result) => result.status === 'rejected') as PromiseRejectedResult | undefined
+  if (failure) throw failure.reason
+}
+
+function linkedController(parent: AbortSignal): AbortController {
+  const controller = new AbortController()
+  if (parent.aborted) controller.abort()
+  else parent.addEventListener('abort', () => controller.abort(), {once: true})
+  return controller
+}
+
+function describeStages(pipeline: PipelineConfig, stage: StageSelection): string {
+  const source = `${pipeline.source.label} → ${pipeline.kafka.topic}`
+  const process = [pipeline.kafka.topic, ...pipeline.transforms.map((t) => t.label), ...pipeline.sinks.map((s) => s.label)].join(' → ')
+  if (stage === 'source') return source
+  if (stage === 'process') return process
+  return `${source} → ${process.slice(pipeline.kafka.topic.length + 3)}`
+}

@@ -1,0 +1,77 @@
+/** Direct access to the real test broker, independent of the code under test: to seed topics and to read them back. */
+import {randomUUID} from 'node:crypto'
+import {Kafka, logLevel, Partitioners, type IHeaders} from 'kafkajs'
+
+export function testBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run the tests through mocha (test/support/global-broker.ts)')
+  return brokers.split(',')
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`
+}
+
+function client(): Kafka {
+  return new Kafka({clientId: 'etl-test', brokers: testBrokers(), logLevel: logLevel.NOTHING})
+}
+
+export async function produceRaw(topic: string, messages: {key?: string; value: string}[]): Promise<void> {
+  const producer = client().producer({createPartitioner: Partitioners.DefaultPartitioner})
+  await producer.connect()
+  try {
+    await producer.send({topic, messages})
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+export interface ReadMessage {
+  partition: number
+  offset: string
+  key: string | null
+  value: string
+  headers: Record<string, string>
+}
+
+/** Reads a topic from the beginning until `count` messages arrived (or the timeout passes). */
+export async function readTopic(topic: string, count: number, timeoutMs = 15_000): Promise<ReadMessage[]> {
+  const consumer = client().consumer({groupId: uniqueName('etl-test-reader')})
+  const out: ReadMessage[] = []
+  await consumer.connect()
+  try {
+    await consumer.subscribe({topics: [topic], fromBeginning: true})
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${count} messages from ${topic}`)), timeoutMs)
+      void consumer.run({
+        eachMessage: async ({partition, message}) => {
+          out.push({partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: headersToStrings(message.headers)})
+          if (out.length >= count) {
+            clearTimeout(timer)
+            resolve()
+          }
+        },
+      })
+    })
+  } finally {
+    await consumer.disconnect()
+  }
+  return out
+}
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key] = value.toString()
+  return out
+}
+
+export async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({groupId, topics: [topic]})
+    return entry.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)
+  } finally {
+    await admin.disconnect()
+  }
+}
