@@ -21,13 +21,6 @@ function logCreatorFor(logger: Logger) {
     }
 }
 
-/** Marks an error thrown by our own batch handler, which must stop the stage instead of being retried forever. */
-class HandlerFailure extends Error {
-  constructor(readonly original: unknown) {
-    super(messageOf(original))
-  }
-}
-
 /**
  * kafkajs retries its consumer and producer calls itself, but not every admin call: on a broker that just started,
  * OffsetFetch answers "not the correct coordinator" for a moment. Retry such answers here.
@@ -161,50 +154,55 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
 function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsumer {
   let consumer: Consumer | undefined
   let stopped = false
+  // A batch the handler could not take stops the consumer at once instead of being retried by kafkajs: the batch
+  // stays uncommitted, so a restart processes it again.
+  let fatal: unknown
   return {
     async run({topic, fromBeginning, onBatch}: ConsumeOptions) {
-      consumer = kafka.consumer({
+      const c = kafka.consumer({
         groupId,
         allowAutoTopicCreation: false,
-        retry: {retries: 8, restartOnFailure: async (error) => !(error instanceof HandlerFailure) && !stopped},
+        retry: {retries: 8, restartOnFailure: async () => !stopped},
       })
-      const failed = new Promise<never>((_, reject) => {
-        consumer!.on(consumer!.events.CRASH, ({payload}) => {
+      consumer = c
+      const crashed = new Promise<never>((_, reject) => {
+        c.on(c.events.CRASH, ({payload}) => {
           if (payload.restart) {
             logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
             return
           }
-          const original = payload.error instanceof HandlerFailure ? payload.error.original : payload.error
-          reject(original instanceof EtlError ? original : new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(original)}`, {cause: original}))
+          reject(new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(payload.error)}`, {cause: payload.error}))
         })
       })
-      await consumer.connect()
-      await consumer.subscribe({topics: [topic], fromBeginning})
-      await consumer.run({
+      const stoppedEvent = new Promise<void>((resolve) => c.on(c.events.STOP, () => resolve()))
+      await c.connect()
+      await c.subscribe({topics: [topic], fromBeginning})
+      await c.run({
         autoCommit: false,
-        eachBatchAutoResolve: true,
-        eachBatch: async ({batch, isRunning, isStale}) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return
+        eachBatchAutoResolve: false,
+        eachBatch: async ({batch, isRunning, isStale, resolveOffset}) => {
+          if (fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return
           try {
             await onBatch({
               topic: batch.topic,
               partition: batch.partition,
-              messages: batch.messages.map((m) => ({
-                offset: m.offset,
-                key: m.key,
-                value: m.value,
-                headers: headersOf(m.headers),
-              })),
+              messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
             })
           } catch (error) {
-            throw new HandlerFailure(error)
+            fatal = error
+            setImmediate(() => void c.stop().catch(() => undefined))
+            return
           }
+          resolveOffset(batch.lastOffset())
           const next = (BigInt(batch.lastOffset()) + 1n).toString()
-          await consumer!.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
+          await c.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
         },
       })
-      const stoppedPromise = new Promise<void>((resolve) => consumer!.on(consumer!.events.STOP, () => resolve()))
-      await Promise.race([failed, stoppedPromise.then(() => (stopped ? undefined : failed))])
+      await Promise.race([crashed, stoppedEvent])
+      if (fatal !== undefined) {
+        await c.disconnect().catch(() => undefined)
+        throw fatal
+      }
     },
     async stop() {
       stopped = true
