@@ -178,7 +178,7 @@ describe('etl validate (CLI)', function () {
         // The problems are still all reported, the secret replaced where a message would have quoted it.
         expect(output).to.include('source.coins')
         expect(output).to.include('sinks[1].colums')
-        expect(output).to.match(/unknown sink plugin "\*\*\*"/)
+        expect(output).to.match(/unknown sink plugin \\?"\*\*\*\\?"/)
         if (json) {
           const out = JSON.parse(result.stdout) as {valid: boolean; problems: {path: string}[]}
           expect(out.valid).to.equal(false)

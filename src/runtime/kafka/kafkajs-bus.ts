@@ -162,11 +162,20 @@ function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsu
       const c = kafka.consumer({
         groupId,
         allowAutoTopicCreation: false,
+        // A member that died without leaving holds its partitions until its session expires: 10 s instead of
+        // kafkajs' 30 s gets a restarted pipeline going sooner (heartbeats every 3 s keep a live one in).
+        sessionTimeout: 10_000,
+        heartbeatInterval: 3000,
+        // How long a rebalance waits for members to rejoin; batches here take milliseconds, so 20 s is ample and a
+        // member that vanished mid-rebalance delays the others by at most that.
+        rebalanceTimeout: 20_000,
         retry: {retries: 8, restartOnFailure: async () => !stopped},
       })
       consumer = c
       const crashed = new Promise<never>((_, reject) => {
         c.on(c.events.CRASH, ({payload}) => {
+          // Disconnecting can cut a fetch that is in flight; that is our own stop, not a failure.
+          if (stopped) return
           if (payload.restart) {
             logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
             return
