@@ -154,6 +154,9 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
 function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsumer {
   let consumer: Consumer | undefined
   let stopped = false
+  // connect → subscribe → run (which joins the group). stop() waits for it: disconnecting mid-join cuts kafkajs off
+  // before it can leave the group, and the next run's join then waits for this member's session to expire.
+  let startup: Promise<unknown> = Promise.resolve()
   // A batch the handler could not take stops the consumer at once instead of being retried by kafkajs: the batch
   // stays uncommitted, so a restart processes it again.
   let fatal: unknown
@@ -172,42 +175,56 @@ function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsu
         retry: {retries: 8, restartOnFailure: async () => !stopped},
       })
       consumer = c
-      const crashed = new Promise<never>((_, reject) => {
-        c.on(c.events.CRASH, ({payload}) => {
-          // Disconnecting can cut a fetch that is in flight; that is our own stop, not a failure.
-          if (stopped) return
-          if (payload.restart) {
-            logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
-            return
-          }
-          reject(new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(payload.error)}`, {cause: payload.error}))
+      let finish!: (error?: unknown) => void
+      const finished = new Promise<void>((resolve, reject) => {
+        finish = (error) => (error === undefined ? resolve() : reject(error))
+      })
+      c.on(c.events.CRASH, ({payload}) => {
+        // Disconnecting can cut a fetch that is in flight; that is our own stop, not a failure.
+        if (stopped) return
+        if (payload.restart) {
+          logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
+          return
+        }
+        finish(new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(payload.error)}`, {cause: payload.error}))
+      })
+      // kafkajs also emits STOP when it restarts the consumer by itself after a retriable crash (e.g. the broker
+      // restarted): only a stop etl asked for, or a fatal batch, ends the run.
+      c.on(c.events.STOP, () => {
+        if (stopped || fatal !== undefined) finish()
+      })
+      startup = (async () => {
+        await c.connect()
+        await c.subscribe({topics: [topic], fromBeginning})
+        await c.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({batch, isRunning, isStale, resolveOffset}) => {
+            if (fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return
+            try {
+              await onBatch({
+                topic: batch.topic,
+                partition: batch.partition,
+                messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
+              })
+            } catch (error) {
+              fatal = error
+              setImmediate(() => void c.stop().catch(() => undefined))
+              return
+            }
+            resolveOffset(batch.lastOffset())
+            const next = (BigInt(batch.lastOffset()) + 1n).toString()
+            await c.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
+          },
         })
-      })
-      const stoppedEvent = new Promise<void>((resolve) => c.on(c.events.STOP, () => resolve()))
-      await c.connect()
-      await c.subscribe({topics: [topic], fromBeginning})
-      await c.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({batch, isRunning, isStale, resolveOffset}) => {
-          if (fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return
-          try {
-            await onBatch({
-              topic: batch.topic,
-              partition: batch.partition,
-              messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
-            })
-          } catch (error) {
-            fatal = error
-            setImmediate(() => void c.stop().catch(() => undefined))
-            return
-          }
-          resolveOffset(batch.lastOffset())
-          const next = (BigInt(batch.lastOffset()) + 1n).toString()
-          await c.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
-        },
-      })
-      await Promise.race([crashed, stoppedEvent])
+      })()
+      try {
+        await startup
+      } catch (error) {
+        if (!stopped) throw new EtlError('ETL_KAFKA', `starting the consumer of group ${groupId} failed: ${messageOf(error)}`, {cause: error})
+      }
+      if (stopped) finish() // stop() was called while starting: it disconnects once startup settled
+      await finished
       if (fatal !== undefined) {
         await c.disconnect().catch(() => undefined)
         throw fatal
@@ -215,6 +232,7 @@ function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsu
     },
     async stop() {
       stopped = true
+      await startup.catch(() => undefined)
       await consumer?.disconnect()
     },
   }
