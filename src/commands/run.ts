@@ -38,12 +38,22 @@ export default class Run extends Command {
         signal: shutdown.signal,
       })
       process.stderr.write(formatCounters(summary.counters))
+      await exitWhenWritten(0)
     } catch (error) {
       const {text, exitCode} = renderError(error)
       process.stderr.write(text + '\n')
-      this.exit(exitCode)
+      await exitWhenWritten(exitCode)
     } finally {
       shutdown.dispose()
     }
   }
+}
+
+/**
+ * Ends the process once stdout and stderr are written. The run is over at this point; a socket kafkajs leaves open
+ * after a broker restart (its heartbeat connection) must not keep `etl run` alive after the summary.
+ */
+async function exitWhenWritten(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
+  process.exit(code)
 }
