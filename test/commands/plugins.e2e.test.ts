@@ -3,9 +3,8 @@
  * fields, a machine-readable --json, --kind filtering, and third-party plugins a pipeline file loads by path.
  */
 import {expect} from 'chai'
-import {spawn, spawnSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
 import {join, resolve} from 'node:path'
+import {runEtl, buildCli} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const THIRD_PARTY = join(repo, 'test', 'fixtures', 'pipelines', 'valid', 'third-party-plugin', 'pipeline.yaml')
@@ -29,22 +28,11 @@ interface PluginEntry {
 function etl(args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.ETL_DEBUG
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => done({code, stdout, stderr}))
-  })
+  return runEtl(args, {cwd: repo, env})
 }
 
 function buildOnce(): void {
-  // Other parts of the tree may not type-check mid-change; tsc still emits, and the built CLI is what is tested.
-  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {cwd: repo, stdio: 'ignore'})
-  expect(existsSync(join(repo, 'dist', 'commands', 'plugins.js')), 'dist/commands/plugins.js after the build').to.equal(true)
+  buildCli()
 }
 
 async function pluginsJson(...args: string[]): Promise<PluginEntry[]> {

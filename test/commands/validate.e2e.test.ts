@@ -3,11 +3,11 @@
  * file:line:col, exit 2, no stack trace, JSON output on request, and secrets from the environment never printed.
  */
 import {expect} from 'chai'
-import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
+import {runEtl, buildCli} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const INVALID = join(repo, 'test', 'fixtures', 'pipelines', 'invalid')
@@ -42,26 +42,11 @@ function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 function etl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {
-      cwd: options.cwd ?? repo,
-      env: options.env ?? baseEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => done({code, stdout, stderr}))
-  })
+  return runEtl(args, {cwd: options.cwd ?? repo, env: options.env ?? baseEnv()})
 }
 
 function buildOnce(): void {
-  // Other parts of the tree may not type-check mid-change; tsc still emits, and the built CLI is what is tested.
-  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {cwd: repo, stdio: 'ignore'})
-  expect(existsSync(join(repo, 'dist', 'commands', 'validate.js')), 'dist/commands/validate.js after the build').to.equal(true)
+  buildCli()
 }
 
 const STACK_LINE = /^\s+at /m

@@ -4,42 +4,38 @@
  * and never the key.
  */
 import {expect} from 'chai'
-import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {startFakeCoinGecko, type FakeCoinGecko} from '../support/fake-coingecko.js'
 import {freePorts} from '../support/global-broker.js'
+import {uniqueName} from '../support/kafka-test-utils.js'
+import {buildCli, runEtl, type CliResult} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const PIPELINE = join(repo, 'pipelines', 'btc.yaml')
 const STACK_LINE = /^\s+at /m
 
-interface CliResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
 
 function etl(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => done({code, signal, stdout, stderr}))
-  })
+  return runEtl(args, {cwd, env})
 }
 
 function buildOnce(): void {
-  // Other parts of the tree may not type-check mid-change; tsc still emits, and the built CLI is what is tested.
-  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {cwd: repo, stdio: 'ignore'})
-  expect(existsSync(join(repo, 'dist', 'commands', 'run.js')), 'dist/commands/run.js after the build').to.equal(true)
+  buildCli()
+}
+
+/** btc.yaml with a topic and consumer group of its own, so records other tests left on crypto_prices stay out. */
+function isolatedBtcPipeline(dir: string): {file: string; topic: string; groupId: string} {
+  const topic = uniqueName('etl-e2e-errors')
+  const groupId = uniqueName('etl-e2e-errors-group')
+  const text = readFileSync(PIPELINE, 'utf8')
+  const changed = text.replace(/^kafka:\n {2}topic: crypto_prices$/m, `kafka:\n  topic: ${topic}\n  groupId: ${groupId}`)
+  expect(changed, 'btc.yaml has kafka.topic: crypto_prices').to.not.equal(text)
+  const file = join(dir, 'btc-isolated.yaml')
+  writeFileSync(file, changed)
+  return {file, topic, groupId}
 }
 
 describe('etl run failures (end to end)', function () {
@@ -91,12 +87,10 @@ describe('etl run failures (end to end)', function () {
     it(`CoinGecko answering 401 (${title}): ETL_PLUGIN_FAILED naming coingecko with ETL_SOURCE_PERMANENT, exit 1, key never shown`, async () => {
       const rightKey = 'the-right-key-000111'
       fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: rightKey})
-      // The 401 comes after a few seconds, once the process stage has joined its consumer group: a 401 during that
-      // start-up hits a separate bug (see the skipped test below).
-      fake.enqueue({hangMs: 5000})
+      const pipeline = isolatedBtcPipeline(cwd)
       const extra: NodeJS.ProcessEnv = {COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_INTERVAL: '300ms'}
       if (key) extra.COINGECKO_API_KEY = key
-      const result = await etl(['run', PIPELINE], cwd, env(extra))
+      const result = await etl(['run', pipeline.file], cwd, env(extra))
       expect(result.signal, result.stderr).to.equal(null)
       expect(result.code, result.stderr).to.equal(1)
       const failure = result.stderr.split('\n').find((line) => line.startsWith('ETL_PLUGIN_FAILED'))
@@ -121,19 +115,12 @@ describe('etl run failures (end to end)', function () {
     })
   }
 
-  // BUG (src/runtime/kafka/kafkajs-bus.ts, createConsumer): when the source fails (or Ctrl-C comes) while the process
-  // stage's consumer is still connecting/joining its group, stop() disconnects kafkajs mid-join. kafkajs logs a
-  // consumer "Crash" (connection closed / write after end), and its join retry then reconnects and keeps the consumer
-  // running, while run() only listens for STOP after consumer.run() returned — so it misses the STOP event and the
-  // process stage never settles: `etl run` hangs for good (fresh broker) or ~30 s (a stale member in the group).
-  // Re-enable (it → not skipped) once stop() waits for a start-up in progress and run() checks `stopped` after each
-  // await with the STOP listener registered before connect().
-  it.skip('a 401 on the very first poll stops the run cleanly while the consumer is still joining its group', async () => {
+  // Stopping while the consumer is still joining its group must leave the group cleanly, or every next run waits.
+  it('a 401 on the very first poll stops the run cleanly while the consumer is still joining its group', async () => {
     fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: 'the-right-key-000111'})
-    const pipeline = join(cwd, 'btc-fresh-group.yaml')
-    writeFileSync(pipeline, readFileSync(PIPELINE, 'utf8').replace(/^kafka:$/m, `kafka:\n  groupId: etl-test-${Date.now()}`))
+    const {file} = isolatedBtcPipeline(cwd)
     for (let run = 1; run <= 3; run++) {
-      const result = await etl(['run', pipeline], cwd, env({COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_API_KEY: 'wrong-key-abc-4567'}))
+      const result = await etl(['run', file], cwd, env({COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_API_KEY: 'wrong-key-abc-4567'}))
       expect(result.code, result.stderr).to.equal(1)
       expect(result.stderr).to.match(/^ETL_PLUGIN_FAILED: source plugin "coingecko"/m)
       expect(result.stderr, `run ${run}: the consumer was stopped cleanly`).to.not.match(/\[etl:kafka\] Crash:|write after end/)

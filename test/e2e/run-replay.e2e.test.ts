@@ -4,7 +4,6 @@
  * of etl, from the source file; a second run must append the replay again and leave the group's offsets at the end.
  */
 import {expect} from 'chai'
-import {spawn, spawnSync} from 'node:child_process'
 import {copyFileSync, existsSync, mkdirSync, readFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -13,6 +12,7 @@ import {parse} from 'csv-parse/sync'
 import {Kafka, logLevel} from 'kafkajs'
 import {parse as parseYaml} from 'yaml'
 import {committedTotal, testBrokers} from '../support/kafka-test-utils.js'
+import {buildCli, runEtl, type CliResult} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const PIPELINE = join(repo, 'pipelines', 'btc-replay.yaml')
@@ -21,32 +21,13 @@ const TOPIC = 'crypto_prices_replay'
 const GROUP = 'etl-btc-replay'
 const ROWS = 5152
 
-interface CliResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
 
 function etl(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code, signal) => done({code, signal, stdout, stderr}))
-  })
+  return runEtl(args, {cwd, env})
 }
 
 function buildOnce(): void {
-  // Other parts of the tree may not type-check mid-change; tsc still emits, and the built CLI is what is tested.
-  const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {cwd: repo, stdio: 'ignore'})
-  for (const file of ['commands/run.js', 'plugins/source/replay.js']) {
-    expect(existsSync(join(repo, 'dist', file)), `dist/${file} after the build`).to.equal(true)
-  }
+  buildCli()
 }
 
 /** Sum of the topic's end offsets (0 when the topic does not exist yet). */
@@ -108,7 +89,9 @@ describe('etl run pipelines/btc-replay.yaml (end to end, real Kafka)', function 
   let cwd: string
   let env: NodeJS.ProcessEnv
 
-  before(buildOnce)
+  before(async () => {
+    buildOnce()
+  })
 
   beforeEach(async () => {
     cwd = await mkdtemp(join(tmpdir(), 'etl-e2e-replay-'))

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer} from 'node:net'
@@ -8,6 +8,7 @@ import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {localBrokerStatus, stopLocalBroker} from '../../../src/runtime/kafka-local/local-broker.js'
 import {freePorts} from '../../support/global-broker.js'
+import {runEtl} from '../../support/run-cli.js'
 
 const repo = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 
@@ -21,15 +22,7 @@ interface CliResult {
 function etl(...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.ETL_STATE_DIR
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {cwd: repo, env})
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => done({code, stdout, stderr}))
-  })
+  return runEtl(args, {cwd: repo, env})
 }
 
 /**
