@@ -44,8 +44,18 @@ export async function ensureLocalBroker(brokers: string[], stateRoot: string, lo
   const started = await startLocalBroker({stateDir: stateRoot, port: 9092, logger})
   logger.info(`local Kafka broker running at ${started.brokers}`, {pid: started.pid, log: started.logFile})
   if (started.alreadyRunning) return noop
+  // A forced exit (second Ctrl-C) skips release(); the broker still gets its SIGTERM, and Kafka shuts down cleanly.
+  const onExit = () => {
+    try {
+      process.kill(-started.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  process.once('exit', onExit)
   return {
     async release() {
+      process.off('exit', onExit)
       logger.info('stopping the local Kafka broker this run started')
       await stopLocalBroker({stateDir: stateRoot, port: 9092, logger})
     },
