@@ -7,25 +7,13 @@ import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {runEtl, buildCli} from '../support/run-cli.js'
+import {type ExpectedPipelineError, type ExpectedProblem} from '../support/pipeline-fixtures.js'
+import {buildCli, runEtl} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const INVALID = join(repo, 'test', 'fixtures', 'pipelines', 'invalid')
 const SECRET = 'super-secret-value-987'
 
-interface ExpectedProblem {
-  line: number
-  col?: number
-  path?: string
-  code?: string
-  messageIncludes?: string
-}
-
-interface Expected {
-  code: string
-  exitCode: number
-  problems: ExpectedProblem[]
-}
 
 interface CliResult {
   code: number | null
@@ -59,7 +47,7 @@ describe('etl validate (CLI)', function () {
   describe('invalid fixtures', () => {
     for (const name of readdirSync(INVALID)) {
       const file = join(INVALID, name, 'pipeline.yaml')
-      const expected = JSON.parse(readFileSync(join(INVALID, name, 'expected.json'), 'utf8')) as Expected
+      const expected = JSON.parse(readFileSync(join(INVALID, name, 'expected.json'), 'utf8')) as ExpectedPipelineError
 
       it(`${name}: exit ${expected.exitCode}, every problem as pipeline.yaml:line:col on stderr, no stack trace`, async () => {
         const result = await etl(['validate', file])

@@ -4,22 +4,10 @@ import {join} from 'node:path'
 import {loadPipeline} from '../../../src/runtime/config/load-pipeline.js'
 import {ConfigError, formatProblem} from '../../../src/runtime/config/problems.js'
 import {EtlError} from '../../../src/runtime/errors.js'
+import type {ExpectedPipelineError} from '../../support/pipeline-fixtures.js'
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/pipelines')
 
-interface ExpectedProblem {
-  line: number
-  col?: number
-  path?: string
-  code?: string
-  messageIncludes?: string
-}
-
-interface ExpectedError {
-  code: string
-  exitCode: number
-  problems: ExpectedProblem[]
-}
 
 async function loadError(file: string): Promise<EtlError> {
   try {
@@ -36,7 +24,7 @@ describe('loadPipeline fixtures', () => {
       it(`${name}: reports every expected problem at its position`, async () => {
         const dir = join(FIXTURES, 'invalid', name)
         const file = join(dir, 'pipeline.yaml')
-        const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ExpectedError
+        const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as ExpectedPipelineError
         const error = await loadError(file)
         expect(error.code).to.equal(expected.code)
         expect(error.exitCode).to.equal(expected.exitCode)
