@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   ETL_SOURCE_HTTP: 'A source got an HTTP error or an unusable response from its API.',
   ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
   ETL_RECORD_INVALID: 'A record could not be decoded or does not have the fields a stage needs.',
+  ETL_RECORD_LATE: 'A record arrived after the watermark had closed every window it belongs to.',
+  ETL_VALUE_NOT_FINITE: 'A field a stage computes with is missing, not a number, NaN or Infinity.',
+  ETL_CHART_INVALID: 'A chart\'s Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.',
+  ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
   ETL_NODE_VERSION: 'The Node.js running etl is too old.',
   ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
 } as const

@@ -4,7 +4,7 @@ import {join, resolve} from 'node:path'
 import type {StageConfig} from './config/load-pipeline.js'
 import type {Counters} from './counters.js'
 import type {Logger} from './logger.js'
-import type {PluginContext} from './plugin-types.js'
+import type {EtlRecord, PluginContext} from './plugin-types.js'
 
 export interface ContextInputs {
   stage: StageConfig
@@ -14,6 +14,15 @@ export interface ContextInputs {
   logger: Logger
   counters: Counters
   signal: AbortSignal
+  /** Where rejected records go (the process stage's dead-letter queue); default: log and count. */
+  onReject?: (rejection: Rejection) => void
+}
+
+export interface Rejection {
+  stage: StageConfig
+  record: EtlRecord
+  code: string
+  reason: string
 }
 
 export function scopeOf(stage: StageConfig): string {
@@ -36,5 +45,10 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
     resolvePath: (path: string) => resolve(path),
     signal: inputs.signal,
     count: (event, amount = 1) => counters.add(scope, event, amount),
+    reject(record, code, reason) {
+      counters.add(scope, 'rejected')
+      if (inputs.onReject) inputs.onReject({stage, record, code, reason})
+      else inputs.logger.warn(`${stage.kind} ${stage.label} rejected a record: ${code} ${reason}`)
+    },
   }
 }

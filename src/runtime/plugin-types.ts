@@ -4,8 +4,8 @@
  */
 import type {Logger} from './logger.js'
 
-export type PluginKind = 'source' | 'transform' | 'sink'
-export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'sink']
+export type PluginKind = 'source' | 'transform' | 'sink' | 'chart'
+export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'sink', 'chart']
 
 /** A record as it travels through the topic: a flat JSON object. */
 export type EtlRecord = Record<string, unknown>
@@ -35,6 +35,12 @@ export interface PluginContext {
   signal: AbortSignal
   /** Counts a named event (rejected record, retry, skipped duplicate…); totals are printed when the run ends. */
   count(event: string, amount?: number): void
+  /**
+   * Hands a record the plugin will not pass on (a late record, a NaN price) to the runtime, which sends it to the
+   * dead-letter topic with `code`, `reason`, stage and plugin in its headers before the batch is committed, and counts
+   * it. Never throws; outside the process stage the record is logged and counted instead.
+   */
+  reject(record: EtlRecord, code: string, reason: string): void
 }
 
 export interface SourceEmitter {
@@ -70,6 +76,40 @@ export interface SinkInstance {
   close(): Promise<void>
 }
 
+/** Latest value of one series (a coin) in a chart's data, for the live page. */
+export interface SeriesSummary {
+  series: string
+  /** Last value of the chart's value field (price or close). */
+  latest: number
+  /** Change from the first value in the chart's data window to the latest, absolute and in percent. */
+  change: number
+  changePct: number
+  /** Event time of the latest value, ISO 8601. */
+  at: string
+}
+
+export interface ChartRender {
+  svg: string
+  /** Files written (atomically: temp file + rename). */
+  outputs: string[]
+  /** Rows held in the data window, and rows actually drawn after downsampling. */
+  points: number
+  renderedPoints: number
+  /** Wall time of this render, output files included. */
+  ms: number
+}
+
+export interface ChartInstance {
+  /** Adds rows to the chart's bounded data window. Cheap: never renders. Values may be strings (CSV) or numbers. */
+  add(records: EtlRecord[]): void
+  /** Forgets every row (the data file was truncated or replaced). */
+  reset(): void
+  /** Renders the current window to the configured outputs; keeps the parsed view between calls. */
+  render(): Promise<ChartRender>
+  summary(): SeriesSummary[]
+  close(): Promise<void>
+}
+
 export interface ConfigIssue {
   /** Path inside the plugin's config, e.g. ['where'] or ['columns', 2]. */
   path: (string | number)[]
@@ -80,6 +120,7 @@ export interface InstanceByKind {
   source: SourceInstance
   transform: TransformInstance
   sink: SinkInstance
+  chart: ChartInstance
 }
 
 export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config = any> {

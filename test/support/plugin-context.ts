@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {Ajv} from 'ajv'
 import {createLogger} from '../../src/runtime/logger.js'
-import type {PluginContext, PluginDefinition, PluginKind} from '../../src/runtime/plugin-types.js'
+import type {EtlRecord, PluginContext, PluginDefinition, PluginKind} from '../../src/runtime/plugin-types.js'
 
 export interface TestContext {
   context: PluginContext
@@ -14,6 +14,8 @@ export interface TestContext {
   logs: string[]
   /** Totals of context.count(event, amount). */
   counts: Map<string, number>
+  /** Records handed to context.reject, in order. */
+  rejected: {record: EtlRecord; code: string; reason: string}[]
   /** Aborts context.signal, as the runtime does at shutdown. */
   abort(): void
 }
@@ -27,6 +29,7 @@ export function testContext(overrides: TestContextOverrides = {}): TestContext {
   const {cwd = process.cwd(), ...rest} = overrides
   const logs: string[] = []
   const counts = new Map<string, number>()
+  const rejected: {record: EtlRecord; code: string; reason: string}[] = []
   const controller = new AbortController()
   const context: PluginContext = {
     logger: createLogger('test', {level: 'debug', format: 'text', write: (line) => logs.push(line)}),
@@ -36,9 +39,10 @@ export function testContext(overrides: TestContextOverrides = {}): TestContext {
     resolvePath: (path) => resolve(cwd, path),
     signal: controller.signal,
     count: (event, amount = 1) => counts.set(event, (counts.get(event) ?? 0) + amount),
+    reject: (record, code, reason) => void rejected.push({record, code, reason}),
     ...rest,
   }
-  return {context, logs, counts, abort: () => controller.abort()}
+  return {context, logs, counts, rejected, abort: () => controller.abort()}
 }
 
 // Strict, unlike the runtime's validator, so a sloppy built-in schema fails its plugin's tests.

@@ -68,6 +68,7 @@ describe('coingecko source', () => {
     const ctx: PluginContext = {
       logger, pipelineName: 'test', pipelineDir: process.cwd(), stateDir: process.cwd(), resolvePath: (p) => p,
       signal: controller.signal, count: (event, n = 1) => counts.set(event, (counts.get(event) ?? 0) + n),
+      reject: (record, code, reason) => void lines.push(`REJECT ${code} ${reason} ${JSON.stringify(record)}`),
     }
     const source = (await coingecko.create({baseUrl: fake.baseUrl, ...FAST, ...config}, ctx)) as SourceInstance
     const records: EtlRecord[] = []
