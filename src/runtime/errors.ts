@@ -58,7 +58,7 @@ export function messageOf(error: unknown): string {
   return String(error)
 }
 
-export type StageName = 'source' | 'process' | 'validate'
+export type StageName = 'source' | 'process' | 'chart' | 'validate'
 
 /**
  * Wraps a plugin's failure so the user sees which plugin, of which kind, in which stage failed, while the original

@@ -4,7 +4,7 @@ import {join, resolve} from 'node:path'
 import type {StageConfig} from './config/load-pipeline.js'
 import type {Counters} from './counters.js'
 import type {Logger} from './logger.js'
-import type {EtlRecord, PluginContext} from './plugin-types.js'
+import type {EtlRecord, PluginContext, TopicProducer} from './plugin-types.js'
 
 export interface ContextInputs {
   stage: StageConfig
@@ -16,6 +16,8 @@ export interface ContextInputs {
   signal: AbortSignal
   /** Where rejected records go (the process stage's dead-letter queue); default: log and count. */
   onReject?: (rejection: Rejection) => void
+  /** Kafka access for plugins of the process stage. */
+  kafka?: TopicProducer
 }
 
 export interface Rejection {
@@ -44,6 +46,7 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
     // Paths in a pipeline resolve against the working directory, like every other CLI's relative paths.
     resolvePath: (path: string) => resolve(path),
     signal: inputs.signal,
+    kafka: inputs.kafka,
     count: (event, amount = 1) => counters.add(scope, event, amount),
     reject(record, code, reason) {
       counters.add(scope, 'rejected')

@@ -21,6 +21,15 @@ export interface ConfigSchema {
   [keyword: string]: unknown
 }
 
+/** Kafka as the runtime offers it to plugins: the same client and guarantees as the stages (idempotent, acks=all). */
+export interface TopicProducer {
+  /**
+   * Produces records as JSON values to `topic` (created with `partitions` on first use if missing); resolves once the
+   * broker acknowledged every one. Records with the same key keep their order.
+   */
+  produce(topic: string, messages: {key: string | null; value: EtlRecord}[], options?: {partitions?: number}): Promise<void>
+}
+
 export interface PluginContext {
   /** Logger already labelled with the plugin's kind and name; secrets are redacted. */
   logger: Logger
@@ -41,6 +50,8 @@ export interface PluginContext {
    * it. Never throws; outside the process stage the record is logged and counted instead.
    */
   reject(record: EtlRecord, code: string, reason: string): void
+  /** Present in the process stage: lets a sink feed another topic (e.g. candles for another pipeline). */
+  kafka?: TopicProducer
 }
 
 export interface SourceEmitter {

@@ -9,7 +9,9 @@ import {ensureLocalBroker, resolveBrokers, type LocalBrokerLease} from './broker
 import type {Logger} from './logger.js'
 import {createKafkajsBus} from './kafka/kafkajs-bus.js'
 import type {MessageBus} from './kafka/message-bus.js'
+import type {EtlRecord} from './plugin-types.js'
 import {stateDir} from './paths.js'
+import {ChartRunner, type RenderedChart} from './charts/chart-runner.js'
 import {runSourceStage} from './stages/source-stage.js'
 import {startProcessStage} from './stages/process-stage.js'
 
@@ -24,6 +26,8 @@ export interface RunOptions {
   logger: Logger
   signal: AbortSignal
   stateRoot?: string
+  /** Called after each chart render (the live page). */
+  onChartRender?: (rendered: RenderedChart) => void
   /** Swap in another Kafka client (tests, a faster client). */
   createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus
 }
@@ -52,14 +56,20 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     await bus.ensureTopic({topic, partitions, replicationFactor})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
 
-    const shared = {pipeline, bus, logger, counters, stateRoot}
     if (stage === 'source') {
-      await runSourceStage({...shared, signal})
-    } else if (stage === 'process') {
-      const processing = await startProcessStage({...shared, signal})
-      await processing.done
+      await runSourceStage({pipeline, bus, logger, counters, stateRoot, signal})
     } else {
-      await runBoth(shared, signal)
+      const charts = await ChartRunner.start({
+        charts: pipeline.charts, pipelineName: pipeline.name, pipelineDir: pipeline.dir, stateRoot, logger, counters, signal, onRender: options.onChartRender,
+      })
+      charts.watch()
+      const shared = {pipeline, bus, logger, counters, stateRoot, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+      try {
+        if (stage === 'process') await (await startProcessStage({...shared, signal})).done
+        else await runBoth(shared, signal)
+      } finally {
+        await charts.stop()
+      }
     }
   } finally {
     await bus.close().catch(() => undefined)
@@ -68,10 +78,16 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
   return {counters, brokers}
 }
 
-async function runBoth(
-  shared: {pipeline: PipelineConfig; bus: MessageBus; logger: Logger; counters: Counters; stateRoot: string},
-  signal: AbortSignal,
-): Promise<void> {
+interface SharedStageInputs {
+  pipeline: PipelineConfig
+  bus: MessageBus
+  logger: Logger
+  counters: Counters
+  stateRoot: string
+  onWritten: (records: EtlRecord[]) => void
+}
+
+async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<void> {
   // Each stage gets its own controller: when one fails, the other is stopped cleanly rather than left running.
   const sourceControl = linkedController(signal)
   const processControl = linkedController(signal)

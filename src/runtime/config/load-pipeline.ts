@@ -6,6 +6,7 @@ import {readFile, stat} from 'node:fs/promises'
 import {basename, dirname, extname, resolve} from 'node:path'
 import type {ValidateFunction} from 'ajv'
 import {createRegistry} from '../builtin-plugins.js'
+import {parseDuration, type Duration} from '../duration.js'
 import {EtlError, messageOf} from '../errors.js'
 import {registerSecret} from '../logger.js'
 import {loadPluginModule} from '../plugin-loader.js'
@@ -29,6 +30,14 @@ export interface StageConfig {
   path: (string | number)[]
 }
 
+export type ChartDataSource = {kind: 'stream'} | {kind: 'csv'; path: string}
+
+export interface ChartConfig extends StageConfig {
+  data: ChartDataSource
+  /** Minimum time between renders, in milliseconds. */
+  everyMs: number
+}
+
 export interface KafkaSettings {
   /** Only when the file sets them; the runtime decides the fallback (env, local broker). */
   brokers?: string[]
@@ -50,6 +59,7 @@ export interface PipelineConfig {
   source: StageConfig
   transforms: StageConfig[]
   sinks: StageConfig[]
+  charts: ChartConfig[]
   registry: PluginRegistry
   warnings: string[]
 }
@@ -122,6 +132,8 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
   const source = stage('source', data.source, ['source'])
   const transforms = asArray(data.transforms).map((entry, i) => stage('transform', entry, ['transforms', i]))
   const sinks = asArray(data.sinks).map((entry, i) => stage('sink', entry, ['sinks', i]))
+  const charts = asArray(data.charts).map((entry, i) => resolveChart(parsed, registry, entry, ['charts', i], problems))
+  problems.push(...duplicateChartNames(parsed, asArray(data.charts)))
 
   if (problems.length > 0) throw new ConfigError(file, withoutEchoes(problems))
 
@@ -129,7 +141,6 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
   const kafka = (data.kafka ?? {}) as Record<string, unknown>
   const topic = kafka.topic as string
   const warnings: string[] = []
-  if (data.charts !== undefined) warnings.push('charts: is not supported by this version of etl yet; the section is ignored')
   return {
     file,
     dir,
@@ -148,9 +159,40 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
     source: source as StageConfig,
     transforms: transforms as StageConfig[],
     sinks: sinks as StageConfig[],
+    charts: charts as ChartConfig[],
     registry,
     warnings,
   }
+}
+
+function resolveChart(
+  parsed: ParsedYaml,
+  registry: PluginRegistry,
+  entry: unknown,
+  path: (string | number)[],
+  problems: ConfigProblem[],
+): ChartConfig | undefined {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return undefined
+  const {data, every, ...rest} = entry as Record<string, unknown>
+  const stage = resolveStage(parsed, registry, 'chart', {type: 'vega-lite', ...rest}, path, problems)
+  if (!stage || data === undefined) return undefined
+  const source: ChartDataSource = data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: String((data as {csv: string}).csv)}
+  return {...stage, data: source, everyMs: parseDuration((every ?? '10s') as Duration)}
+}
+
+function duplicateChartNames(parsed: ParsedYaml, entries: unknown[]): ConfigProblem[] {
+  const seen = new Set<string>()
+  const problems: ConfigProblem[] = []
+  for (const [index, entry] of entries.entries()) {
+    const name = (entry as {name?: unknown} | null)?.name
+    if (typeof name !== 'string') continue
+    if (seen.has(name)) {
+      const path = ['charts', index, 'name']
+      problems.push({file: parsed.file, ...locate(parsed, path), path: formatPath(path), message: `another chart is already named "${name}"; chart names must be unique`, code: 'ETL_CONFIG_INVALID'})
+    }
+    seen.add(name)
+  }
+  return problems
 }
 
 function resolveStage(

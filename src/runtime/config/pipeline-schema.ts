@@ -1,3 +1,5 @@
+import {durationSchema} from '../duration.js'
+
 /**
  * The schema of a pipeline file's own fields. Each stage entry is checked here only for `type` and `name`; the rest of
  * the entry is the plugin's config and is checked against that plugin's schema (see validate-pipeline.ts).
@@ -11,6 +13,29 @@ const stageEntry = (kind: string) => ({
     name: {type: 'string', minLength: 1, description: 'Label for logs and counters (defaults to the type).'},
   },
 })
+
+const chartEntry = {
+  type: 'object',
+  description:
+    'A chart plugin: `type` names it (default vega-lite), `data` says where its rows come from, `every` how often it is ' +
+    're-rendered; the other fields are the plugin\'s config (see `etl plugins --kind chart`).',
+  required: ['name', 'data'],
+  properties: {
+    type: {type: 'string', minLength: 1, default: 'vega-lite', description: 'Name of the chart plugin.'},
+    name: {type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100, description: 'Chart name: labels logs and the live page.'},
+    data: {
+      description:
+        'Where the chart\'s rows come from: `stream` = the records leaving the transforms during `etl run`; ' +
+        '`{csv: <path>}` = a CSV file (a sink\'s output), read incrementally as it grows — this is what `etl chart` watches.',
+      oneOf: [
+        {const: 'stream'},
+        {type: 'object', additionalProperties: false, required: ['csv'], properties: {csv: {type: 'string', minLength: 1}}},
+      ],
+      examples: ['stream', {csv: 'data/btc_prices.csv'}],
+    },
+    every: durationSchema('Re-render at most this often, and only when rows arrived since the last render.', '10s'),
+  },
+}
 
 export const PIPELINE_SCHEMA = {
   $id: 'etl:pipeline',
@@ -65,9 +90,11 @@ export const PIPELINE_SCHEMA = {
     source: stageEntry('source'),
     transforms: {type: 'array', default: [], items: stageEntry('transform'), description: 'Run in order on every batch.'},
     sinks: {type: 'array', minItems: 1, items: stageEntry('sink'), description: 'Every record reaches every sink.'},
-    charts: {description: 'Reserved for chart plugins (not part of this version; ignored with a warning).'},
+    charts: {type: 'array', default: [], items: chartEntry, description: 'Charts re-rendered to PNG/SVG as data arrives.'},
   },
 } as const
 
 /** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
 export const STAGE_ENTRY_KEYS = ['type', 'name'] as const
+/** Fields of a chart entry that belong to the runtime, not to the chart plugin's config. */
+export const CHART_ENTRY_KEYS = ['type', 'name', 'data', 'every'] as const

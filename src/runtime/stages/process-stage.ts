@@ -8,8 +8,8 @@ import type {Counters} from '../counters.js'
 import {EtlError, pluginFailure, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusMessage, BusProducer, ConsumedBatch, MessageBus} from '../kafka/message-bus.js'
-import {createPluginContext, scopeOf} from '../plugin-context.js'
-import type {EtlRecord, SinkInstance, TransformInstance} from '../plugin-types.js'
+import {createPluginContext, scopeOf, type Rejection} from '../plugin-context.js'
+import type {EtlRecord, SinkInstance, TopicProducer, TransformInstance} from '../plugin-types.js'
 
 export interface ProcessStageInputs {
   pipeline: PipelineConfig
@@ -18,6 +18,8 @@ export interface ProcessStageInputs {
   counters: Counters
   stateRoot: string
   signal: AbortSignal
+  /** Records after the sinks wrote them (the charts fed by the live stream). */
+  onWritten?: (records: EtlRecord[]) => void
 }
 
 export interface ProcessStage {
@@ -32,10 +34,15 @@ interface Running<T> {
   instance: T
 }
 
-async function createAll<T>(inputs: ProcessStageInputs, stages: StageConfig[]): Promise<Running<T>[]> {
+async function createAll<T>(
+  inputs: ProcessStageInputs,
+  stages: StageConfig[],
+  onReject: (r: Rejection) => void,
+  kafka: TopicProducer,
+): Promise<Running<T>[]> {
   const created: Running<T>[] = []
   for (const stage of stages) {
-    const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir})
+    const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir, onReject, kafka})
     try {
       created.push({stage, instance: (await stage.definition.create(stage.config, context)) as T})
     } catch (error) {
@@ -61,50 +68,97 @@ export function decodeRecord(value: Buffer | null): EtlRecord {
 
 export async function startProcessStage(inputs: ProcessStageInputs): Promise<ProcessStage> {
   const {pipeline, bus, logger, counters} = inputs
-  const transforms = await createAll<TransformInstance>(inputs, pipeline.transforms)
-  const sinks = await createAll<SinkInstance>(inputs, pipeline.sinks)
+  // Records a plugin rejected while handling the current batch; they reach the dead-letter topic before its commit.
+  let pluginRejects: Rejection[] = []
+  const onReject = (rejection: Rejection) => void pluginRejects.push(rejection)
+  // One producer serves the dead-letter topic and sinks that produce to other topics; created on first use.
+  let outputProducer: BusProducer | undefined
+  const knownTopics = new Set<string>()
+  async function producerFor(topic: string, partitions: number): Promise<BusProducer> {
+    if (!knownTopics.has(topic)) {
+      await bus.ensureTopic({topic, partitions, replicationFactor: pipeline.kafka.replicationFactor})
+      knownTopics.add(topic)
+    }
+    return (outputProducer ??= await bus.createProducer())
+  }
+  const kafka: TopicProducer = {
+    async produce(topic, messages, options = {}) {
+      if (messages.length === 0) return
+      const producer = await producerFor(topic, options.partitions ?? pipeline.kafka.partitions)
+      await producer.send(topic, messages.map((m) => ({key: m.key, value: JSON.stringify(m.value)})))
+    },
+  }
+  const transforms = await createAll<TransformInstance>(inputs, pipeline.transforms, onReject, kafka)
+  const sinks = await createAll<SinkInstance>(inputs, pipeline.sinks, onReject, kafka)
   const consumer = bus.createConsumer(pipeline.kafka.groupId)
   const committed = new Map<number, bigint>()
   let target: Map<number, bigint> | undefined
-  let dlqProducer: BusProducer | undefined
   let stopping: Promise<void> | undefined
   const stop = () => (stopping ??= consumer.stop())
 
   const caughtUp = () =>
     target !== undefined && [...target].every(([partition, end]) => end === 0n || (committed.get(partition) ?? -1n) >= end)
 
-  async function deadLetter(batch: ConsumedBatch, rejected: {offset: string; value: Buffer | null; key: Buffer | null; error: EtlError}[]) {
-    if (rejected.length === 0) return
-    dlqProducer ??= await bus.createProducer()
-    await bus.ensureTopic({topic: pipeline.kafka.deadLetterTopic, partitions: 1, replicationFactor: pipeline.kafka.replicationFactor})
-    const messages: BusMessage[] = rejected.map((r) => ({
-      key: r.key?.toString('utf8') ?? null,
-      value: r.value ?? '',
+  interface DeadLetter {
+    key: string | null
+    value: Buffer | string
+    code: string
+    message: string
+    plugin: string
+    partition?: number
+    offset?: string
+  }
+
+  async function deadLetter(topic: string, letters: DeadLetter[]) {
+    if (letters.length === 0) return
+    const dlqProducer = await producerFor(pipeline.kafka.deadLetterTopic, 1)
+    const messages: BusMessage[] = letters.map((letter) => ({
+      key: letter.key,
+      value: letter.value,
       headers: {
-        'etl-error-code': r.error.code,
-        'etl-error-message': r.error.message,
+        'etl-error-code': letter.code,
+        'etl-error-message': letter.message,
         'etl-stage': 'process',
-        'etl-plugin': 'decode',
-        'etl-source-topic': batch.topic,
-        'etl-source-partition': String(batch.partition),
-        'etl-source-offset': r.offset,
+        'etl-plugin': letter.plugin,
+        'etl-source-topic': topic,
+        ...(letter.partition === undefined ? {} : {'etl-source-partition': String(letter.partition)}),
+        ...(letter.offset === undefined ? {} : {'etl-source-offset': letter.offset}),
       },
     }))
     await dlqProducer.send(pipeline.kafka.deadLetterTopic, messages)
-    counters.add('process', 'dead_lettered', rejected.length)
-    for (const r of rejected) {
-      logger.warn(`record sent to ${pipeline.kafka.deadLetterTopic}: ${r.error.message}`, {partition: batch.partition, offset: r.offset})
+    counters.add('process', 'dead_lettered', letters.length)
+    for (const letter of letters) {
+      logger.warn(`record sent to ${pipeline.kafka.deadLetterTopic} by ${letter.plugin}: ${letter.code} ${letter.message}`, {
+        ...(letter.partition === undefined ? {} : {partition: letter.partition}),
+        ...(letter.offset === undefined ? {} : {offset: letter.offset}),
+      })
     }
   }
 
+  /** Rejections by transforms and sinks become dead letters; the record itself is the value, as JSON. */
+  function takePluginRejects(partition?: number): DeadLetter[] {
+    const letters = pluginRejects.map((r) => ({
+      key: typeof r.record.symbol === 'string' ? r.record.symbol : null,
+      value: JSON.stringify(r.record),
+      code: r.code,
+      message: r.reason,
+      plugin: `${r.stage.kind}:${r.stage.label}`,
+      partition,
+    }))
+    pluginRejects = []
+    return letters
+  }
+
   async function handleBatch(batch: ConsumedBatch) {
+    pluginRejects = [] // a batch that failed before is being redelivered: its rejections are made again
     let records: EtlRecord[] = []
-    const rejected: Parameters<typeof deadLetter>[1] = []
+    const rejected: DeadLetter[] = []
     for (const message of batch.messages) {
       try {
         records.push(decodeRecord(message.value))
       } catch (error) {
-        rejected.push({offset: message.offset, value: message.value, key: message.key, error: error as EtlError})
+        const {code, message: reason} = error as EtlError
+        rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: batch.partition, offset: message.offset})
       }
     }
     counters.add('process', 'consumed', batch.messages.length)
@@ -116,7 +170,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       }
     }
     await writeToSinks(records)
-    await deadLetter(batch, rejected)
+    await deadLetter(batch.topic, [...rejected, ...takePluginRejects(batch.partition)])
     const last = batch.messages[batch.messages.length - 1]
     // The bus commits last+1 right after this returns; record it now so caughtUp() sees this batch.
     committed.set(batch.partition, BigInt(last.offset) + 1n)
@@ -133,6 +187,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       }
       if (records.length > 0) counters.add(scopeOf(stage), 'written', records.length)
     }
+    if (records.length > 0) inputs.onWritten?.(records)
   }
 
   async function shutdown() {
@@ -148,10 +203,11 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       }
     }
     if (pending.length > 0) await writeToSinks(pending).catch((error) => logger.error(messageOf(error)))
+    await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))
     for (const {stage, instance} of sinks) {
       await instance.close().catch((error) => logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
     }
-    await dlqProducer?.disconnect().catch(() => undefined)
+    await outputProducer?.disconnect().catch(() => undefined)
   }
 
   const onAbort = () => void stop()

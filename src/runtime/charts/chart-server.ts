@@ -1,0 +1,230 @@
+/**
+ * The small local web server behind `etl chart --serve`: it keeps the latest render of every chart and pushes each new
+ * one to open pages over Server-Sent Events, so the page updates in place without polling or reloading. node:http only;
+ * it binds to 127.0.0.1 by default because the page is meant for the person running etl, not the network.
+ */
+import {randomBytes} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import type {Logger} from '../logger.js'
+import type {SeriesSummary} from '../plugin-types.js'
+import {chartPageHtml} from './chart-page.js'
+
+export interface ChartUpdate {
+  chart: string
+  title?: string
+  svg: string
+  summary: SeriesSummary[]
+  renderedAt: string
+  points: number
+  renderedPoints: number
+}
+
+export interface ChartServer {
+  url: string
+  port: number
+  publish(update: ChartUpdate): void
+  close(): Promise<void>
+}
+
+export interface ChartServerOptions {
+  /** 0 picks a free port; default 8780. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  logger: Logger
+  /** Shown in the page header (the pipeline name). */
+  title?: string
+}
+
+export const DEFAULT_CHART_PORT = 8780
+const HEARTBEAT_MS = 15_000
+/** A page that stops reading is dropped beyond this much queued output; it reconnects and gets the latest state again. */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+interface Latest {
+  update: ChartUpdate
+  /** The SSE frame, serialised once per publish and reused for every page that connects later. */
+  frame: string
+}
+
+export async function startChartServer(options: ChartServerOptions): Promise<ChartServer> {
+  const port = options.port ?? DEFAULT_CHART_PORT
+  const host = options.host ?? '127.0.0.1'
+  const title = options.title ?? 'etl charts'
+  const logger = options.logger
+  const latest = new Map<string, Latest>()
+  const clients = new Set<ServerResponse>()
+  let closing: Promise<void> | undefined
+
+  const send = (client: ServerResponse, text: string) => {
+    if (client.writableLength > MAX_QUEUED_BYTES) {
+      logger.warn('live chart page is not reading its updates; dropping it (it will reconnect)')
+      clients.delete(client)
+      client.destroy()
+      return
+    }
+    client.write(text)
+  }
+
+  const routes = (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('x-content-type-options', 'nosniff')
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, {allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8'}).end('method not allowed\n')
+      return
+    }
+    // The path is parsed, never echoed back: 404 bodies are fixed text so nothing from the request reaches a page.
+    const path = requestPath(req.url)
+    if (path === '/' || path === '/index.html') return servePage(res, title)
+    if (path === '/events' && req.method === 'GET') return serveEvents(req, res)
+    if (path === '/api/charts') return serveJson(res, [...latest.values()].map(({update}) => withoutSvg(update)))
+    const name = chartNameFromPath(path)
+    const found = name === undefined ? undefined : latest.get(name)
+    if (found) return serveSvg(res, found.update.svg)
+    res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('not found\n')
+  }
+
+  const serveEvents = (req: IncomingMessage, res: ServerResponse) => {
+    req.socket.setNoDelay(true)
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+    })
+    // retry: a page reconnects within 2 s when etl chart is restarted, instead of the browser's default back-off.
+    let text = 'retry: 2000\n\n'
+    for (const {frame} of latest.values()) text += frame
+    res.write(text)
+    clients.add(res)
+    logger.debug('live chart page connected', {pages: clients.size})
+    res.on('close', () => {
+      clients.delete(res)
+      logger.debug('live chart page disconnected', {pages: clients.size})
+    })
+  }
+
+  const server = createServer(routes)
+  await listen(server, port, host)
+  const actualPort = (server.address() as AddressInfo).port
+  const url = `http://${urlHost(host)}:${actualPort}/`
+  logger.debug('live chart page listening', {url})
+
+  // A comment line every 15 s keeps proxies and idle-connection killers from closing a quiet stream.
+  const heartbeat = setInterval(() => {
+    for (const client of clients) send(client, ': heartbeat\n\n')
+  }, HEARTBEAT_MS)
+  heartbeat.unref()
+
+  return {
+    url,
+    port: actualPort,
+    publish(update) {
+      if (closing) return
+      const frame = `event: chart\ndata: ${JSON.stringify(update)}\n\n`
+      latest.set(update.chart, {update, frame})
+      for (const client of clients) send(client, frame)
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(heartbeat)
+        for (const client of clients) client.end()
+        clients.clear()
+        server.close(() => resolve())
+        // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
+        server.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      if (error.code === 'EADDRINUSE') reject(new Error(`port ${port} is in use; pass --serve <other port>`, {cause: error}))
+      else if (error.code === 'EACCES') reject(new Error(`port ${port} needs privileges etl does not have; pass --serve <port above 1023>`, {cause: error}))
+      else reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`, {cause: error}))
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, host)
+  })
+}
+
+/** The request's path; an unparsable target (e.g. `http://[`) becomes a path no route matches, never a throw. */
+function requestPath(target = '/'): string {
+  try {
+    return new URL(target, 'http://localhost').pathname
+  } catch {
+    return ''
+  }
+}
+
+/** `/charts/<url-encoded name>.svg` → the chart name, or undefined for any other path or a malformed escape. */
+export function chartNameFromPath(path: string): string | undefined {
+  const match = /^\/charts\/(.+)\.svg$/.exec(path)
+  if (!match) return undefined
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    return undefined
+  }
+}
+
+export function chartSvgPath(chart: string): string {
+  return `/charts/${encodeURIComponent(chart)}.svg`
+}
+
+function withoutSvg(update: ChartUpdate) {
+  const {svg: _svg, ...rest} = update
+  return {...rest, svgUrl: chartSvgPath(update.chart)}
+}
+
+function servePage(res: ServerResponse, title: string) {
+  // A fresh nonce per response: only our own inline script and style run, even if some text slipped into the markup.
+  const nonce = randomBytes(16).toString('base64')
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-cache',
+    'content-security-policy': [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src 'nonce-${nonce}'`,
+      // blob: is where the page puts each chart's SVG (an <img>, so SVG can never run script in the page).
+      "img-src 'self' blob: data:",
+      // blob: here lets the browser test read back the SVG an <img> shows; blob URLs are only ever this page's own.
+      "connect-src 'self' blob:",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'referrer-policy': 'no-referrer',
+  })
+  res.end(chartPageHtml({title, nonce}))
+}
+
+function serveSvg(res: ServerResponse, svg: string) {
+  res.writeHead(200, {
+    'content-type': 'image/svg+xml; charset=utf-8',
+    'cache-control': 'no-cache, no-store',
+    // Opened on its own (not as an <img>) an SVG is a document that could run script; this keeps it inert.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:",
+  })
+  res.end(svg)
+}
+
+function serveJson(res: ServerResponse, body: unknown) {
+  res.writeHead(200, {'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache'})
+  res.end(JSON.stringify(body))
+}
+
+/** A host usable in a URL someone can click: wildcard binds are reachable on localhost, IPv6 needs brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost'
+  return host.includes(':') ? `[${host}]` : host
+}

@@ -1,0 +1,108 @@
+/**
+ * `etl chart`: renders a pipeline's CSV-backed charts without running the pipeline — once, or (watch) again whenever
+ * their CSV grows, optionally serving a live page. Charts fed by the live stream exist only inside `etl run`.
+ */
+import type {ChartConfig, PipelineConfig} from '../config/load-pipeline.js'
+import {Counters} from '../counters.js'
+import {EtlError} from '../errors.js'
+import type {Logger} from '../logger.js'
+import {stateDir} from '../paths.js'
+import {ChartRunner, type RenderedChart} from './chart-runner.js'
+import {startChartServer, type ChartServer} from './chart-server.js'
+
+export interface RunChartsOptions {
+  /** Chart names to render (default: every CSV-backed chart). */
+  only?: string[]
+  watch?: boolean
+  /** Serve the live page on this port (implies watch); 0 picks a free port. */
+  servePort?: number
+  host?: string
+  logger: Logger
+  signal: AbortSignal
+  stateRoot?: string
+  /** Called once the live page listens (the command prints its URL). */
+  onServing?: (url: string) => void
+}
+
+export interface RunChartsResult {
+  counters: Counters
+  rendered: RenderedChart[]
+}
+
+export function selectCharts(pipeline: PipelineConfig, only: string[] | undefined, logger: Logger): ChartConfig[] {
+  const unknown = (only ?? []).filter((name) => !pipeline.charts.some((chart) => chart.label === name))
+  if (unknown.length > 0) {
+    const names = pipeline.charts.map((chart) => chart.label).join(', ') || 'none'
+    throw new EtlError('ETL_CONFIG_INVALID', `no chart named ${unknown.join(', ')} in ${pipeline.file} (charts: ${names})`, {exitCode: 2})
+  }
+  const wanted = pipeline.charts.filter((chart) => !only || only.length === 0 || only.includes(chart.label))
+  for (const chart of wanted.filter((c) => c.data.kind === 'stream')) {
+    logger.warn(`chart ${chart.label} is fed by the live stream: it is rendered by \`etl run\`, not by \`etl chart\``)
+  }
+  const fromCsv = wanted.filter((chart) => chart.data.kind === 'csv')
+  if (fromCsv.length === 0) {
+    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no chart with data: {csv: …} to render`, {exitCode: 2})
+  }
+  return fromCsv
+}
+
+export async function runCharts(pipeline: PipelineConfig, options: RunChartsOptions): Promise<RunChartsResult> {
+  const {logger, signal} = options
+  const charts = selectCharts(pipeline, options.only, logger)
+  const counters = new Counters()
+  const rendered: RenderedChart[] = []
+  let server: ChartServer | undefined
+  if (options.servePort !== undefined) {
+    try {
+      server = await startChartServer({port: options.servePort, host: options.host, logger, title: pipeline.name})
+    } catch (error) {
+      throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
+    }
+    options.onServing?.(server.url)
+  }
+  const runner = await ChartRunner.start({
+    charts,
+    pipelineName: pipeline.name,
+    pipelineDir: pipeline.dir,
+    stateRoot: options.stateRoot ?? stateDir(),
+    logger,
+    counters,
+    signal,
+    onRender(result) {
+      rendered.push(result)
+      logger.info(`chart ${result.chart.label}: ${describe(result)}`)
+      server?.publish({
+        chart: result.chart.label,
+        svg: result.render.svg,
+        summary: result.instance.summary(),
+        renderedAt: new Date().toISOString(),
+        points: result.render.points,
+        renderedPoints: result.render.renderedPoints,
+      })
+      if (rendered.length > charts.length * 4) rendered.splice(0, rendered.length - charts.length)
+    },
+  })
+  try {
+    await runner.renderNow()
+    if (options.watch || server) {
+      runner.watch()
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve()
+        else signal.addEventListener('abort', () => resolve(), {once: true})
+      })
+    }
+  } finally {
+    await runner.stop()
+    await server?.close()
+  }
+  const failed = counters.entries().filter((entry) => entry.event === 'render_failed')
+  if (!options.watch && !server && failed.length > 0) {
+    throw new EtlError('ETL_CHART_RENDER', `${failed.map((f) => f.scope.replace(/^chart /, '')).join(', ')} could not be rendered (see the log above)`)
+  }
+  return {counters, rendered}
+}
+
+function describe({render}: RenderedChart): string {
+  const drawn = render.renderedPoints === render.points ? `${render.points} points` : `${render.points} points drawn as ${render.renderedPoints}`
+  return `${drawn} in ${render.ms.toFixed(0)} ms → ${render.outputs.join(', ')}`
+}

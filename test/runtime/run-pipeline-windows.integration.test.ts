@@ -1,0 +1,113 @@
+/**
+ * Event-time windows through the real broker: real daily BTC candles are replayed onto a topic, rolled up into 7-day
+ * candles by the ohlc transform, and produced to a second topic and a CSV. Every emitted candle is compared with one
+ * computed here, straight from the data file, without the code under test.
+ */
+import {expect} from 'chai'
+import {parse} from 'csv-parse/sync'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {loadPipeline} from '../../src/runtime/config/load-pipeline.js'
+import {createLogger} from '../../src/runtime/logger.js'
+import {runPipeline} from '../../src/runtime/run-pipeline.js'
+import {produceRaw, readTopic, uniqueName} from '../support/kafka-test-utils.js'
+
+const DATA = join(import.meta.dirname, '../../data/btcusd-1d-2011-2025.csv')
+const WEEK_MS = 7 * 86_400_000
+const DAYS = 400
+
+interface Candle {
+  window_start: string
+  window_end: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+  count: number
+}
+
+/** 7-day epoch-aligned candles of the first DAYS rows, and only the windows the watermark has closed (end ≤ last day). */
+function expectedCandles(): Candle[] {
+  const rows = (parse(readFileSync(DATA, 'utf8'), {columns: true}) as Record<string, string>[]).slice(0, DAYS)
+  const byWindow = new Map<number, Candle>()
+  for (const row of rows) {
+    const t = Number(row.unix_timestamp) * 1000
+    const start = Math.floor(t / WEEK_MS) * WEEK_MS
+    const candle = byWindow.get(start)
+    const [open, high, low, close, volume] = [row.open, row.high, row.low, row.close, row.volume].map(Number)
+    if (!candle) {
+      byWindow.set(start, {window_start: new Date(start).toISOString(), window_end: new Date(start + WEEK_MS).toISOString(), open, high, low, close, volume, count: 1})
+    } else {
+      candle.high = Math.max(candle.high, high)
+      candle.low = Math.min(candle.low, low)
+      candle.close = close
+      candle.volume += volume
+      candle.count++
+    }
+  }
+  const last = Number(rows[rows.length - 1].unix_timestamp) * 1000
+  return [...byWindow.values()].filter((c) => Date.parse(c.window_end) <= last)
+}
+
+describe('windows through the real broker', function () {
+  this.timeout(120_000)
+  const logs: string[] = []
+  const logger = createLogger('test', {write: (line) => logs.push(line), level: 'debug'})
+
+  it('daily candles → 7-day ohlc → second topic and CSV: every candle as computed independently; a NaN price is dead-lettered', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etl-windows-'))
+    const topic = uniqueName('it-daily')
+    const candlesTopic = uniqueName('it-weekly')
+    const lines = readFileSync(DATA, 'utf8').trim().split('\n')
+    writeFileSync(join(dir, 'daily.csv'), lines.slice(0, DAYS + 1).join('\n') + '\n')
+    const file = join(dir, 'weekly.yaml')
+    writeFileSync(file, [
+      'name: weekly',
+      'kafka:',
+      `  topic: ${topic}`,
+      `  groupId: ${uniqueName('it-group')}`,
+      'source:',
+      '  type: replay',
+      `  path: ${join(dir, 'daily.csv')}`,
+      'transforms:',
+      '  - type: ohlc',
+      '    size: 7d',
+      '    input: candles',
+      '    volume: volume',
+      'sinks:',
+      '  - type: kafka',
+      `    topic: ${candlesTopic}`,
+      '  - type: csv',
+      `    path: ${join(dir, 'weekly.csv')}`,
+    ].join('\n'))
+    const pipeline = await loadPipeline(file)
+    // A record another client wrote with an unusable price, before the replay: it must land in the DLQ, not in a candle.
+    await produceRaw(topic, [{key: 'BTC', value: JSON.stringify({symbol: 'BTC', vs_currency: 'usd', timestamp: '2011-08-18T00:00:00.000Z', price_usd: 'NaN', open: 1, high: 1, low: 1, volume: 1})}])
+    const summary = await runPipeline(pipeline, {logger, signal: new AbortController().signal, stateRoot: join(dir, '.etl'), localBroker: false})
+
+    const expected = expectedCandles()
+    expect(expected.length).to.be.greaterThan(50)
+    const onTopic = (await readTopic(candlesTopic, expected.length)).sort((a, b) => Number(a.offset) - Number(b.offset))
+    expect(onTopic.every((m) => m.key === 'BTC')).to.equal(true)
+    const produced = onTopic.map((m) => JSON.parse(m.value) as Candle & {symbol: string})
+    expect(produced).to.have.length(expected.length)
+    for (const [i, want] of expected.entries()) {
+      const got = produced[i]
+      expect(got.symbol).to.equal('BTC')
+      expect([got.window_start, got.window_end, got.count], `candle ${i}`).to.deep.equal([want.window_start, want.window_end, want.count])
+      expect([got.open, got.high, got.low, got.close], `candle ${i} ${want.window_start}`).to.deep.equal([want.open, want.high, want.low, want.close])
+      expect(got.volume).to.be.closeTo(want.volume, 1e-9 * Math.max(1, want.volume))
+    }
+    const csv = parse(readFileSync(join(dir, 'weekly.csv'), 'utf8'), {columns: true}) as Record<string, string>[]
+    expect(csv.map((row) => [row.window_start, Number(row.close)])).to.deep.equal(expected.map((c) => [c.window_start, c.close]))
+
+    const [dead] = await readTopic(`${topic}.dlq`, 1)
+    expect(dead.headers['etl-error-code']).to.equal('ETL_VALUE_NOT_FINITE')
+    expect(dead.headers['etl-plugin']).to.equal('transform:ohlc')
+    expect(JSON.parse(dead.value)).to.include({price_usd: 'NaN', timestamp: '2011-08-18T00:00:00.000Z'})
+    expect(summary.counters.get('process', 'dead_lettered')).to.equal(1)
+    expect(summary.counters.get('sink kafka', 'produced')).to.equal(expected.length)
+  })
+})
