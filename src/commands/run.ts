@@ -22,6 +22,8 @@ export default class Run extends Command {
     stage: Flags.string({description: 'run only one stage (scale the process stage out by starting it several times)', options: ['all', 'source', 'process'], default: 'all'}),
     brokers: Flags.string({description: 'bootstrap brokers host:port[,host:port] (overrides the file and $KAFKA_BROKERS)'}),
     'local-broker': Flags.boolean({description: 'start the local broker when the default address has none', default: true, allowNo: true}),
+    serve: Flags.boolean({description: 'serve a live page with the pipeline\'s charts while it runs'}),
+    port: Flags.integer({description: 'port of the live page (0 = any free port)', default: 8780, min: 0, max: 65535}),
   }
 
   async run(): Promise<void> {
@@ -34,6 +36,9 @@ export default class Run extends Command {
         stage: flags.stage as StageSelection,
         brokers: flags.brokers,
         localBroker: flags['local-broker'],
+        servePort: flags.serve ? flags.port : undefined,
+        // stdout carries data (the stdout sink); the address is a log line.
+        onServing: (url) => logger.info(`live charts at ${url}`),
         logger,
         signal: shutdown.signal,
       })

@@ -3,12 +3,16 @@ import coingecko from '../plugins/source/coingecko.js'
 import replay from '../plugins/source/replay.js'
 import filter from '../plugins/transform/filter.js'
 import map from '../plugins/transform/map.js'
+import window from '../plugins/transform/window.js'
+import ohlc from '../plugins/transform/ohlc.js'
 import csv from '../plugins/sink/csv.js'
 import stdout from '../plugins/sink/stdout.js'
+import kafka from '../plugins/sink/kafka.js'
+import vegaLite from '../plugins/chart/vega-lite.js'
 import {PluginRegistry} from './plugin-registry.js'
 import type {AnyPluginDefinition} from './plugin-types.js'
 
-export const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [coingecko, replay, map, filter, csv, stdout]
+export const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [coingecko, replay, map, filter, window, ohlc, csv, stdout, kafka, vegaLite]
 
 export function createRegistry(): PluginRegistry {
   const registry = new PluginRegistry()

@@ -12,6 +12,7 @@ import type {MessageBus} from './kafka/message-bus.js'
 import type {EtlRecord} from './plugin-types.js'
 import {stateDir} from './paths.js'
 import {ChartRunner, type RenderedChart} from './charts/chart-runner.js'
+import {serveCharts, toChartUpdate} from './charts/run-charts.js'
 import {runSourceStage} from './stages/source-stage.js'
 import {startProcessStage} from './stages/process-stage.js'
 
@@ -26,8 +27,12 @@ export interface RunOptions {
   logger: Logger
   signal: AbortSignal
   stateRoot?: string
-  /** Called after each chart render (the live page). */
+  /** Called after each chart render. */
   onChartRender?: (rendered: RenderedChart) => void
+  /** Serve the live chart page on this port while the pipeline runs (0 = any free port). */
+  servePort?: number
+  serveHost?: string
+  onServing?: (url: string) => void
   /** Swap in another Kafka client (tests, a faster client). */
   createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus
 }
@@ -59,8 +64,17 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     if (stage === 'source') {
       await runSourceStage({pipeline, bus, logger, counters, stateRoot, signal})
     } else {
+      const server = options.servePort === undefined ? undefined : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
+      if (server) options.onServing?.(server.url)
+      const onRender = (rendered: RenderedChart) => {
+        server?.publish(toChartUpdate(rendered))
+        options.onChartRender?.(rendered)
+      }
       const charts = await ChartRunner.start({
-        charts: pipeline.charts, pipelineName: pipeline.name, pipelineDir: pipeline.dir, stateRoot, logger, counters, signal, onRender: options.onChartRender,
+        charts: pipeline.charts, pipelineName: pipeline.name, pipelineDir: pipeline.dir, stateRoot, logger, counters, signal, onRender,
+      }).catch(async (error) => {
+        await server?.close()
+        throw error
       })
       charts.watch()
       const shared = {pipeline, bus, logger, counters, stateRoot, onWritten: (records: EtlRecord[]) => charts.feed(records)}
@@ -69,6 +83,7 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
         else await runBoth(shared, signal)
       } finally {
         await charts.stop()
+        await server?.close()
       }
     }
   } finally {

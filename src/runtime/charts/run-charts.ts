@@ -8,7 +8,7 @@ import {EtlError} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {stateDir} from '../paths.js'
 import {ChartRunner, type RenderedChart} from './chart-runner.js'
-import {startChartServer, type ChartServer} from './chart-server.js'
+import {startChartServer, type ChartServer, type ChartUpdate} from './chart-server.js'
 
 export interface RunChartsOptions {
   /** Chart names to render (default: every CSV-backed chart). */
@@ -53,11 +53,7 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
   const rendered: RenderedChart[] = []
   let server: ChartServer | undefined
   if (options.servePort !== undefined) {
-    try {
-      server = await startChartServer({port: options.servePort, host: options.host, logger, title: pipeline.name})
-    } catch (error) {
-      throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
-    }
+    server = await serveCharts(options.servePort, options.host, pipeline.name, logger)
     options.onServing?.(server.url)
   }
   const runner = await ChartRunner.start({
@@ -71,14 +67,7 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
     onRender(result) {
       rendered.push(result)
       logger.info(`chart ${result.chart.label}: ${describe(result)}`)
-      server?.publish({
-        chart: result.chart.label,
-        svg: result.render.svg,
-        summary: result.instance.summary(),
-        renderedAt: new Date().toISOString(),
-        points: result.render.points,
-        renderedPoints: result.render.renderedPoints,
-      })
+      server?.publish(toChartUpdate(result))
       if (rendered.length > charts.length * 4) rendered.splice(0, rendered.length - charts.length)
     },
   })
@@ -100,6 +89,28 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
     throw new EtlError('ETL_CHART_RENDER', `${failed.map((f) => f.scope.replace(/^chart /, '')).join(', ')} could not be rendered (see the log above)`)
   }
   return {counters, rendered}
+}
+
+/** What the live page shows of one render. */
+export function toChartUpdate(result: RenderedChart): ChartUpdate {
+  const title = result.chart.config.title
+  return {
+    chart: result.chart.label,
+    ...(typeof title === 'string' ? {title} : {}),
+    svg: result.render.svg,
+    summary: result.instance.summary(),
+    renderedAt: new Date().toISOString(),
+    points: result.render.points,
+    renderedPoints: result.render.renderedPoints,
+  }
+}
+
+export async function serveCharts(port: number, host: string | undefined, title: string, logger: Logger): Promise<ChartServer> {
+  try {
+    return await startChartServer({port, host, logger, title})
+  } catch (error) {
+    throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
+  }
 }
 
 function describe({render}: RenderedChart): string {
