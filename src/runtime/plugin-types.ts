@@ -76,6 +76,12 @@ export interface TransformInstance {
   process(records: EtlRecord[]): EtlRecord[] | Promise<EtlRecord[]>
   /** Called at shutdown: returns records the transform still holds (e.g. open windows). */
   flush?(): EtlRecord[] | Promise<EtlRecord[]>
+  /**
+   * Called when every record processed so far is durable in every sink — the moment the runtime commits their offsets.
+   * A stateful transform remembers its state here and persists only that, so saved state never includes a batch whose
+   * offsets were not committed (that batch will be consumed again, and must not be counted twice).
+   */
+  checkpoint?(): void | Promise<void>
   close?(): Promise<void>
 }
 

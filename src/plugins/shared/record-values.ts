@@ -59,4 +59,17 @@ export class CompensatedSum {
     this.sum = 0
     this.compensation = 0
   }
+
+  /** Both halves of the state: a checkpoint that kept only `value` would continue with a slightly different sum. */
+  get parts(): [sum: number, compensation: number] {
+    return [this.sum, this.compensation]
+  }
+
+  /** The inverse of `parts`, for restoring a checkpoint exactly. */
+  static fromParts([sum, compensation]: readonly [number, number]): CompensatedSum {
+    const restored = new CompensatedSum()
+    restored.sum = sum
+    restored.compensation = compensation
+    return restored
+  }
 }

@@ -171,6 +171,13 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     }
     await writeToSinks(records)
     await deadLetter(batch.topic, [...rejected, ...takePluginRejects(batch.partition)])
+    for (const {stage, instance} of transforms) {
+      try {
+        await instance.checkpoint?.()
+      } catch (error) {
+        throw pluginFailure(stage.definition, 'process', 'checkpoint', error)
+      }
+    }
     const last = batch.messages[batch.messages.length - 1]
     // The bus commits last+1 right after this returns; record it now so caughtUp() sees this batch.
     committed.set(batch.partition, BigInt(last.offset) + 1n)
