@@ -5,8 +5,8 @@
  */
 import {parseDuration, durationSchema, formatDuration, type Duration} from '../../runtime/duration.js'
 import {definePlugin, type ConfigIssue, type EtlRecord} from '../../runtime/plugin-types.js'
-import {compileConfigExpression, EXPRESSION_HELP, validateExpression} from '../shared/expression.js'
-import {truthy} from '../shared/expression-functions.js'
+import {compileConfigExpression, EXPRESSION_HELP, validateExpression} from '../../runtime/expression/expression.js'
+import {truthy} from '../../runtime/expression/expression-functions.js'
 import {eventTime, finiteNumber} from '../shared/record-values.js'
 import {notFiniteReason} from '../shared/rolling/indicator.js'
 import {KeyedState, keyFields, keyLabel, keyProperty} from '../shared/rolling/keyed-state.js'

@@ -3,7 +3,7 @@
  * modified (another stage may still hold them); each step builds a fresh object only when it is configured.
  */
 import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
-import {compileConfigExpression, EXPRESSION_HELP, validateExpression, type CompiledExpression} from '../shared/expression.js'
+import {compileConfigExpression, EXPRESSION_HELP, validateExpression, type CompiledExpression} from '../../runtime/expression/expression.js'
 
 export interface MapConfig {
   select?: string[]

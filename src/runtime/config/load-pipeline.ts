@@ -7,6 +7,7 @@ import {basename, dirname, extname, resolve} from 'node:path'
 import type {ValidateFunction} from 'ajv'
 import {createRegistry} from '../builtin-plugins.js'
 import {parseDuration, type Duration} from '../duration.js'
+import {compileExpression, validateExpression, type CompiledExpression} from '../expression/expression.js'
 import {EtlError, messageOf} from '../errors.js'
 import {registerSecret} from '../logger.js'
 import {loadPluginModule} from '../plugin-loader.js'
@@ -28,6 +29,8 @@ export interface StageConfig {
   config: Record<string, unknown>
   /** Where the entry sits in the file, e.g. ['sinks', 0]. */
   path: (string | number)[]
+  /** Sinks only: the records this sink receives (its `where:`); absent = all. */
+  where?: CompiledExpression
 }
 
 export type ChartDataSource = {kind: 'stream'} | {kind: 'csv'; path: string}
@@ -204,8 +207,21 @@ function resolveStage(
   problems: ConfigProblem[],
 ): StageConfig | undefined {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return undefined
+  // `where` on a sink is routing (the runtime's); on other kinds it is the plugin's own config (the filter transform).
   const {type, name, ...rest} = entry as Record<string, unknown>
+  const whereText = kind === 'sink' ? rest.where : undefined
+  if (kind === 'sink') delete rest.where
   if (typeof type !== 'string' || !type) return undefined // the pipeline schema already reported it
+  let where: CompiledExpression | undefined
+  if (typeof whereText === 'string') {
+    const problem = validateExpression(whereText)
+    if (problem) {
+      const wherePath = [...path, 'where']
+      problems.push({file: parsed.file, ...locate(parsed, wherePath), path: formatPath(wherePath), message: `${problem} in ${JSON.stringify(whereText)}`, code: 'ETL_CONFIG_INVALID'})
+    } else {
+      where = compileExpression(whereText)
+    }
+  }
   const definition = registry.get(kind, type)
   if (!definition) {
     const available = registry.names(kind)
@@ -232,7 +248,7 @@ function resolveStage(
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
-  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path}
+  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, ...(where ? {where} : {})}
 }
 
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */

@@ -89,12 +89,30 @@ export const PIPELINE_SCHEMA = {
     },
     source: stageEntry('source'),
     transforms: {type: 'array', default: [], items: stageEntry('transform'), description: 'Run in order on every batch.'},
-    sinks: {type: 'array', minItems: 1, items: stageEntry('sink'), description: 'Every record reaches every sink.'},
+    sinks: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        ...stageEntry('sink'),
+        properties: {
+          ...stageEntry('sink').properties,
+          where: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'Routes records: only those for which this expression is true reach this sink (same language as the ' +
+              'filter transform), e.g. "record_type == \'alert\'" for a sink of alerts only.',
+            examples: ["record_type == 'alert'", "record_type != 'alert'", "symbol == 'BTC'"],
+          },
+        },
+      },
+      description: 'Every record reaches every sink, unless the sink has a `where:` condition.',
+    },
     charts: {type: 'array', default: [], items: chartEntry, description: 'Charts re-rendered to PNG/SVG as data arrives.'},
   },
 } as const
 
 /** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
-export const STAGE_ENTRY_KEYS = ['type', 'name'] as const
+export const STAGE_ENTRY_KEYS = ['type', 'name', 'where'] as const
 /** Fields of a chart entry that belong to the runtime, not to the chart plugin's config. */
 export const CHART_ENTRY_KEYS = ['type', 'name', 'data', 'every'] as const

@@ -8,6 +8,7 @@ import type {Counters} from '../counters.js'
 import {EtlError, pluginFailure, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusMessage, BusProducer, ConsumedBatch, MessageBus} from '../kafka/message-bus.js'
+import {truthy} from '../expression/expression-functions.js'
 import {createPluginContext, scopeOf, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, SinkInstance, TopicProducer, TransformInstance} from '../plugin-types.js'
 
@@ -186,13 +187,14 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
 
   async function writeToSinks(records: EtlRecord[]) {
     for (const {stage, instance} of sinks) {
+      const routed = stage.where ? records.filter((record) => truthy(stage.where!(record))) : records
       try {
-        if (records.length > 0) await instance.write(records)
+        if (routed.length > 0) await instance.write(routed)
         await instance.flush()
       } catch (error) {
         throw pluginFailure(stage.definition, 'process', 'write', error)
       }
-      if (records.length > 0) counters.add(scopeOf(stage), 'written', records.length)
+      if (routed.length > 0) counters.add(scopeOf(stage), 'written', routed.length)
     }
     if (records.length > 0) inputs.onWritten?.(records)
   }

@@ -4,7 +4,7 @@ import {
   compileExpression,
   ExpressionError,
   validateExpression,
-} from '../../../src/plugins/shared/expression.js'
+} from '../../../src/runtime/expression/expression.js'
 import {EtlError} from '../../../src/runtime/errors.js'
 
 const record = {

@@ -9,8 +9,8 @@
  * calls of the functions in expression-functions.ts, parentheses. A missing field is null; see that file for how
  * null and mixed types behave (never an exception).
  */
-import {EtlError} from '../../runtime/errors.js'
-import type {EtlRecord} from '../../runtime/plugin-types.js'
+import {EtlError} from '../errors.js'
+import type {EtlRecord} from '../plugin-types.js'
 import {FUNCTIONS, add, arithmetic, compare, equals, isNumber, truthy, type Value} from './expression-functions.js'
 import {ExpressionError, tokenize, type Token} from './expression-tokens.js'
 

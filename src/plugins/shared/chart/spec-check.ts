@@ -1,0 +1,146 @@
+/**
+ * Checks a Vega-Lite spec file at `etl validate` time and pins each problem to spec-file:line:col, so a typo in a
+ * chart is found before the pipeline starts rather than as a failed render ten seconds into a run.
+ */
+import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import * as vega from 'vega'
+import {locate, parseYaml, type ParsedYaml} from '../../../runtime/config/yaml-document.js'
+import {messageOf} from '../../../runtime/errors.js'
+import {applyOverrides, compileSpec, readsRows, ROWS_DATA, type SpecOverrides} from './vega-view.js'
+
+/** At most this many schema problems per spec: past the first few, Vega-Lite's anyOf cascades only add noise. */
+const MAX_ISSUES = 3
+const MAX_ALLOWED_SHOWN = 20
+
+let validator: ValidateFunction | undefined
+
+/** The Vega-Lite JSON schema, compiled on first use: it is 1.9 MB and takes about a second to compile. */
+function vegaLiteValidator(): ValidateFunction {
+  if (validator) return validator
+  const require = createRequire(import.meta.url)
+  const schema = JSON.parse(readFileSync(require.resolve('vega-lite/vega-lite-schema.json'), 'utf8'))
+  // The schema uses union types and formats (color-hex, uri) that only annotate; strict mode would reject it.
+  const ajv = new Ajv({strict: false, allowUnionTypes: true, allErrors: true, validateSchema: false, logger: false})
+  validator = ajv.compile(schema)
+  return validator
+}
+
+export type SpecReadResult = {spec: Record<string, unknown>; text: string} | {problem: string}
+
+/** Reads and parses a spec file; a problem names the file (and line:col for JSON syntax errors). */
+export function readSpec(path: string, label: string): SpecReadResult {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return {problem: code === 'ENOENT' ? `${label}: spec file not found (${path})` : `${label}: cannot read: ${messageOf(error)}`}
+  }
+  try {
+    const spec = JSON.parse(text)
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+      return {problem: `${label}:1:1 a Vega-Lite spec must be a JSON object`}
+    }
+    return {spec, text}
+  } catch (error) {
+    const {line, col} = jsonErrorPosition(text, messageOf(error))
+    // The position is already in line:col form at the front.
+    const reason = messageOf(error).replace(/\s*\(line \d+ column \d+\)$/, '').replace(/ in JSON at position \d+$/, '')
+    return {problem: `${label}:${line}:${col} not valid JSON: ${reason}`}
+  }
+}
+
+/** Where V8's JSON.parse message says the error is ("… at position 41 (line 3 column 5)"); the end otherwise. */
+function jsonErrorPosition(text: string, message: string): {line: number; col: number} {
+  const lineCol = /\(line (\d+) column (\d+)\)/.exec(message)
+  if (lineCol) return {line: Number(lineCol[1]), col: Number(lineCol[2])}
+  const position = /at position (\d+)/.exec(message)
+  const offset = position ? Number(position[1]) : text.length
+  const before = text.slice(0, offset).split('\n')
+  return {line: before.length, col: before[before.length - 1].length + 1}
+}
+
+/** Every problem with a spec, as messages starting with `label:line:col`. Empty when the spec can be rendered. */
+export function checkSpec(path: string, label: string, overrides: SpecOverrides): string[] {
+  const read = readSpec(path, label)
+  if ('problem' in read) return [read.problem]
+  const validate = vegaLiteValidator()
+  if (!validate(read.spec)) return schemaProblems(validate.errors ?? [], parseYaml(label, read.text), label)
+  try {
+    const compiled = compileSpec(applyOverrides(read.spec, overrides))
+    if (!readsRows(compiled.vega)) {
+      return [`${label}: the spec never reads the chart's rows: give it "data": {"name": "${ROWS_DATA}"}`]
+    }
+    // Vega parses expressions (calculate, filter, labelExpr) only here; Vega-Lite passes them through unchecked.
+    vega.parse(compiled.vega)
+  } catch (error) {
+    return [`${label}: Vega-Lite cannot compile it: ${messageOf(error)}`]
+  }
+  return []
+}
+
+const depth = (error: ErrorObject) => (error.instancePath === '' ? 0 : error.instancePath.split('/').length - 1)
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment))
+}
+
+/**
+ * The few errors worth showing. A spec that fails Vega-Lite's schema fails every branch of its top-level anyOf (unit,
+ * layer, concat…), so ajv reports dozens of errors; the deepest location is almost always the real mistake, and the
+ * alternatives reported there (allowed values, expected types) say what would have been accepted.
+ */
+export function schemaProblems(errors: readonly ErrorObject[], parsed: ParsedYaml, label: string): string[] {
+  const useful = errors.filter((error) => error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'if')
+  if (useful.length === 0) return [`${label}: not a valid Vega-Lite spec`]
+  const deepest = Math.max(...useful.map(depth))
+  const byPath = new Map<string, ErrorObject[]>()
+  for (const error of useful) {
+    if (depth(error) !== deepest) continue
+    byPath.set(error.instancePath, [...(byPath.get(error.instancePath) ?? []), error])
+  }
+  return [...byPath.entries()].slice(0, MAX_ISSUES).map(([pointer, group]) => describe(pointer, group, parsed, label))
+}
+
+function describe(pointer: string, group: ErrorObject[], parsed: ParsedYaml, label: string): string {
+  const path = pointerSegments(pointer)
+  const allowed = new Set<string>()
+  const types = new Set<string>()
+  const unknown = new Map<string, number>()
+  for (const error of group) {
+    const params = error.params as Record<string, unknown>
+    if (error.keyword === 'enum') for (const value of params.allowedValues as unknown[]) allowed.add(JSON.stringify(value))
+    else if (error.keyword === 'const') allowed.add(JSON.stringify(params.allowedValue))
+    else if (error.keyword === 'type') types.add(String(params.type))
+    else if (error.keyword === 'additionalProperties') {
+      const name = String(params.additionalProperty)
+      unknown.set(name, (unknown.get(name) ?? 0) + 1)
+    }
+  }
+  const where = (segments: (string | number)[], onKey = false) => {
+    const {line, col} = locate(parsed, segments, onKey)
+    const shown = segments.length === 0 ? '/' : `/${segments.join('/')}`
+    return `${label}:${line}:${col} ${shown}`
+  }
+  if (allowed.size > 0) {
+    const values = [...allowed]
+    const shown = values.slice(0, MAX_ALLOWED_SHOWN).join(', ') + (values.length > MAX_ALLOWED_SHOWN ? ', …' : '')
+    const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`)
+    const alternatives = types.size > 0 ? ` (or ${[...types].map(article).join(' or ')})` : ''
+    return `${where(path)}: must be one of ${shown}${alternatives}`
+  }
+  if (unknown.size > 0) {
+    // A property unknown to every branch of the anyOf is the typo; one unknown to only some is just another spec type's.
+    const [name] = [...unknown.entries()].sort((a, b) => b[1] - a[1])[0]
+    return `${where([...path, name], true)}: unknown property "${name}"`
+  }
+  if (types.size > 0) return `${where(path)}: must be ${[...types].join(' or ')}`
+  return `${where(path)}: ${group[0].message ?? 'is invalid'}`
+}
