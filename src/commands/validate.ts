@@ -1,6 +1,6 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {renderError} from '../runtime/cli-errors.js'
-import {loadPipeline} from '../runtime/config/load-pipeline.js'
+import {loadPipeline, type ChartConfig} from '../runtime/config/load-pipeline.js'
 import {ConfigError} from '../runtime/config/problems.js'
 import {isEtlError} from '../runtime/errors.js'
 import {redact} from '../runtime/logger.js'
@@ -19,10 +19,16 @@ export default class Validate extends Command {
     try {
       const pipeline = await loadPipeline(args.file)
       if (flags.json) {
-        const stages = [pipeline.source, ...pipeline.transforms, ...pipeline.sinks].map((s) => ({kind: s.kind, type: s.type, name: s.label, config: s.config}))
+        const stages = [pipeline.source, ...pipeline.transforms, ...pipeline.sinks, ...pipeline.charts].map((s) => ({
+          kind: s.kind,
+          type: s.type,
+          name: s.label,
+          config: s.config,
+          ...(s.kind === 'chart' ? {data: (s as ChartConfig).data, everyMs: (s as ChartConfig).everyMs} : {}),
+        }))
         this.log(redact(JSON.stringify({valid: true, file: args.file, name: pipeline.name, kafka: pipeline.kafka, stages}, null, 2)))
       } else {
-        this.log(`${args.file}: valid (${pipeline.name}: source ${pipeline.source.type}, ${pipeline.transforms.length} transform(s), ${pipeline.sinks.length} sink(s))`)
+        this.log(`${args.file}: valid (${pipeline.name}: source ${pipeline.source.type}, ${pipeline.transforms.length} transform(s), ${pipeline.sinks.length} sink(s), ${pipeline.charts.length} chart(s))`)
       }
       for (const warning of pipeline.warnings) process.stderr.write(`warning: ${warning}\n`)
     } catch (error) {

@@ -8,7 +8,13 @@ import {runEtl, buildCli} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
 const THIRD_PARTY = join(repo, 'test', 'fixtures', 'pipelines', 'valid', 'third-party-plugin', 'pipeline.yaml')
-const BUILT_INS = ['source coingecko', 'source replay', 'transform filter', 'transform map', 'sink csv', 'sink stdout']
+const BUILT_INS = [
+  'source coingecko', 'source replay',
+  'transform alert', 'transform ema', 'transform filter', 'transform map', 'transform ohlc', 'transform pct_change',
+  'transform sma', 'transform vwap', 'transform window', 'transform zscore',
+  'sink csv', 'sink kafka', 'sink stdout',
+  'chart vega-lite',
+]
 
 interface CliResult {
   code: number | null
@@ -85,7 +91,7 @@ describe('etl plugins (CLI)', function () {
     for (const entry of entries) {
       const label = `${entry.kind} ${entry.name}`
       expect(entry.name, label).to.be.a('string').and.not.equal('')
-      expect(entry.kind, label).to.be.oneOf(['source', 'transform', 'sink'])
+      expect(entry.kind, label).to.be.oneOf(['source', 'transform', 'sink', 'chart'])
       expect(entry.summary, label).to.be.a('string').and.not.equal('')
       expect(entry.origin, label).to.equal('built-in')
       expect(entry.configSchema.type, label).to.equal('object')
@@ -103,15 +109,15 @@ describe('etl plugins (CLI)', function () {
   it('--kind sink lists only sinks', async () => {
     const result = await etl(['plugins', '--kind', 'sink'])
     expect(result.code, result.stderr).to.equal(0)
-    expect([...textBlocks(result.stdout).keys()]).to.deep.equal(['sink csv', 'sink stdout'])
+    expect([...textBlocks(result.stdout).keys()]).to.deep.equal(['sink csv', 'sink kafka', 'sink stdout'])
     const entries = await pluginsJson('--kind', 'sink')
-    expect(entries.map((e) => `${e.kind} ${e.name}`)).to.deep.equal(['sink csv', 'sink stdout'])
+    expect(entries.map((e) => `${e.kind} ${e.name}`)).to.deep.equal(['sink csv', 'sink kafka', 'sink stdout'])
   })
 
   it('--kind with an unknown kind is rejected', async () => {
     const result = await etl(['plugins', '--kind', 'database'])
     expect(result.code).to.equal(2)
-    expect(result.stderr).to.match(/source, transform, sink/)
+    expect(result.stderr.replace(/\s*›\s*/g, ' ')).to.match(/source, transform, sink, chart/)
   })
 
   it('--pipeline includes the third-party plugin the file loads by path (relative to the file)', async () => {
@@ -131,7 +137,7 @@ describe('etl plugins (CLI)', function () {
     expect(flaky.configSchema.type).to.equal('object')
     expect(flaky.configSchema.properties.failAfter.description).to.be.a('string')
     const sinks = await pluginsJson('--pipeline', THIRD_PARTY, '--kind', 'sink')
-    expect(sinks.map((e) => e.name)).to.have.members(['csv', 'flaky', 'stdout'])
+    expect(sinks.map((e) => e.name)).to.have.members(['csv', 'flaky', 'kafka', 'stdout'])
 
     // Without the file the third-party plugin is not known.
     expect((await pluginsJson()).map((e) => e.name)).to.not.include('flaky')

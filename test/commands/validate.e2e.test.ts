@@ -93,7 +93,7 @@ describe('etl validate (CLI)', function () {
   it('pipelines/btc.yaml is valid: exit 0', async () => {
     const result = await etl(['validate', join(repo, 'pipelines', 'btc.yaml')])
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(/btc\.yaml: valid \(btc: source coingecko, 0 transform\(s\), 2 sink\(s\)\)/)
+    expect(result.stdout).to.match(/btc\.yaml: valid \(btc: source coingecko, 1 transform\(s\), 3 sink\(s\), 2 chart\(s\)\)/)
     expect(result.stderr).to.not.match(STACK_LINE)
   })
 
@@ -104,7 +104,7 @@ describe('etl validate (CLI)', function () {
     expect(out.valid).to.equal(true)
     expect(out.name).to.equal('btc')
     expect(out.kafka.topic).to.equal('crypto_prices')
-    expect(out.stages.map((s) => `${s.kind}/${s.type}`)).to.deep.equal(['source/coingecko', 'sink/csv', 'sink/stdout'])
+    expect(out.stages.map((s) => `${s.kind}/${s.type}`)).to.deep.equal(['source/coingecko', 'transform/alert', 'sink/csv', 'sink/csv', 'sink/stdout', 'chart/vega-lite', 'chart/vega-lite'])
   })
 
   describe('secrets', () => {

@@ -110,4 +110,48 @@ describe('windows through the real broker', function () {
     expect(summary.counters.get('process', 'dead_lettered')).to.equal(1)
     expect(summary.counters.get('sink kafka', 'produced')).to.equal(expected.length)
   })
+
+  it('routes records with where: alerts to their own CSV, prices to another, nothing to both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etl-routing-'))
+    const lines = readFileSync(DATA, 'utf8').trim().split('\n')
+    writeFileSync(join(dir, 'daily.csv'), lines.slice(0, DAYS + 1).join('\n') + '\n')
+    const file = join(dir, 'routing.yaml')
+    writeFileSync(file, [
+      'name: routing',
+      'kafka:',
+      `  topic: ${uniqueName('it-routing')}`,
+      'source:',
+      '  type: replay',
+      `  path: ${join(dir, 'daily.csv')}`,
+      'transforms:',
+      '  - type: alert',
+      '    rules:',
+      '      - name: above-10',
+      '        field: price_usd',
+      '        above: 10',
+      'sinks:',
+      '  - type: csv',
+      '    name: prices',
+      "    where: record_type != 'alert'",
+      `    path: ${join(dir, 'prices.csv')}`,
+      '  - type: csv',
+      '    name: alerts',
+      "    where: record_type == 'alert'",
+      `    path: ${join(dir, 'alerts.csv')}`,
+    ].join('\n'))
+    const summary = await runPipeline(await loadPipeline(file), {logger, signal: new AbortController().signal, stateRoot: join(dir, '.etl'), localBroker: false})
+
+    // Independently: the rule fires each time the close crosses from ≤ 10 to > 10 (and on the first record if above).
+    const closes = (parse(lines.slice(0, DAYS + 1).join('\n'), {columns: true}) as Record<string, string>[]).map((row) => Number(row.close))
+    const crossings = closes.filter((close, i) => close > 10 && (i === 0 || closes[i - 1] <= 10)).length
+    expect(crossings).to.be.greaterThan(1)
+    const prices = parse(readFileSync(join(dir, 'prices.csv'), 'utf8'), {columns: true}) as Record<string, string>[]
+    const alerts = parse(readFileSync(join(dir, 'alerts.csv'), 'utf8'), {columns: true}) as Record<string, string>[]
+    expect(prices).to.have.length(DAYS)
+    expect(prices.every((row) => row.record_type === undefined && row.price_usd !== undefined)).to.equal(true)
+    expect(alerts).to.have.length(crossings)
+    expect(alerts.every((row) => row.record_type === 'alert' && row.alert === 'above-10')).to.equal(true)
+    expect(summary.counters.get('sink alerts', 'written')).to.equal(crossings)
+    expect(summary.counters.get('sink prices', 'written')).to.equal(DAYS)
+  })
 })

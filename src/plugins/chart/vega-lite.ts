@@ -3,7 +3,9 @@
  * arrives. History of any length is drawn at the cost of ~width points: rows are downsampled per series (LTTB for
  * lines, merged candles for OHLC) after the moving average was computed on the raw rows.
  */
+import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {durationSchema, parseDuration, type Duration} from '../../runtime/duration.js'
 import {EtlError, messageOf} from '../../runtime/errors.js'
 import {definePlugin, type ConfigIssue} from '../../runtime/plugin-types.js'
@@ -12,6 +14,24 @@ import {LiveChart} from '../shared/chart/live-chart.js'
 import {checkSpec, readSpec} from '../shared/chart/spec-check.js'
 import {loadSharp} from '../shared/chart/font-setup.js'
 import {applyOverrides, ChartView, compileSpec, readsRows, ROWS_DATA} from '../shared/chart/vega-view.js'
+
+/** The charts/ folder shipped with etl (same relative place from src/ and dist/). */
+const SHIPPED_CHARTS = new URL('../../../charts/', import.meta.url)
+
+/**
+ * A relative spec path resolves against the working directory; `charts/<file>` that does not exist there means the
+ * spec shipped with etl, so pipelines can name `charts/price.vl.json` from any folder.
+ */
+export function resolveSpecPath(spec: string, resolveFromCwd: (path: string) => string = resolve): string {
+  const local = resolveFromCwd(spec)
+  if (existsSync(local)) return local
+  const match = /^(?:\.\/)?charts\/([^/\\]+)$/.exec(spec)
+  if (match) {
+    const shipped = fileURLToPath(new URL(match[1], SHIPPED_CHARTS))
+    if (existsSync(shipped)) return shipped
+  }
+  return local
+}
 
 export interface VegaLiteChartConfig {
   spec: string
@@ -70,7 +90,9 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
       spec: {
         type: 'string',
         minLength: 1,
-        description: 'Vega-Lite spec file (JSON), relative to the working directory. Checked by `etl validate`.',
+        description:
+          'Vega-Lite spec file (JSON), relative to the working directory; charts/<file> that is not there names the ' +
+          'spec shipped with etl (charts/price.vl.json, charts/candles.vl.json). Checked by `etl validate`.',
         default: 'charts/price.vl.json',
         examples: ['charts/price.vl.json', 'charts/candles.vl.json'],
       },
@@ -194,12 +216,12 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
     }
     const spec = config.spec ?? 'charts/price.vl.json'
     // Sync and before any context exists: relative paths resolve against the working directory, as resolvePath does.
-    for (const message of checkSpec(resolve(spec), spec, overridesOf(config))) issues.push({path: ['spec'], message})
+    for (const message of checkSpec(resolveSpecPath(spec), spec, overridesOf(config))) issues.push({path: ['spec'], message})
     return issues
   },
 
   async create(config, context) {
-    const specPath = context.resolvePath(config.spec)
+    const specPath = resolveSpecPath(config.spec, context.resolvePath)
     const read = readSpec(specPath, config.spec)
     if ('problem' in read) throw new EtlError('ETL_CHART_INVALID', read.problem)
     let view: ChartView
