@@ -108,6 +108,7 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
       NO_COLOR: '1',
       COINGECKO_BASE_URL: fake.baseUrl,
       COINGECKO_INTERVAL: '300ms',
+      COINGECKO_BACKFILL: '0', // these tests compare the CSV with /simple/price answers; backfill has its own tests
       COINGECKO_API_KEY: API_KEY,
       ETL_STATE_DIR: join(cwd, '.etl'),
     }
@@ -247,6 +248,7 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
         NO_COLOR: '1',
         COINGECKO_BASE_URL: fake.baseUrl,
         COINGECKO_INTERVAL: '300ms',
+      COINGECKO_BACKFILL: '0', // these tests compare the CSV with /simple/price answers; backfill has its own tests
         ETL_STATE_DIR: join(cwd, '.etl'),
       }
       const csvPath = join(cwd, 'data', 'btc_prices.csv')

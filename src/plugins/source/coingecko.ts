@@ -3,151 +3,15 @@
  * `last_updated_at` (event time, not fetch time) so windows downstream line up with when the price was true.
  * CoinGecko caches prices (~60 s on Demo), so polls often repeat a price: those are skipped, not re-emitted.
  */
-import {parseDuration, durationSchema, formatDuration, type Duration} from '../../runtime/duration.js'
-import {EtlError} from '../../runtime/errors.js'
+import {join} from 'node:path'
+import {formatDuration} from '../../runtime/duration.js'
 import {fetchJsonWithRetry} from '../../runtime/http-fetch.js'
 import {registerSecret} from '../../runtime/logger.js'
 import {definePlugin, type EtlRecord, type PluginContext, type SourceEmitter} from '../../runtime/plugin-types.js'
 import {sleep} from '../../runtime/retry.js'
-
-export interface CoinGeckoConfig {
-  coins?: string[]
-  symbols?: Record<string, string>
-  vsCurrencies?: string[]
-  interval?: Duration
-  apiKey?: string
-  plan?: 'demo' | 'pro'
-  baseUrl?: string
-  includeMarketData?: boolean
-  timeout?: Duration
-  retry?: {maxAttempts?: number; initialDelay?: Duration; maxDelay?: Duration}
-}
-
-const PUBLIC_URL = 'https://api.coingecko.com/api/v3'
-const PRO_URL = 'https://pro-api.coingecko.com/api/v3'
-const KEY_HEADER = {demo: 'x-cg-demo-api-key', pro: 'x-cg-pro-api-key'} as const
-
-/** Tickers for common ids: ids are not tickers ('binancecoin' is BNB) and /simple/price returns no symbol. */
-const SYMBOLS: Record<string, string> = {
-  bitcoin: 'BTC', ethereum: 'ETH', tether: 'USDT', binancecoin: 'BNB', solana: 'SOL', ripple: 'XRP',
-  'usd-coin': 'USDC', cardano: 'ADA', dogecoin: 'DOGE', tron: 'TRX', polkadot: 'DOT', litecoin: 'LTC',
-  chainlink: 'LINK', 'avalanche-2': 'AVAX', 'matic-network': 'MATIC', 'shiba-inu': 'SHIB', 'bitcoin-cash': 'BCH',
-  stellar: 'XLM', monero: 'XMR', 'the-open-network': 'TON', uniswap: 'UNI', 'staked-ether': 'STETH',
-  'wrapped-bitcoin': 'WBTC', dai: 'DAI',
-}
-
-const configSchema = {
-  type: 'object' as const,
-  description: 'Polls CoinGecko /simple/price and emits one record per coin and quote currency.',
-  additionalProperties: false,
-  properties: {
-    coins: {
-      type: 'array',
-      description: 'CoinGecko coin ids (not tickers: "bitcoin", not "BTC"); see /coins/list for all ids.',
-      items: {type: 'string', minLength: 1, pattern: '^[^,\\s]+$'},
-      minItems: 1,
-      uniqueItems: true,
-      default: ['bitcoin', 'ethereum'],
-      examples: [['bitcoin'], ['bitcoin', 'ethereum', 'solana']],
-    },
-    symbols: {
-      type: 'object',
-      description: 'Ticker for `symbol` per coin id; common coins are built in, others get the id in upper case.',
-      additionalProperties: {type: 'string', minLength: 1},
-      examples: [{bitcoin: 'BTC', 'my-token': 'MYT'}],
-    },
-    vsCurrencies: {
-      type: 'array',
-      description: 'Quote currencies; each gives a `price_<currency>` field, e.g. price_usd.',
-      items: {type: 'string', pattern: '^[A-Za-z0-9]+$'},
-      minItems: 1,
-      uniqueItems: true,
-      default: ['usd'],
-      examples: [['usd'], ['usd', 'eur']],
-    },
-    interval: durationSchema('Time between polls, on a fixed grid so slow answers do not drift it.', '60s'),
-    apiKey: {
-      type: 'string',
-      description:
-        'CoinGecko API key (redacted in logs). Default: the COINGECKO_API_KEY environment variable; without a key ' +
-        'the public demo API still answers, at a low, shared rate limit.',
-      examples: ['${COINGECKO_API_KEY}'],
-    },
-    plan: {
-      type: 'string',
-      enum: ['demo', 'pro'],
-      description: 'Key kind: demo sends x-cg-demo-api-key; pro sends x-cg-pro-api-key and uses the Pro host.',
-      default: 'demo',
-      examples: ['demo', 'pro'],
-    },
-    baseUrl: {
-      type: 'string',
-      pattern: '^https?://',
-      description: `API root. Default: env COINGECKO_BASE_URL, else ${PUBLIC_URL} (${PRO_URL} for plan pro).`,
-      examples: [PUBLIC_URL, 'http://127.0.0.1:8089/api/v3'],
-    },
-    includeMarketData: {
-      type: 'boolean',
-      description: 'Also emit market_cap_<currency>, volume_24h_<currency> and change_24h_pct.',
-      default: true,
-      examples: [true, false],
-    },
-    timeout: durationSchema('Limit for one HTTP request, body included.', '10s'),
-    retry: {
-      type: 'object',
-      description: 'Retries of a failed poll (429, 5xx, network, timeout, bad body): backoff, jitter, Retry-After.',
-      additionalProperties: false,
-      properties: {
-        maxAttempts: {
-          type: 'integer',
-          minimum: 0,
-          description:
-            'Attempts per poll: 0 retries for as long as the pipeline runs; N > 0 stops the pipeline with ' +
-            'ETL_SOURCE_HTTP after N failures in a row.',
-          default: 0,
-          examples: [0, 5],
-        },
-        initialDelay: durationSchema('Wait before the first retry; doubles per attempt.', '1s'),
-        maxDelay: durationSchema('Longest backoff (a longer Retry-After wins, up to 10 minutes).', '60s'),
-      },
-      default: {maxAttempts: 0, initialDelay: '1s', maxDelay: '60s'},
-      examples: [{maxAttempts: 0, initialDelay: '1s', maxDelay: '60s'}],
-    },
-  },
-  examples: [{coins: ['bitcoin', 'ethereum'], vsCurrencies: ['usd'], interval: '60s'}],
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value)
-const isPositive = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0
-
-type Pending = {record: EtlRecord; key: string; updatedAt?: number}
-
-function settings(config: CoinGeckoConfig, env: NodeJS.ProcessEnv) {
-  const plan = config.plan ?? 'demo'
-  const apiKey = config.apiKey || env.COINGECKO_API_KEY || undefined
-  const intervalMs = parseDuration(config.interval ?? '60s')
-  if (intervalMs <= 0) throw new EtlError('ETL_CONFIG_INVALID', 'coingecko: interval must be greater than zero')
-  const noKey = 'coingecko: plan "pro" needs an API key: set COINGECKO_API_KEY or `apiKey`'
-  if (plan === 'pro' && !apiKey) throw new EtlError('ETL_CONFIG_INVALID', noKey)
-  return {
-    plan,
-    apiKey,
-    intervalMs,
-    coins: config.coins ?? ['bitcoin', 'ethereum'],
-    vsCurrencies: (config.vsCurrencies ?? ['usd']).map((vs) => vs.toLowerCase()),
-    symbols: {...SYMBOLS, ...config.symbols},
-    baseUrl: (config.baseUrl || env.COINGECKO_BASE_URL || (plan === 'pro' ? PRO_URL : PUBLIC_URL)).replace(/\/+$/, ''),
-    includeMarketData: config.includeMarketData ?? true,
-    timeoutMs: parseDuration(config.timeout ?? '10s'),
-    retry: {
-      maxAttempts: config.retry?.maxAttempts ?? 0,
-      initialDelayMs: parseDuration(config.retry?.initialDelay ?? '1s'),
-      maxDelayMs: parseDuration(config.retry?.maxDelay ?? '60s'),
-    },
-  }
-}
+import {backfill} from '../shared/coingecko/backfill.js'
+import {ProgressFile} from '../shared/coingecko/progress.js'
+import {configSchema, isObject, isPositive, KEY_HEADER, kindOf, settings, type CoinGeckoConfig, type Pending} from '../shared/coingecko/settings.js'
 
 function create(config: CoinGeckoConfig, ctx: PluginContext) {
   const s = settings(config, process.env)
@@ -165,7 +29,9 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
   if (s.apiKey) headers[KEY_HEADER[s.plan]] = s.apiKey
   const other = s.plan === 'pro' ? 'demo' : 'pro'
   const authHint = `Set COINGECKO_API_KEY (or \`apiKey\`); a ${other} key also needs \`plan: ${other}\`.`
-  const lastEmitted = new Map<string, number>()
+  // Newest event time emitted per coin/currency (ms), persisted so a restart neither repeats nor re-backfills.
+  const progress = new ProgressFile(() => join(ctx.stateDir, 'progress.json'))
+  const symbolOf = (id: string) => (Object.hasOwn(s.symbols, id) ? s.symbols[id] : id.toUpperCase())
   const warned = new Set<string>()
   const warnOnce = (key: string, message: string, fields: Record<string, unknown>) => {
     if (warned.has(key)) return
@@ -216,13 +82,13 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
           continue
         }
         const key = `${id}/${vs}`
-        if (updatedAt !== undefined && lastEmitted.get(key) === updatedAt) {
+        if (updatedAt !== undefined && updatedAt * 1000 <= (progress.get(key) ?? -Infinity)) {
           count('duplicate_skipped')
           logger.debug(`skipped ${key}: last_updated_at unchanged`, {last_updated_at: updatedAt})
           continue
         }
         const record: EtlRecord = {
-          symbol: Object.hasOwn(s.symbols, id) ? s.symbols[id] : id.toUpperCase(),
+          symbol: symbolOf(id),
           [`price_${vs}`]: price,
           timestamp: new Date(updatedAt === undefined ? fetchedAt : updatedAt * 1000).toISOString(),
           coin_id: id,
@@ -257,7 +123,8 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
     if (pending.length === 0) return
     // A batch already fetched is emitted even if shutdown began meanwhile: the runtime awaits run() before closing.
     await emit(pending.map((p) => p.record))
-    for (const p of pending) if (p.updatedAt !== undefined) lastEmitted.set(p.key, p.updatedAt)
+    for (const p of pending) if (p.updatedAt !== undefined) progress.advance(p.key, p.updatedAt * 1000)
+    await progress.save().catch((error) => logger.warn(`cannot save ${progress.path}: ${(error as Error).message}`))
   }
 
   return {
@@ -270,6 +137,13 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
         key: s.apiKey ? 'set' : 'none',
         baseUrl: s.baseUrl,
       })
+      const problem = await progress.load()
+      if (problem) logger.warn(problem)
+      if (s.backfillMs > 0) {
+        const targets = s.coins.flatMap((id) => s.vsCurrencies.map((vs) => ({id, vs, symbol: symbolOf(id)})))
+        const request = {headers, timeoutMs: s.timeoutMs, retry: s.retry, logger, count, authHint}
+        await backfill({baseUrl: s.baseUrl, targets, spanMs: s.backfillMs, includeMarketData: s.includeMarketData, progress, request, context: ctx}, emit, signal)
+      }
       const start = Date.now()
       let tick = 0
       while (!signal.aborted) {

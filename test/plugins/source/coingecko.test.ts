@@ -1,7 +1,11 @@
 /** Drives the real coingecko source against the local CoinGecko look-alike: records, dedupe, faults, keys, abort. */
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Ajv} from 'ajv'
 import {expect} from 'chai'
-import coingecko, {type CoinGeckoConfig} from '../../../src/plugins/source/coingecko.js'
+import coingecko from '../../../src/plugins/source/coingecko.js'
+import type {CoinGeckoConfig} from '../../../src/plugins/shared/coingecko/settings.js'
 import type {EtlError} from '../../../src/runtime/errors.js'
 import type {Logger} from '../../../src/runtime/logger.js'
 import type {EtlRecord, PluginContext, SourceInstance} from '../../../src/runtime/plugin-types.js'
@@ -47,12 +51,16 @@ describe('coingecko source', () => {
     onEmit?: () => Promise<void>
     /** Sets up the fake (prices, faults) before the first poll. */
     prepare?: (fake: FakeCoinGecko) => void
+    /** The plugin's state folder (default: a new temporary one); share it to play a restart. */
+    stateDir?: string
+    /** Reuse a running fake instead of starting one (a restart against the same API). */
+    keepFake?: boolean
   }
 
   /** Starts a fake and the real source against it, with a test context that records logs and counts. */
   async function start(config: CoinGeckoConfig, fakeOptions: FakeCoinGeckoOptions = {}, harness: Harness = {}) {
     const {stopAfter = Infinity, onEmit = async () => {}, prepare = () => {}} = harness
-    fake = await startFakeCoinGecko(fakeOptions)
+    if (!harness.keepFake) fake = await startFakeCoinGecko(fakeOptions)
     prepare(fake)
     const lines: string[] = []
     const counts = new Map<string, number>()
@@ -66,7 +74,7 @@ describe('coingecko source', () => {
       child: () => logger,
     }
     const ctx: PluginContext = {
-      logger, pipelineName: 'test', pipelineDir: process.cwd(), stateDir: process.cwd(), resolvePath: (p) => p,
+      logger, pipelineName: 'test', pipelineDir: process.cwd(), stateDir: harness.stateDir ?? mkdtempSync(join(tmpdir(), 'etl-coingecko-')), resolvePath: (p) => p,
       signal: controller.signal, count: (event, n = 1) => counts.set(event, (counts.get(event) ?? 0) + n),
       reject: (record, code, reason) => void lines.push(`REJECT ${code} ${reason} ${JSON.stringify(record)}`),
     }
@@ -220,7 +228,8 @@ describe('coingecko source', () => {
     const infos: string[] = []
     const logger: Logger = {debug() {}, info: (m, f) => infos.push(`${m} ${JSON.stringify(f)}`), warn() {}, error() {},
       child: () => logger}
-    const ctx = {logger, signal: new AbortController().signal, count: () => {}} as unknown as PluginContext
+    const stateDir = mkdtempSync(join(tmpdir(), 'etl-coingecko-'))
+    const ctx = {logger, stateDir, signal: new AbortController().signal, count: () => {}} as unknown as PluginContext
     const create = (config: CoinGeckoConfig) => coingecko.create(config, ctx) as SourceInstance
     const controller = new AbortController()
     await create({coins: ['bitcoin'], interval: '1h'}).run(async () => controller.abort(), controller.signal)
@@ -285,5 +294,55 @@ describe('coingecko source', () => {
     expect(validate({coins: []})).to.equal(false)
     expect(validate({plan: 'enterprise'})).to.equal(false)
     expect(coingecko.secrets).to.deep.equal(['apiKey'])
+  })
+
+  describe('backfill from market_chart', () => {
+    const HOUR = 3_600_000
+
+    /** The fake's market_chart answer, fetched here with plain fetch, independently of the plugin. */
+    async function marketChart(id: string, days: number): Promise<{prices: [number, number][]}> {
+      const response = await fetch(`${fake.baseUrl}/coins/${id}/market_chart?vs_currency=usd&days=${days}`)
+      return (await response.json()) as {prices: [number, number][]}
+    }
+
+    it('emits the history oldest first before the first live price, without the API\'s "now" point', async () => {
+      const run = await start({coins: ['bitcoin', 'ethereum'], backfill: '6h'}, {}, {stopAfter: Infinity})
+      await run.until(() => run.records.some((r) => r.source === 'coingecko'))
+      await run.stop()
+      const history = run.records.filter((r) => r.source === 'coingecko_market_chart')
+      const firstLive = run.records.findIndex((r) => r.source === 'coingecko')
+      expect(firstLive).to.equal(history.length)
+      const charts = fake.requests.filter((r) => r.path.endsWith('/market_chart'))
+      expect(charts.map((r) => [r.path, r.query.days, r.query.vs_currency])).to.deep.equal([
+        ['/coins/bitcoin/market_chart', '1', 'usd'], ['/coins/ethereum/market_chart', '1', 'usd'],
+      ])
+      const servedAt = charts[0].at
+      for (const id of ['bitcoin', 'ethereum']) {
+        const {prices} = await marketChart(id, 1)
+        // 5-minute points within the last 6 h, excluding the final "now" point.
+        const want = prices.slice(0, -1).filter(([t]) => t >= servedAt - 6 * HOUR - 1000 && t < servedAt)
+        const got = history.filter((r) => r.coin_id === id)
+        expect(got.map((r) => [Date.parse(r.timestamp as string), r.price_usd])).to.deep.equal(
+          want.filter(([t]) => t >= Date.parse(got[0].timestamp as string)),
+        )
+        expect(got.length).to.be.within(71, 73)
+        expect(got.every((r) => r.symbol === SYMBOL[id] && r.vs_currency === 'usd')).to.equal(true)
+      }
+      expect(run.counts.get('backfilled')).to.equal(history.length)
+    })
+
+    it('a restart with the same state folder backfills nothing it emitted before and repeats no live price', async () => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'etl-coingecko-restart-'))
+      const first = await start({coins: ['bitcoin'], backfill: '3h'}, {}, {stateDir})
+      await first.until(() => first.records.some((r) => r.source === 'coingecko'))
+      await first.stop()
+      const second = await start({coins: ['bitcoin'], backfill: '3h'}, {}, {stateDir, keepFake: true})
+      await second.until(() => (second.counts.get('duplicate_skipped') ?? 0) >= 1)
+      await second.stop()
+      // Nothing in the second run is at or before what the first emitted: no repeated history, no repeated price.
+      expect(second.records.filter((r) => r.source === 'coingecko')).to.deep.equal([])
+      const newest = Math.max(...first.records.map((r) => Date.parse(r.timestamp as string)))
+      for (const record of second.records) expect(Date.parse(record.timestamp as string)).to.be.greaterThan(newest)
+    })
   })
 })
