@@ -140,7 +140,6 @@ export class ChartRunner {
   watch(): void {
     const checkMs = Math.min(CSV_CHECK_MS, ...this.running.map((r) => r.chart.everyMs))
     this.timer = setInterval(() => void this.tick(), Math.max(checkMs, 50))
-    this.timer.unref?.()
   }
 
   private async tick(): Promise<void> {
