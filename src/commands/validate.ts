@@ -19,7 +19,7 @@ export default class Validate extends Command {
     try {
       const pipeline = await loadPipeline(args.file)
       if (flags.json) {
-        const stages = [pipeline.source, ...pipeline.transforms, ...pipeline.sinks, ...pipeline.charts].map((s) => ({
+        const stages = [...(pipeline.source ? [pipeline.source] : []), ...pipeline.transforms, ...pipeline.sinks, ...pipeline.charts].map((s) => ({
           kind: s.kind,
           type: s.type,
           name: s.label,
@@ -28,7 +28,7 @@ export default class Validate extends Command {
         }))
         this.log(redact(JSON.stringify({valid: true, file: args.file, name: pipeline.name, kafka: pipeline.kafka, stages}, null, 2)))
       } else {
-        this.log(`${args.file}: valid (${pipeline.name}: source ${pipeline.source.type}, ${pipeline.transforms.length} transform(s), ${pipeline.sinks.length} sink(s), ${pipeline.charts.length} chart(s))`)
+        this.log(`${args.file}: valid (${pipeline.name}: source ${pipeline.source?.type ?? 'none (consumes ' + pipeline.kafka.topic + ')'}, ${pipeline.transforms.length} transform(s), ${pipeline.sinks.length} sink(s), ${pipeline.charts.length} chart(s))`)
       }
       for (const warning of pipeline.warnings) process.stderr.write(`warning: ${warning}\n`)
     } catch (error) {

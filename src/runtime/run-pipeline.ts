@@ -5,6 +5,7 @@
  */
 import type {PipelineConfig} from './config/load-pipeline.js'
 import {Counters} from './counters.js'
+import {EtlError} from './errors.js'
 import {ensureLocalBroker, resolveBrokers, type LocalBrokerLease} from './broker-resolution.js'
 import type {Logger} from './logger.js'
 import {createKafkajsBus} from './kafka/kafkajs-bus.js'
@@ -44,7 +45,11 @@ export interface RunSummary {
 
 export async function runPipeline(pipeline: PipelineConfig, options: RunOptions): Promise<RunSummary> {
   const {logger, signal} = options
-  const stage = options.stage ?? 'all'
+  // Without a source the pipeline consumes a topic something else fills: only the process stage can run.
+  const stage = pipeline.source ? (options.stage ?? 'all') : 'process'
+  if (!pipeline.source && options.stage === 'source') {
+    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {exitCode: 2})
+  }
   const stateRoot = options.stateRoot ?? stateDir()
   const counters = new Counters()
   for (const warning of pipeline.warnings) logger.warn(warning)
@@ -136,7 +141,7 @@ function linkedController(parent: AbortSignal): AbortController {
 }
 
 function describeStages(pipeline: PipelineConfig, stage: StageSelection): string {
-  const source = `${pipeline.source.label} → ${pipeline.kafka.topic}`
+  const source = `${pipeline.source?.label ?? '(no source)'} → ${pipeline.kafka.topic}`
   const process = [pipeline.kafka.topic, ...pipeline.transforms.map((t) => t.label), ...pipeline.sinks.map((s) => s.label)].join(' → ')
   if (stage === 'source') return source
   if (stage === 'process') return process

@@ -5,7 +5,7 @@
  */
 import {expect} from 'chai'
 import {parse} from 'csv-parse/sync'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {loadPipeline} from '../../src/runtime/config/load-pipeline.js'
@@ -153,5 +153,39 @@ describe('windows through the real broker', function () {
     expect(alerts.every((row) => row.record_type === 'alert' && row.alert === 'above-10')).to.equal(true)
     expect(summary.counters.get('sink alerts', 'written')).to.equal(crossings)
     expect(summary.counters.get('sink prices', 'written')).to.equal(DAYS)
+  })
+
+  it('a pipeline without a source consumes a topic another pipeline fills (crypto_prices → candles → second pipeline)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etl-chain-'))
+    const candlesTopic = uniqueName('it-candles')
+    const candles = expectedCandles().slice(0, 20).map((c) => ({symbol: 'BTC', vs_currency: 'usd', ...c}))
+    // What the first pipeline's kafka sink would have produced (written here by an independent client).
+    await produceRaw(candlesTopic, candles.map((c) => ({key: 'BTC', value: JSON.stringify(c)})))
+    const file = join(dir, 'weekly-report.yaml')
+    writeFileSync(file, [
+      'name: weekly-report',
+      'kafka:',
+      `  topic: ${candlesTopic}`,
+      'transforms:',
+      '  - type: pct_change',
+      '    field: close',
+      'sinks:',
+      '  - type: csv',
+      `    path: ${join(dir, 'report.csv')}`,
+      '    columns: [window_start, close, close_pct_change_1]',
+    ].join('\n'))
+    const controller = new AbortController()
+    const running = runPipeline(await loadPipeline(file), {logger, signal: controller.signal, stateRoot: join(dir, '.etl'), localBroker: false})
+    const rows = () => (existsSync(join(dir, 'report.csv')) ? (parse(readFileSync(join(dir, 'report.csv'), 'utf8'), {columns: true}) as Record<string, string>[]) : [])
+    const deadline = Date.now() + 60_000
+    while (rows().length < candles.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    controller.abort()
+    await running
+    const report = rows()
+    expect(report.map((r) => r.window_start)).to.deep.equal(candles.map((c) => c.window_start))
+    for (const [i, row] of report.entries()) {
+      if (i === 0) expect(row.close_pct_change_1).to.equal('')
+      else expect(Number(row.close_pct_change_1)).to.be.closeTo((candles[i].close / candles[i - 1].close - 1) * 100, 1e-9)
+    }
   })
 })

@@ -59,7 +59,8 @@ export interface PipelineConfig {
   name: string
   description?: string
   kafka: KafkaSettings
-  source: StageConfig
+  /** Absent: the pipeline only consumes kafka.topic, which something else fills. */
+  source?: StageConfig
   transforms: StageConfig[]
   sinks: StageConfig[]
   charts: ChartConfig[]
@@ -113,7 +114,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
 
   const data = parsed.doc.toJS({maxAliasCount: 100}) as Record<string, unknown> | null
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(file, [...problems, {file, line: 1, col: 1, path: '', message: 'a pipeline file must be a mapping with source: and sinks:', code: 'ETL_CONFIG_INVALID'}])
+    throw new ConfigError(file, [...problems, {file, line: 1, col: 1, path: '', message: 'a pipeline file must be a mapping with sinks: (and usually source:)', code: 'ETL_CONFIG_INVALID'}])
   }
   if (!validatePipelineShape(data)) problems.push(...schemaProblems(parsed, validatePipelineShape, data))
 
@@ -132,7 +133,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
 
   const stage = (kind: PluginKind, entry: unknown, path: (string | number)[]) =>
     resolveStage(parsed, registry, kind, entry, path, problems)
-  const source = stage('source', data.source, ['source'])
+  const source = data.source === undefined ? undefined : stage('source', data.source, ['source'])
   const transforms = asArray(data.transforms).map((entry, i) => stage('transform', entry, ['transforms', i]))
   const sinks = asArray(data.sinks).map((entry, i) => stage('sink', entry, ['sinks', i]))
   const charts = asArray(data.charts).map((entry, i) => resolveChart(parsed, registry, entry, ['charts', i], problems))
@@ -159,7 +160,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
       fromBeginning: kafka.fromBeginning as boolean,
       deadLetterTopic: (kafka.deadLetterTopic as string | undefined) ?? `${topic}.dlq`,
     },
-    source: source as StageConfig,
+    source,
     transforms: transforms as StageConfig[],
     sinks: sinks as StageConfig[],
     charts: charts as ChartConfig[],

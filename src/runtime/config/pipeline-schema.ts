@@ -41,7 +41,7 @@ export const PIPELINE_SCHEMA = {
   $id: 'etl:pipeline',
   type: 'object',
   additionalProperties: false,
-  required: ['source', 'sinks'],
+  required: ['sinks'],
   properties: {
     name: {
       type: 'string',
@@ -87,7 +87,12 @@ export const PIPELINE_SCHEMA = {
         deadLetterTopic: {type: 'string', description: 'Where undecodable records go (default <topic>.dlq).'},
       },
     },
-    source: stageEntry('source'),
+    source: {
+      ...stageEntry('source'),
+      description:
+        'Produces the records to kafka.topic. Without a source, the pipeline consumes kafka.topic as another pipeline ' +
+        'or program fills it (e.g. candles a first pipeline produced with the kafka sink).',
+    },
     transforms: {type: 'array', default: [], items: stageEntry('transform'), description: 'Run in order on every batch.'},
     sinks: {
       type: 'array',

@@ -27,6 +27,7 @@ export function recordKey(record: EtlRecord): string | null {
 export async function runSourceStage(inputs: SourceStageInputs): Promise<void> {
   const {pipeline, bus, counters, signal} = inputs
   const stage = pipeline.source
+  if (!stage) return // a pipeline without a source consumes a topic something else fills
   const scope = scopeOf(stage)
   const producer = await bus.createProducer()
   const context = createPluginContext({...inputs, stage, pipelineName: pipeline.name, pipelineDir: pipeline.dir})
