@@ -18,6 +18,11 @@ export interface ContextInputs {
   onReject?: (rejection: Rejection) => void
   /** Kafka access for plugins of the process stage. */
   kafka?: TopicProducer
+  /**
+   * The topic partition a transform instance serves (the process stage runs one chain of transforms per partition):
+   * each gets its own state folder and a log label naming the partition. Counters stay per plugin.
+   */
+  partition?: number
 }
 
 export interface Rejection {
@@ -34,9 +39,10 @@ export function scopeOf(stage: StageConfig): string {
 export function createPluginContext(inputs: ContextInputs): PluginContext {
   const {stage, counters} = inputs
   const scope = scopeOf(stage)
-  const pluginStateDir = join(inputs.stateRoot, 'pipelines', inputs.pipelineName, `${stage.kind}-${stage.label}`)
+  const partition = inputs.partition === undefined ? [] : [`p${inputs.partition}`]
+  const pluginStateDir = join(inputs.stateRoot, 'pipelines', inputs.pipelineName, `${stage.kind}-${stage.label}`, ...partition)
   return {
-    logger: inputs.logger.child(`${stage.kind}:${stage.label}`),
+    logger: inputs.logger.child([`${stage.kind}:${stage.label}`, ...partition].join('/')),
     pipelineName: inputs.pipelineName,
     pipelineDir: inputs.pipelineDir,
     get stateDir() {

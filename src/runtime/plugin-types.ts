@@ -74,14 +74,24 @@ export interface SourceInstance {
 export interface TransformInstance {
   /** Turns a batch of records into zero or more records; order within a key must be kept. */
   process(records: EtlRecord[]): EtlRecord[] | Promise<EtlRecord[]>
-  /** Called at shutdown: returns records the transform still holds (e.g. open windows). */
+  /** Called at shutdown: returns records the transform still holds and wants emitted (open windows return none). */
   flush?(): EtlRecord[] | Promise<EtlRecord[]>
   /**
-   * Called when every record processed so far is durable in every sink — the moment the runtime commits their offsets.
-   * A stateful transform remembers its state here and persists only that, so saved state never includes a batch whose
-   * offsets were not committed (that batch will be consumed again, and must not be counted twice).
+   * Returns a JSON-serialisable snapshot of the instance's state as of now (or a promise of it; undefined saves
+   * nothing). The process stage calls it after each batch, once everything processed so far is durable in every
+   * sink, and stores the snapshot in Kafka (topic `<group>.state`, only when its JSON changed) before it commits the
+   * batch's offsets. Each instance serves one topic partition, so this is the state of that partition's keys.
+   * Stateless transforms implement neither this nor restore.
    */
-  checkpoint?(): void | Promise<void>
+  checkpoint?(): unknown
+  /**
+   * Called once, right after create() and before any process(), with the snapshot the last checkpoint() of this
+   * transform on this partition returned: the instance must continue exactly from it, whichever process or machine
+   * took it. Not called when nothing was saved. A snapshot it cannot use (another config) should be ignored with a
+   * warning rather than thrown on.
+   */
+  restore?(state: unknown): void | Promise<void>
+  /** Releases resources. Also called without flush when the partition moved to another process (a rebalance). */
   close?(): Promise<void>
 }
 

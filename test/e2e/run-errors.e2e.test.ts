@@ -88,7 +88,7 @@ describe('etl run failures (end to end)', function () {
       const rightKey = 'the-right-key-000111'
       fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: rightKey})
       const pipeline = isolatedBtcPipeline(cwd)
-      const extra: NodeJS.ProcessEnv = {COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_INTERVAL: '300ms'}
+      const extra: NodeJS.ProcessEnv = {COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_INTERVAL: '300ms', COINGECKO_BACKFILL: '0'}
       if (key) extra.COINGECKO_API_KEY = key
       const result = await etl(['run', pipeline.file], cwd, env(extra))
       expect(result.signal, result.stderr).to.equal(null)

@@ -16,7 +16,7 @@ function client(): Kafka {
   return new Kafka({clientId: 'etl-test', brokers: testBrokers(), logLevel: logLevel.NOTHING})
 }
 
-export async function produceRaw(topic: string, messages: {key?: string; value: string}[]): Promise<void> {
+export async function produceRaw(topic: string, messages: {key?: string; value: string | null}[]): Promise<void> {
   const producer = client().producer({createPartitioner: Partitioners.DefaultPartitioner})
   await producer.connect()
   try {
@@ -71,6 +71,68 @@ export async function committedTotal(groupId: string, topic: string): Promise<nu
   try {
     const [entry] = await admin.fetchOffsets({groupId, topics: [topic]})
     return entry.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Creates a topic with this many partitions (produceRaw to a missing topic would get the broker's default). */
+export async function createTopic(topic: string, partitions: number): Promise<void> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({topics: [{topic, numPartitions: partitions, replicationFactor: 1}], waitForLeaders: true})
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Messages per partition of a topic (end minus start offset). */
+export async function partitionSizes(topic: string): Promise<Map<number, number>> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return new Map(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Committed offset per partition of a group (-1 when nothing is committed). */
+export async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({groupId, topics: [topic]})
+    return new Map(entry.partitions.map((p) => [p.partition, Number(p.offset)]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Consumer groups on the broker whose id starts with `prefix`. */
+export async function groupsStartingWith(prefix: string): Promise<string[]> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    return (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+// kafkajs' ConfigResourceTypes.TOPIC, written as the protocol's number: with that enum imported here, mocha failed to
+// load the test files that import this module (ERR_REQUIRE_ASYNC_MODULE on vega-canvas' top-level await, under tsx).
+const TOPIC_RESOURCE = 2
+
+/** A topic config's value as the broker reports it. */
+export async function topicConfig(topic: string, name: string): Promise<string | undefined> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    const {resources} = await admin.describeConfigs({resources: [{type: TOPIC_RESOURCE, name: topic, configNames: [name]}], includeSynonyms: false})
+    return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue
   } finally {
     await admin.disconnect()
   }

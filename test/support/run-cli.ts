@@ -1,5 +1,5 @@
 /** Runs the built `etl` binary the way a user does: its own process, real arguments, real working directory. */
-import {spawn, spawnSync} from 'node:child_process'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
@@ -23,6 +23,26 @@ export function runEtl(args: string[], options: {cwd?: string; env?: NodeJS.Proc
     child.on('error', reject)
     child.on('close', (code, signal) => done({code, signal, stdout, stderr}))
   })
+}
+
+export interface RunningEtl {
+  child: ChildProcess
+  /** Everything written so far; grows while it runs. */
+  output: {stdout: string; stderr: string}
+  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
+}
+
+/** Starts `etl` and returns at once, for commands that run until signalled (e.g. `etl run --stage process`). */
+export function spawnEtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): RunningEtl {
+  const child = spawn(process.execPath, [ETL_BIN, ...args], {cwd: options.cwd ?? REPO, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const output = {stdout: '', stderr: ''}
+  child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((done, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => done({code, signal}))
+  })
+  return {child, output, exited}
 }
 
 let built = false

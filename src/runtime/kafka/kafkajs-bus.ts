@@ -1,13 +1,15 @@
-/** The kafkajs implementation of MessageBus: the one file in etl that imports kafkajs. */
-import {Kafka, Partitioners, logLevel as KafkaLogLevel, type Consumer, type LogEntry} from 'kafkajs'
+/** The kafkajs implementation of MessageBus; with kafkajs-consumer.ts, the only code in etl that imports kafkajs. */
+import {Kafka, Partitioners, logLevel as KafkaLogLevel, type LogEntry} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {backoffDelay, sleep} from '../retry.js'
-import type {BusConsumer, BusProducer, ConsumeOptions, MessageBus, TopicSpec} from './message-bus.js'
+import {createGroupConsumer, readLatestValues} from './kafkajs-consumer.js'
+import type {BusProducer, MessageBus, TopicSpec} from './message-bus.js'
 
 // Errors kafkajs logs at ERROR while it retries on its own; they only matter if the retries run out, and then the
-// failing call rejects and etl reports it. At start-up a fresh broker says these for a second or two.
-const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|not coordinator/i
+// failing call rejects and etl reports it. At start-up a fresh broker says these for a second or two, and every member
+// of a group hears "rebalancing" when another process stage joins or leaves it.
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator/i
 
 function logCreatorFor(logger: Logger) {
   return () =>
@@ -84,15 +86,16 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
       }
     },
 
-    async ensureTopic({topic, partitions, replicationFactor}: TopicSpec) {
+    async ensureTopic({topic, partitions, replicationFactor, configEntries = {}}: TopicSpec) {
       try {
         await connectAdmin()
         const existing = await retryTransient(() => admin.listTopics())
         if (existing.includes(topic)) return
+        const entries = Object.entries(configEntries).map(([name, value]) => ({name, value}))
         await retryTransient(() =>
-          admin.createTopics({topics: [{topic, numPartitions: partitions, replicationFactor}], waitForLeaders: true}),
+          admin.createTopics({topics: [{topic, numPartitions: partitions, replicationFactor, configEntries: entries}], waitForLeaders: true}),
         )
-        logger.info(`created topic ${topic}`, {partitions, replicationFactor})
+        logger.info(`created topic ${topic}`, {partitions, replicationFactor, ...configEntries})
       } catch (error) {
         if (/already exists/i.test(messageOf(error))) return // another process created it first
         throw kafkaError(`creating topic ${topic}`, error)
@@ -141,105 +144,23 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
       }
     },
 
+    async readLatest(topic) {
+      try {
+        await connectAdmin()
+        if (!(await retryTransient(() => admin.listTopics())).includes(topic)) return new Map()
+        const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic))
+        return await readLatestValues({kafka, admin, topic, offsets, groupPrefix: options.clientId})
+      } catch (error) {
+        throw kafkaError(`reading ${topic}`, error)
+      }
+    },
+
     createConsumer(groupId) {
-      return createConsumer(kafka, groupId, logger)
+      return createGroupConsumer(kafka, groupId, logger)
     },
 
     async close() {
       if (adminConnected) await admin.disconnect().catch(() => undefined)
     },
   }
-}
-
-function createConsumer(kafka: Kafka, groupId: string, logger: Logger): BusConsumer {
-  let consumer: Consumer | undefined
-  let stopped = false
-  // connect → subscribe → run (which joins the group). stop() waits for it: disconnecting mid-join cuts kafkajs off
-  // before it can leave the group, and the next run's join then waits for this member's session to expire.
-  let startup: Promise<unknown> = Promise.resolve()
-  // A batch the handler could not take stops the consumer at once instead of being retried by kafkajs: the batch
-  // stays uncommitted, so a restart processes it again.
-  let fatal: unknown
-  return {
-    async run({topic, fromBeginning, onBatch}: ConsumeOptions) {
-      const c = kafka.consumer({
-        groupId,
-        allowAutoTopicCreation: false,
-        // A member that died without leaving holds its partitions until its session expires: 10 s instead of
-        // kafkajs' 30 s gets a restarted pipeline going sooner (heartbeats every 3 s keep a live one in).
-        sessionTimeout: 10_000,
-        heartbeatInterval: 3000,
-        // How long a rebalance waits for members to rejoin; batches here take milliseconds, so 20 s is ample and a
-        // member that vanished mid-rebalance delays the others by at most that.
-        rebalanceTimeout: 20_000,
-        retry: {retries: 8, restartOnFailure: async () => !stopped},
-      })
-      consumer = c
-      let finish!: (error?: unknown) => void
-      const finished = new Promise<void>((resolve, reject) => {
-        finish = (error) => (error === undefined ? resolve() : reject(error))
-      })
-      c.on(c.events.CRASH, ({payload}) => {
-        // Disconnecting can cut a fetch that is in flight; that is our own stop, not a failure.
-        if (stopped) return
-        if (payload.restart) {
-          logger.warn(`consumer restarting after: ${messageOf(payload.error)}`)
-          return
-        }
-        finish(new EtlError('ETL_KAFKA', `consumer failed: ${messageOf(payload.error)}`, {cause: payload.error}))
-      })
-      // kafkajs also emits STOP when it restarts the consumer by itself after a retriable crash (e.g. the broker
-      // restarted): only a stop etl asked for, or a fatal batch, ends the run.
-      c.on(c.events.STOP, () => {
-        if (stopped || fatal !== undefined) finish()
-      })
-      startup = (async () => {
-        await c.connect()
-        await c.subscribe({topics: [topic], fromBeginning})
-        await c.run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          eachBatch: async ({batch, isRunning, isStale, resolveOffset}) => {
-            if (fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return
-            try {
-              await onBatch({
-                topic: batch.topic,
-                partition: batch.partition,
-                messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
-              })
-            } catch (error) {
-              fatal = error
-              setImmediate(() => void c.stop().catch(() => undefined))
-              return
-            }
-            resolveOffset(batch.lastOffset())
-            const next = (BigInt(batch.lastOffset()) + 1n).toString()
-            await c.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
-          },
-        })
-      })()
-      try {
-        await startup
-      } catch (error) {
-        if (!stopped) throw new EtlError('ETL_KAFKA', `starting the consumer of group ${groupId} failed: ${messageOf(error)}`, {cause: error})
-      }
-      if (stopped) finish() // stop() was called while starting: it disconnects once startup settled
-      await finished
-      if (fatal !== undefined) {
-        await c.disconnect().catch(() => undefined)
-        throw fatal
-      }
-    },
-    async stop() {
-      stopped = true
-      await startup.catch(() => undefined)
-      await consumer?.disconnect()
-    },
-  }
-}
-
-function headersOf(headers: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key] = String(value)
-  return out
 }

@@ -27,6 +27,17 @@ export interface BusProducer {
   disconnect(): Promise<void>
 }
 
+/** This member's share of the group after a rebalance. */
+export interface Assignment {
+  /** Partitions of the consumed topic this member owns now (possibly none). */
+  partitions: number[]
+  /**
+   * The member's id in the group. A new id means the member was out of the group for a while (its session expired,
+   * or the client restarted the consumer), so it may have missed generations in which its partitions moved.
+   */
+  memberId: string
+}
+
 export interface ConsumeOptions {
   topic: string
   groupId: string
@@ -36,6 +47,11 @@ export interface ConsumeOptions {
    * resolves after its sinks flushed gives at-least-once delivery into the sinks.
    */
   onBatch(batch: ConsumedBatch): Promise<void>
+  /**
+   * Called each time this member joined the group and got its partitions, before any batch of the new generation.
+   * Batches are not handled while it runs (it must return quickly; heavy work belongs in the next onBatch).
+   */
+  onAssignment?(assignment: Assignment): void
 }
 
 export interface BusConsumer {
@@ -49,6 +65,8 @@ export interface TopicSpec {
   topic: string
   partitions: number
   replicationFactor: number
+  /** Topic configs set at creation, e.g. {'cleanup.policy': 'compact'}; an existing topic is not altered. */
+  configEntries?: Record<string, string>
 }
 
 export interface MessageBus {
@@ -60,6 +78,12 @@ export interface MessageBus {
   endOffsets(topic: string): Promise<Map<number, bigint>>
   /** Committed offset per partition of a group (-1 when nothing is committed). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>
+  /**
+   * Reads a topic from its beginning up to the end offsets it had when the call started and returns the latest value
+   * per key (meant for small compacted topics). A null value (a tombstone) removes its key; keyless messages are
+   * skipped. A topic that does not exist reads as empty.
+   */
+  readLatest(topic: string): Promise<Map<string, Buffer>>
   createProducer(): Promise<BusProducer>
   createConsumer(groupId: string): BusConsumer
   close(): Promise<void>

@@ -1,16 +1,20 @@
 /**
- * Process stage: consumes the topic in the pipeline's consumer group, runs the transforms in order, writes to every
- * sink, and lets the bus commit a batch's offsets only after every sink flushed it (at-least-once into the sinks).
- * A message that is not a JSON object goes to the dead-letter topic with the reason in its headers; the rest flows on.
+ * Process stage: consumes the topic in the pipeline's consumer group, runs the transforms in order (one chain of
+ * instances per partition, see partition-chains.ts), writes to every sink, saves the transforms' state to the state
+ * topic, and lets the bus commit a batch's offsets only after all that (at-least-once into the sinks; stateful
+ * transforms count each record once). A message that is not a JSON object goes to the dead-letter topic with the
+ * reason in its headers; the rest flows on.
  */
-import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
+import type {PipelineConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import {EtlError, pluginFailure, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusMessage, BusProducer, ConsumedBatch, MessageBus} from '../kafka/message-bus.js'
 import {truthy} from '../expression/expression-functions.js'
-import {createPluginContext, scopeOf, type Rejection} from '../plugin-context.js'
-import type {EtlRecord, SinkInstance, TopicProducer, TransformInstance} from '../plugin-types.js'
+import {scopeOf, type Rejection} from '../plugin-context.js'
+import type {EtlRecord, SinkInstance, TopicProducer} from '../plugin-types.js'
+import {stateTopicOf, TransformStateStore} from '../state/transform-state-store.js'
+import {createPlugins, PartitionChains} from './partition-chains.js'
 
 export interface ProcessStageInputs {
   pipeline: PipelineConfig
@@ -28,29 +32,6 @@ export interface ProcessStage {
   done: Promise<void>
   /** Stop once every partition's committed offset reaches `target` (used after a finite source finished). */
   stopWhenCaughtUp(target: Map<number, bigint>): Promise<void>
-}
-
-interface Running<T> {
-  stage: StageConfig
-  instance: T
-}
-
-async function createAll<T>(
-  inputs: ProcessStageInputs,
-  stages: StageConfig[],
-  onReject: (r: Rejection) => void,
-  kafka: TopicProducer,
-): Promise<Running<T>[]> {
-  const created: Running<T>[] = []
-  for (const stage of stages) {
-    const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir, onReject, kafka})
-    try {
-      created.push({stage, instance: (await stage.definition.create(stage.config, context)) as T})
-    } catch (error) {
-      throw pluginFailure(stage.definition, 'process', 'create', error)
-    }
-  }
-  return created
 }
 
 export function decodeRecord(value: Buffer | null): EtlRecord {
@@ -73,14 +54,20 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
   let pluginRejects: Rejection[] = []
   const onReject = (rejection: Rejection) => void pluginRejects.push(rejection)
   // One producer serves the dead-letter topic and sinks that produce to other topics; created on first use.
-  let outputProducer: BusProducer | undefined
+  let outputProducer: Promise<BusProducer> | undefined
   const knownTopics = new Set<string>()
   async function producerFor(topic: string, partitions: number): Promise<BusProducer> {
     if (!knownTopics.has(topic)) {
       await bus.ensureTopic({topic, partitions, replicationFactor: pipeline.kafka.replicationFactor})
       knownTopics.add(topic)
     }
-    return (outputProducer ??= await bus.createProducer())
+    return sharedProducer()
+  }
+  function sharedProducer(): Promise<BusProducer> {
+    return (outputProducer ??= bus.createProducer().catch((error) => {
+      outputProducer = undefined // the next send tries to connect again
+      throw error
+    }))
   }
   const kafka: TopicProducer = {
     async produce(topic, messages, options = {}) {
@@ -89,8 +76,16 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       await producer.send(topic, messages.map((m) => ({key: m.key, value: JSON.stringify(m.value)})))
     },
   }
-  const transforms = await createAll<TransformInstance>(inputs, pipeline.transforms, onReject, kafka)
-  const sinks = await createAll<SinkInstance>(inputs, pipeline.sinks, onReject, kafka)
+  const pluginInputs = {...inputs, onReject, kafka}
+  const sinks = await createPlugins<SinkInstance>(pluginInputs, pipeline.sinks)
+  const store = new TransformStateStore({
+    bus,
+    topic: stateTopicOf(pipeline.kafka.groupId),
+    replicationFactor: pipeline.kafka.replicationFactor,
+    producer: sharedProducer,
+    logger,
+  })
+  const chains = new PartitionChains(pluginInputs, store)
   const consumer = bus.createConsumer(pipeline.kafka.groupId)
   const committed = new Map<number, bigint>()
   let target: Map<number, bigint> | undefined
@@ -152,36 +147,37 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
 
   async function handleBatch(batch: ConsumedBatch) {
     pluginRejects = [] // a batch that failed before is being redelivered: its rejections are made again
-    let records: EtlRecord[] = []
-    const rejected: DeadLetter[] = []
-    for (const message of batch.messages) {
-      try {
-        records.push(decodeRecord(message.value))
-      } catch (error) {
-        const {code, message: reason} = error as EtlError
-        rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: batch.partition, offset: message.offset})
-      }
-    }
-    counters.add('process', 'consumed', batch.messages.length)
-    for (const {stage, instance} of transforms) {
-      try {
-        records = await instance.process(records)
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'process', error)
-      }
-    }
-    await writeToSinks(records)
-    await deadLetter(batch.topic, [...rejected, ...takePluginRejects(batch.partition)])
-    for (const {stage, instance} of transforms) {
-      try {
-        await instance.checkpoint?.()
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'checkpoint', error)
-      }
-    }
+    await chains.settle()
+    const chain = await chains.chainFor(batch.partition)
     const last = batch.messages[batch.messages.length - 1]
+    const next = BigInt(last.offset) + 1n
+    const messages = chains.unprocessed(chain, batch.messages)
+    if (messages.length > 0) {
+      let records: EtlRecord[] = []
+      const rejected: DeadLetter[] = []
+      for (const message of messages) {
+        try {
+          records.push(decodeRecord(message.value))
+        } catch (error) {
+          const {code, message: reason} = error as EtlError
+          rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: batch.partition, offset: message.offset})
+        }
+      }
+      counters.add('process', 'consumed', messages.length)
+      for (const {stage, instance} of chain.transforms) {
+        try {
+          records = await instance.process(records)
+        } catch (error) {
+          throw pluginFailure(stage.definition, 'process', 'process', error)
+        }
+      }
+      await writeToSinks(records)
+      await deadLetter(batch.topic, [...rejected, ...takePluginRejects(batch.partition)])
+      // Everything this batch produced is durable: save the state that includes it, before the bus commits.
+      await chains.checkpoint(chain, next)
+    }
     // The bus commits last+1 right after this returns; record it now so caughtUp() sees this batch.
-    committed.set(batch.partition, BigInt(last.offset) + 1n)
+    committed.set(batch.partition, next)
     if (caughtUp()) setImmediate(() => void stop())
   }
 
@@ -200,29 +196,41 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
   }
 
   async function shutdown() {
-    // Records a transform still holds (e.g. open windows) go out before the sinks close.
+    // Chains of partitions that moved away close without emitting; the rest give up what they still hold (open
+    // windows hold on to theirs: their state is in the state topic as of the last commit) before the sinks close.
+    await chains.settle().catch((error) => logger.error(messageOf(error)))
     let pending: EtlRecord[] = []
-    for (const {stage, instance} of transforms) {
-      try {
-        if (pending.length > 0) pending = await instance.process(pending)
-        if (instance.flush) pending = pending.concat(await instance.flush())
-        await instance.close?.()
-      } catch (error) {
-        logger.error(pluginFailure(stage.definition, 'process', 'flush', error).message)
+    for (const chain of chains.all) {
+      let held: EtlRecord[] = []
+      for (const {stage, instance} of chain.transforms) {
+        try {
+          if (held.length > 0) held = await instance.process(held)
+          if (instance.flush) held = held.concat(await instance.flush())
+          await instance.close?.()
+        } catch (error) {
+          logger.error(pluginFailure(stage.definition, 'process', 'flush', error).message)
+        }
       }
+      pending = pending.concat(held)
     }
     if (pending.length > 0) await writeToSinks(pending).catch((error) => logger.error(messageOf(error)))
     await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))
     for (const {stage, instance} of sinks) {
       await instance.close().catch((error) => logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
     }
-    await outputProducer?.disconnect().catch(() => undefined)
+    await outputProducer?.then((producer) => producer.disconnect()).catch(() => undefined)
   }
 
   const onAbort = () => void stop()
   inputs.signal.addEventListener('abort', onAbort, {once: true})
   const done = consumer
-    .run({topic: pipeline.kafka.topic, groupId: pipeline.kafka.groupId, fromBeginning: pipeline.kafka.fromBeginning, onBatch: handleBatch})
+    .run({
+      topic: pipeline.kafka.topic,
+      groupId: pipeline.kafka.groupId,
+      fromBeginning: pipeline.kafka.fromBeginning,
+      onBatch: handleBatch,
+      onAssignment: (assignment) => chains.assigned(assignment),
+    })
     .catch(async (error) => {
       await stop().catch(() => undefined)
       throw error

@@ -102,6 +102,22 @@ describe('ohlc transform', () => {
       expect(rejected).to.deep.equal([])
       compare(got, expectedCandles(rows, WEEK, WEEK).filter((c) => Date.parse(c.window_end) <= rows.at(-1)!.t - WEEK))
     })
+
+    it('continues exactly when each batch goes to a new instance restored from the previous one\'s checkpoint', async () => {
+      // What a partition moving between processes after every batch looks like to the transform.
+      const config = {size: '7d', input: 'candles', volume: 'volume'}
+      const records = asRecords(days)
+      const got: EtlRecord[] = []
+      let state: unknown
+      for (let at = 0; at < records.length; at += 250) {
+        const owner = await harness(ohlc, config)
+        if (state !== undefined) await owner.instance.restore!(state)
+        got.push(...(await owner.process(records.slice(at, at + 250))))
+        state = JSON.parse(JSON.stringify(await owner.instance.checkpoint!()))
+        expect(await owner.instance.flush!()).to.deep.equal([])
+      }
+      compare(got, want)
+    })
   })
 
   it('builds candles from ticks: open and close by event time even when ticks arrive out of order', async () => {

@@ -1,6 +1,5 @@
 import {expect} from 'chai'
-import {existsSync, readdirSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {readdirSync} from 'node:fs'
 import window from '../../../src/plugins/transform/window.js'
 import type {EtlRecord} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext} from '../../support/plugin-context.js'
@@ -119,57 +118,75 @@ describe('window transform', () => {
     expect(out.map((r) => [r.window_start, r.ticks, r.mean])).to.deep.equal([[iso(base), 1, 10]])
   })
 
-  describe('restart', () => {
+  describe('restart and rebalance (checkpoint → restore)', () => {
     const config = {size: '1m', aggregates: AGGREGATES}
     const records = Array.from({length: 400}, (_, i) => tick(i * 997, 100 + Math.sin(i) * 5, {volume: 0.1 * (i % 9)}))
+    /** What the runtime does with a checkpoint: JSON into Kafka, JSON out of Kafka. */
+    const throughJson = (state: unknown) => JSON.parse(JSON.stringify(state)) as unknown
 
-    it('flush emits no partial window; close saves it and the next instance continues it exactly', async () => {
+    it('flush emits no partial window; a new instance restored from the checkpoint continues it exactly', async () => {
       const uninterrupted = await harness(window, config)
       const expected = [...(await uninterrupted.process(records.slice(0, 150))), ...(await uninterrupted.process(records.slice(150)))]
       const first = await harness(window, config)
       const before = await first.process(records.slice(0, 150))
-      await first.instance.checkpoint!()
+      const state = throughJson(await first.instance.checkpoint!())
       expect(await first.instance.flush!()).to.deep.equal([])
-      expect(first.logs.join('\n')).to.match(/1 open window\(s\) not emitted at shutdown; kept in .*windows\.json/)
-      await first.instance.close!()
-      expect(readdirSync(first.stateDir)).to.deep.equal(['windows.json'])
-      const second = await harness(window, config, first.stateDir)
+      expect(first.logs.join('\n')).to.include('1 open window(s) not emitted at shutdown; their state as of the last committed batch is kept for the next run')
+      const second = await harness(window, config)
+      await second.instance.restore!(state)
       expect(second.logs.join('\n')).to.include('restored 1 open window(s)')
       expect([...before, ...(await second.process(records.slice(150)))]).to.deep.equal(expected)
       expect(expected.length).to.be.greaterThan(4)
     })
 
-    it('saves the state of the last checkpoint: a batch processed after it (never committed) is not in the snapshot', async () => {
+    it('a checkpoint is the state as of that moment: a batch processed after it is not in it', async () => {
       const uninterrupted = await harness(window, config)
       const expected = [...(await uninterrupted.process(records.slice(0, 150))), ...(await uninterrupted.process(records.slice(150)))]
       const first = await harness(window, config)
       const before = await first.process(records.slice(0, 150))
-      await first.instance.checkpoint!()
+      const state = throughJson(await first.instance.checkpoint!())
       // The next batch reached the transform, but a sink refused it: no checkpoint, so its offsets stay uncommitted.
       await first.process(records.slice(150, 160))
-      await first.instance.close!()
-      // After the restart the uncommitted batch is consumed again; counting it twice would change the windows.
-      const second = await harness(window, config, first.stateDir)
+      // The next owner consumes that batch again; counting it twice would change the windows.
+      const second = await harness(window, config)
+      await second.instance.restore!(state)
       expect([...before, ...(await second.process(records.slice(150)))]).to.deep.equal(expected)
     })
 
+    it('checkpoints between every batch change nothing, and each one restores to the same output', async () => {
+      const uninterrupted = await harness(window, config)
+      const expected = await uninterrupted.process(records)
+      const {process, instance} = await harness(window, config)
+      const out: EtlRecord[] = []
+      for (let at = 0; at < records.length; at += 37) {
+        out.push(...(await process(records.slice(at, at + 37))))
+        const resumed = await harness(window, config)
+        await resumed.instance.restore!(throughJson(await instance.checkpoint!()))
+        expect([...out, ...(await resumed.process(records.slice(at + 37)))]).to.deep.equal(expected)
+      }
+      expect(out).to.deep.equal(expected)
+    })
+
     it('starts empty, with a warning, from a damaged snapshot or one of another window definition', async () => {
-      const first = await harness(window, config)
-      writeFileSync(join(first.stateDir, 'windows.json'), '{"version": 1, "keys": [')
-      const damaged = await harness(window, config, first.stateDir)
-      expect(damaged.logs.join('\n')).to.match(/ignoring window snapshot .*windows\.json: .*JSON.*; starting with no open windows/)
+      const damaged = await harness(window, config)
+      await damaged.instance.restore!({version: 1, keys: 'not a list'})
+      expect(damaged.logs.join('\n')).to.match(/ignoring saved window state: .*; starting with no open windows/)
       expect(damaged.counts.get('snapshot_discarded')).to.equal(1)
       await damaged.process(records.slice(0, 10))
-      await damaged.instance.close!()
-      const resized = await harness(window, {...config, size: '2m'}, first.stateDir)
+      const resized = await harness(window, {...config, size: '2m'})
+      await resized.instance.restore!(throughJson(await damaged.instance.checkpoint!()))
       expect(resized.logs.join('\n')).to.include('it was taken with another window definition')
+      expect(resized.counts.get('snapshot_discarded')).to.equal(1)
       expect(await resized.process([tick(5 * MINUTE, 1)])).to.deep.equal([])
     })
 
-    it('writes nothing before close', async () => {
-      const {process, stateDir} = await harness(window, config)
+    it('writes no files of its own: the runtime stores its checkpoints', async () => {
+      const {process, instance, stateDir} = await harness(window, config)
       await process(records)
-      expect(existsSync(join(stateDir, 'windows.json'))).to.equal(false)
+      await instance.checkpoint!()
+      await instance.flush!()
+      await instance.close?.()
+      expect(readdirSync(stateDir)).to.deep.equal([])
     })
   })
 })

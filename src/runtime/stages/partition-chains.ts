@@ -1,0 +1,188 @@
+/**
+ * One chain of transform instances per topic partition. A partition's keys are all its transforms ever see, so when
+ * the consumer group moves the partition to another process its state can move with it: after each batch the chain's
+ * checkpoints go to the state topic, and the next owner restores them before processing anything.
+ */
+import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
+import type {Counters} from '../counters.js'
+import {pluginFailure} from '../errors.js'
+import type {Assignment, ConsumedMessage} from '../kafka/message-bus.js'
+import type {Logger} from '../logger.js'
+import {createPluginContext, type Rejection} from '../plugin-context.js'
+import type {TopicProducer, TransformInstance} from '../plugin-types.js'
+import type {SavedStates, StateEntry, TransformStateStore} from '../state/transform-state-store.js'
+
+export interface PluginInputs {
+  pipeline: PipelineConfig
+  logger: Logger
+  counters: Counters
+  stateRoot: string
+  signal: AbortSignal
+  onReject: (rejection: Rejection) => void
+  kafka: TopicProducer
+}
+
+export interface Running<T> {
+  stage: StageConfig
+  instance: T
+}
+
+export async function createPlugins<T>(inputs: PluginInputs, stages: StageConfig[], partition?: number): Promise<Running<T>[]> {
+  const created: Running<T>[] = []
+  for (const stage of stages) {
+    const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir, partition})
+    try {
+      created.push({stage, instance: (await stage.definition.create(stage.config, context)) as T})
+    } catch (error) {
+      throw pluginFailure(stage.definition, 'process', 'create', error)
+    }
+  }
+  return created
+}
+
+export interface Chain {
+  partition: number
+  transforms: Running<TransformInstance>[]
+  /**
+   * Offsets below this were processed and their outputs written (by this process, or by the one whose state was
+   * restored): a message below it that comes again (its commit failed or never happened) is skipped, not recounted.
+   */
+  nextOffset?: bigint
+  /** JSON of each transform's state as last written to (or read from) the state topic, by transform index. */
+  written: Map<number, string>
+}
+
+export class PartitionChains {
+  private readonly chains = new Map<number, Chain>()
+  /** The state topic as read for the current assignment: read once, when the first new chain needs it. */
+  private saved: Promise<SavedStates> | undefined
+  private pending: Assignment | undefined
+  private memberId: string | undefined
+
+  constructor(
+    private readonly inputs: PluginInputs,
+    private readonly store: TransformStateStore,
+  ) {}
+
+  get all(): Chain[] {
+    return [...this.chains.values()]
+  }
+
+  /**
+   * A new assignment (called from the consumer's event, between batches): noted here, applied by settle() before the
+   * next batch. The saved states are read again for it, since other processes wrote since the last read.
+   */
+  assigned(assignment: Assignment): void {
+    this.pending = assignment
+    this.saved = undefined
+    this.inputs.logger.info(`assigned partition(s) ${assignment.partitions.join(',') || 'none'} of ${this.inputs.pipeline.kafka.topic}`)
+  }
+
+  /**
+   * Closes, without flushing, the chains of partitions this process no longer owns: their state lives in the state
+   * topic as of the last commit, and the new owner continues from there. Emitting their open windows here would
+   * emit them twice. A new member id means this process left the group in between and may have missed a generation
+   * in which a partition it owns again was processed elsewhere: then every chain is rebuilt from the state topic.
+   */
+  async settle(): Promise<void> {
+    const assignment = this.pending
+    if (!assignment) return
+    this.pending = undefined
+    const rejoined = this.memberId !== undefined && this.memberId !== assignment.memberId
+    this.memberId = assignment.memberId
+    const owned = new Set(assignment.partitions)
+    const released = this.all.filter((chain) => rejoined || !owned.has(chain.partition)).sort((x, y) => x.partition - y.partition)
+    if (released.length === 0) return
+    this.inputs.logger.info(
+      `released partition(s) ${released.map((c) => c.partition).join(',')}${rejoined ? ' (rejoined the group as a new member)' : ''}; ` +
+        `their transform state stays in ${this.store.topic} as of the last commit`,
+    )
+    for (const chain of released) {
+      this.chains.delete(chain.partition)
+      for (const {stage, instance} of chain.transforms) {
+        await instance.close?.().catch((error) => this.inputs.logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
+      }
+    }
+  }
+
+  /** The partition's chain, created (and its state restored from the state topic) on its first batch. */
+  async chainFor(partition: number): Promise<Chain> {
+    const existing = this.chains.get(partition)
+    if (existing) return existing
+    const transforms = await createPlugins<TransformInstance>(this.inputs, this.inputs.pipeline.transforms, partition)
+    const chain: Chain = {partition, transforms, written: new Map()}
+    if (transforms.some((t) => t.instance.restore)) await this.restore(chain)
+    this.chains.set(partition, chain)
+    return chain
+  }
+
+  /** The messages of a batch not yet processed; the rest are counted as skipped_already_processed. */
+  unprocessed(chain: Chain, messages: ConsumedMessage[]): ConsumedMessage[] {
+    const next = chain.nextOffset
+    if (next === undefined || BigInt(messages[0].offset) >= next) return messages
+    const fresh = messages.filter((m) => BigInt(m.offset) >= next)
+    const skipped = messages.length - fresh.length
+    this.inputs.counters.add('process', 'skipped_already_processed', skipped)
+    this.inputs.logger.info(
+      `partition ${chain.partition}: skipping ${skipped} message(s) from offset ${messages[0].offset}: processed and written ` +
+        `before their offsets were committed (the transform state saved at offset ${next} already includes them)`,
+    )
+    return fresh
+  }
+
+  /**
+   * Saves what checkpoint() returns for each transform of the chain, when its JSON changed, and resolves once Kafka
+   * has it: the batch's offsets are committed after this, so saved state is at most one batch ahead of them.
+   */
+  async checkpoint(chain: Chain, nextOffset: bigint): Promise<void> {
+    const changed: StateEntry[] = []
+    for (const [index, {stage, instance}] of chain.transforms.entries()) {
+      if (!instance.checkpoint) continue
+      let json: string | undefined
+      try {
+        const state = await instance.checkpoint()
+        json = state === undefined ? undefined : JSON.stringify(state)
+      } catch (error) {
+        throw pluginFailure(stage.definition, 'process', 'checkpoint', error)
+      }
+      if (json === undefined || json === chain.written.get(index)) continue
+      changed.push({index, label: stage.label, type: stage.type, json})
+    }
+    await this.store.write(chain.partition, nextOffset, changed)
+    for (const entry of changed) chain.written.set(entry.index, entry.json)
+    chain.nextOffset = nextOffset
+  }
+
+  private async restore(chain: Chain): Promise<void> {
+    const saved = (await (this.saved ??= this.readSaved())).get(chain.partition)
+    if (!saved) return
+    const {logger, counters} = this.inputs
+    for (const [index, {stage, instance}] of chain.transforms.entries()) {
+      const entry = saved.get(index)
+      if (!entry || !instance.restore) continue
+      if (entry.label !== stage.label || entry.type !== stage.type) {
+        // The pipeline's transforms changed: state of another transform at this position would be nonsense here.
+        logger.warn(`partition ${chain.partition}: ignoring saved state of ${entry.type} "${entry.label}" for transform ${index + 1} (now ${stage.type} "${stage.label}")`)
+        counters.add('process', 'state_discarded')
+        continue
+      }
+      try {
+        await instance.restore(entry.state)
+      } catch (error) {
+        throw pluginFailure(stage.definition, 'process', 'restore', error)
+      }
+      chain.written.set(index, JSON.stringify(entry.state))
+      if (chain.nextOffset === undefined || entry.offset > chain.nextOffset) chain.nextOffset = entry.offset
+    }
+    if (chain.nextOffset !== undefined) {
+      logger.info(`partition ${chain.partition}: restored transform state from ${this.store.topic} (saved at offset ${chain.nextOffset})`)
+    }
+  }
+
+  private readSaved(): Promise<SavedStates> {
+    return this.store.readAll().catch((error) => {
+      this.saved = undefined // a later chain tries again rather than inheriting the failure
+      throw error
+    })
+  }
+}
