@@ -1,0 +1,148 @@
+/**
+ * Pipeline throughput, three ways, so the bottleneck shows: produce only (`--stage source`), consume + transform +
+ * sink only (`--stage process` over the topic the first run filled) and both stages in one process (`--stage all`,
+ * on a fresh topic). Each is timed from the CLI's "pipeline …" log line (connected, topic ready, stages starting: Node
+ * and oclif start-up are left out, as the JVM's are for Kafka's tools) to the moment the work is done.
+ */
+import {join} from 'node:path'
+import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
+import {sleep} from '../src/runtime/retry.js'
+import {ROOT, startEtl, type EtlRun} from './etl-process.js'
+
+export const THROUGHPUT_PIPELINE = join(ROOT, 'bench/pipelines/throughput.yaml')
+const POLL_MS = 100
+
+export interface StageRate {
+  /** Milliseconds from spawning the CLI to its "pipeline …" line (start-up), and to the work being done. */
+  startupMs: number
+  doneMs: number
+  records: number
+  seconds: number
+  recordsPerSec: number
+  counters: Record<string, number>
+}
+
+export interface ThroughputInputs {
+  brokers: string
+  bus: MessageBus
+  runId: string
+  records: number
+  dataFile: string
+  /** Rows in dataFile, to size the replay's loop. */
+  dataRows: number
+  workDir: string
+}
+
+function vars(inputs: ThroughputInputs, name: string, topic: string) {
+  return {
+    BENCH_NAME: name,
+    BENCH_TOPIC: topic,
+    BENCH_GROUP: `${name}-group`,
+    BENCH_DATA: inputs.dataFile,
+    BENCH_LOOPS: Math.ceil(inputs.records / inputs.dataRows),
+    BENCH_RECORDS: inputs.records,
+    BENCH_OUT: join(inputs.workDir, `${name}.csv`),
+  }
+}
+
+/**
+ * Polls the group's committed offsets until every partition that holds records is committed to its end: the process
+ * stage commits a batch only after its sinks flushed, so this is the moment the last record is written.
+ */
+async function committedThrough(run: EtlRun, bus: MessageBus, group: string, topic: string, end: Map<number, bigint>): Promise<number> {
+  let failed: unknown
+  run.exited.catch((error) => (failed = error))
+  for (;;) {
+    if (failed) throw failed
+    const committed = await bus.committedOffsets(group, topic)
+    const done = [...end].every(([partition, offset]) => offset === 0n || (committed.get(partition) ?? -1n) >= offset)
+    if (done) return Date.now()
+    await sleep(POLL_MS)
+  }
+}
+
+function rate(run: EtlRun, records: number, startedAt: number, endedAt: number, counters: Map<string, number>): StageRate {
+  const seconds = (endedAt - startedAt) / 1000
+  const since = (time: number) => time - run.spawnedAt
+  return {startupMs: since(startedAt), doneMs: since(endedAt), records, seconds, recordsPerSec: records / seconds, counters: Object.fromEntries(counters)}
+}
+
+function expectCount(counters: Map<string, number>, key: string, expected: number): void {
+  const actual = counters.get(key)
+  if (actual !== expected) throw new Error(`expected ${key} = ${expected}, the run reported ${actual ?? 'nothing'}`)
+}
+
+export async function produceOnly(inputs: ThroughputInputs, topic: string, label = 'produce', nodeArgs: string[] = []): Promise<StageRate> {
+  const name = `${inputs.runId}-${label}`
+  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'source', brokers: inputs.brokers, vars: vars(inputs, name, topic), stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const started = await run.logged('pipeline ')
+  const finished = await run.logged('source finished')
+  const {counters} = await run.exited
+  expectCount(counters, 'source replay produced', inputs.records)
+  return rate(run, inputs.records, started, finished, counters)
+}
+
+/** Consumes `topic` (filled by produceOnly) in a new group; stopped with SIGINT once everything is committed. */
+export async function processOnly(inputs: ThroughputInputs, topic: string, label: string, nodeArgs: string[] = []): Promise<StageRate> {
+  const name = `${inputs.runId}-${label}`
+  const v = vars(inputs, name, topic)
+  const end = await inputs.bus.endOffsets(topic)
+  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'process', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const started = await run.logged('pipeline ')
+  const finished = await committedThrough(run, inputs.bus, v.BENCH_GROUP, topic, end)
+  run.child.kill('SIGINT')
+  const {counters} = await run.exited
+  expectCount(counters, 'process consumed', inputs.records)
+  return rate(run, inputs.records, started, finished, counters)
+}
+
+/** Sum of the group's committed offsets reaches `records` (a fresh topic, so offsets count records). */
+async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, topic: string, records: number): Promise<number> {
+  let failed: unknown
+  for (const run of runs) run.exited.catch((error) => (failed = error))
+  for (;;) {
+    if (failed) throw failed
+    const committed = await bus.committedOffsets(group, topic)
+    const total = [...committed.values()].reduce((sum, offset) => sum + (offset > 0n ? offset : 0n), 0n)
+    if (total >= BigInt(records)) return Date.now()
+    await sleep(POLL_MS)
+  }
+}
+
+/** Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. */
+export async function endToEnd(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
+  const name = `${inputs.runId}-all`
+  const v = vars(inputs, name, topic)
+  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'all', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')})
+  const started = await run.logged('pipeline ')
+  // The replay is keyed by one symbol, so its records land on one partition, but which one is the partitioner's
+  // choice: wait until the committed offsets add up to N.
+  const finished = await committedTotal([run], inputs.bus, v.BENCH_GROUP, topic, inputs.records)
+  const {counters} = await run.exited
+  expectCount(counters, 'source replay produced', inputs.records)
+  expectCount(counters, 'process consumed', inputs.records)
+  return rate(run, inputs.records, started, finished, counters)
+}
+
+/**
+ * The same end-to-end work with `--stage source` and `--stage process` as two processes at once, as the CLI already
+ * allows: one Node thread each instead of one for both, on a fresh topic. Timed from the earlier "pipeline …" line.
+ */
+export async function splitStages(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
+  const name = `${inputs.runId}-split`
+  const v = vars(inputs, name, topic)
+  const common = {pipeline: THROUGHPUT_PIPELINE, brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')}
+  // The process stage first, so the topic exists before either logs "pipeline …" (both create it if missing).
+  const processRun = startEtl({...common, stage: 'process'})
+  await processRun.logged('pipeline ')
+  const sourceRun = startEtl({...common, stage: 'source'})
+  const sourceStarted = await sourceRun.logged('pipeline ')
+  const finished = await committedTotal([processRun, sourceRun], inputs.bus, v.BENCH_GROUP, topic, inputs.records)
+  processRun.child.kill('SIGINT')
+  const [source, processed] = await Promise.all([sourceRun.exited, processRun.exited])
+  expectCount(source.counters, 'source replay produced', inputs.records)
+  expectCount(processed.counters, 'process consumed', inputs.records)
+  const counters = new Map([...source.counters, ...processed.counters])
+  // Timed from the source's start, as in the other runs: before it the process stage only waits.
+  return rate(sourceRun, inputs.records, sourceStarted, finished, counters)
+}
