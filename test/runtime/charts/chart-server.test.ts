@@ -186,11 +186,10 @@ describe('chart server', () => {
   it('close() ends open event streams and stops listening, promptly', async () => {
     const events = await openEvents(server.url)
     await events.next()
-    const started = Date.now()
+    // A close that waited for the stream (its next heartbeat is 15 s away) would hit the test timeout instead.
     await server.close()
     const end = await events.next().catch(() => undefined)
     expect(end).to.equal(undefined)
-    expect(Date.now() - started).to.be.lessThan(1000)
     let refused = false
     await fetch(server.url).catch(() => (refused = true))
     expect(refused).to.equal(true)
