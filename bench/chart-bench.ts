@@ -49,6 +49,7 @@ function history(count: number): {timestamp: number; close: number}[] {
 async function benchOne(points: number): Promise<void> {
   const {default: vegaLite} = await import('../src/plugins/chart/vega-lite.js')
   const {createLogger} = await import('../src/runtime/logger.js')
+  const {DEFAULT_SINK_RETRY} = await import('../src/runtime/retry.js')
   const out = mkdtempSync(join(tmpdir(), 'etl-chart-bench-'))
   try {
     const config = {
@@ -61,7 +62,7 @@ async function benchOne(points: number): Promise<void> {
     const context = {
       logger: createLogger('bench', {level: 'warn', format: 'text', write: () => undefined}),
       pipelineName: 'bench', pipelineDir: ROOT, stateDir: out, resolvePath: (path: string) => path,
-      signal: new AbortController().signal, count: () => undefined, reject: () => undefined,
+      signal: new AbortController().signal, count: () => undefined, reject: () => undefined, retry: DEFAULT_SINK_RETRY,
     }
     const chart = await vegaLite.create(config, context)
     let rows: ReturnType<typeof history> | undefined = history(points + WARMUP + RUNS)

@@ -8,6 +8,7 @@ import {resolve} from 'node:path'
 import {loadPipeline} from '../src/runtime/config/load-pipeline.js'
 import {createLogger} from '../src/runtime/logger.js'
 import type {EtlRecord, PluginContext, SourceInstance} from '../src/runtime/plugin-types.js'
+import {DEFAULT_SOURCE_RETRY} from '../src/runtime/retry.js'
 
 export interface RecordSize {
   /** Mean value size in bytes (what --record-size gets). */
@@ -37,6 +38,7 @@ export async function measureRecordSize(pipelineFile: string, vars: Record<strin
     signal: controller.signal,
     count: () => undefined,
     reject: () => undefined,
+    retry: DEFAULT_SOURCE_RETRY,
   }
   // One pass over the file is every distinct row; later passes only shift the timestamps (same length).
   const config = {...stage.config, loop: 1, limit: undefined}

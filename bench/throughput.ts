@@ -96,7 +96,11 @@ export async function processOnly(inputs: ThroughputInputs, topic: string, label
   return rate(run, inputs.records, started, finished, counters)
 }
 
-/** Sum of the group's committed offsets reaches `records` (a fresh topic, so offsets count records). */
+/**
+ * The group has committed all `records` of a fresh topic. Offsets count records plus one commit marker per source
+ * transaction, so a sum of offsets ≥ records is necessary but not enough: the committed offsets must also have reached
+ * the topic's end offsets read at the same moment (the consumer commits past a final marker too).
+ */
 async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, topic: string, records: number): Promise<number> {
   let failed: unknown
   for (const run of runs) run.exited.catch((error) => (failed = error))
@@ -104,7 +108,10 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
     if (failed) throw failed
     const committed = await bus.committedOffsets(group, topic)
     const total = [...committed.values()].reduce((sum, offset) => sum + (offset > 0n ? offset : 0n), 0n)
-    if (total >= BigInt(records)) return Date.now()
+    if (total >= BigInt(records)) {
+      const end = await bus.endOffsets(topic)
+      if ([...end].every(([partition, offset]) => offset === 0n || (committed.get(partition) ?? -1n) >= offset)) return Date.now()
+    }
     await sleep(POLL_MS)
   }
 }

@@ -2,6 +2,7 @@ import {Command, Flags} from '@oclif/core'
 import {createRegistry} from '../runtime/builtin-plugins.js'
 import {renderError} from '../runtime/cli-errors.js'
 import {loadPipeline} from '../runtime/config/load-pipeline.js'
+import {redact} from '../runtime/logger.js'
 import {renderPluginsMarkdown, renderPluginsText} from '../runtime/plugin-docs.js'
 import {PLUGIN_KINDS, type PluginKind} from '../runtime/plugin-types.js'
 
@@ -27,11 +28,11 @@ export default class Plugins extends Command {
       const definitions = registry.list(flags.kind as PluginKind | undefined)
       if (flags.json) {
         const out = definitions.map((d) => ({name: d.name, kind: d.kind, summary: d.summary, secrets: d.secrets ?? [], origin: registry.origin(d.kind, d.name), configSchema: d.configSchema}))
-        this.log(JSON.stringify(out, null, 2))
+        this.log(redact(JSON.stringify(out, null, 2)))
       } else if (flags.markdown) {
-        this.log(renderPluginsMarkdown(definitions))
+        this.log(redact(renderPluginsMarkdown(definitions)))
       } else {
-        this.log(renderPluginsText(definitions))
+        this.log(redact(renderPluginsText(definitions)))
       }
     } catch (error) {
       const {text, exitCode} = renderError(error)

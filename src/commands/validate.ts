@@ -30,7 +30,7 @@ export default class Validate extends Command {
       } else {
         this.log(`${args.file}: valid (${pipeline.name}: source ${pipeline.source?.type ?? 'none (consumes ' + pipeline.kafka.topic + ')'}, ${pipeline.transforms.length} transform(s), ${pipeline.sinks.length} sink(s), ${pipeline.charts.length} chart(s))`)
       }
-      for (const warning of pipeline.warnings) process.stderr.write(`warning: ${warning}\n`)
+      for (const warning of pipeline.warnings) process.stderr.write(redact(`warning: ${warning}\n`))
     } catch (error) {
       if (flags.json && isEtlError(error)) {
         const problems = error instanceof ConfigError ? error.problems : [{message: error.message, code: error.code}]

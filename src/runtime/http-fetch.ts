@@ -11,14 +11,10 @@ import fetch from 'node-fetch'
 import {formatDuration} from './duration.js'
 import {EtlError, messageOf} from './errors.js'
 import {redact, type Logger} from './logger.js'
-import {backoffDelay, sleep} from './retry.js'
+import {retryDelay, sleep, type RetryPolicy} from './retry.js'
 
-export interface HttpRetryOptions {
-  /** Total attempts per call, the first included; 0 = unlimited (retry until `signal` aborts). */
-  maxAttempts: number
-  initialDelayMs: number
-  maxDelayMs: number
-}
+/** The stage's retry policy (context.retry): attempts per call, 0 = unlimited (retry until `signal` aborts). */
+export type HttpRetryOptions = RetryPolicy
 
 export interface FetchJsonOptions {
   /** Request headers; API keys belong here, never in the URL (URLs are logged). */
@@ -142,7 +138,6 @@ async function attemptOnce(url: string, shownUrl: string, options: FetchJsonOpti
 export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions): Promise<unknown> {
   const {retry, signal, logger, count, describe} = options
   const shownUrl = safeUrl(url)
-  const policy = {initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs}
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return undefined
     const outcome = await attemptOnce(url, shownUrl, options)
@@ -158,7 +153,7 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
         details: {status, attempts: attempt, url: shownUrl},
       })
     }
-    const backoffMs = backoffDelay(attempt, policy, options.random)
+    const backoffMs = retryDelay(attempt, retry, options.random)
     const delayMs = Math.min(RETRY_AFTER_CAP_MS, Math.max(retryAfterMs ?? 0, backoffMs))
     count('http_retry')
     logger.warn(`${describe}: ${reason}; retrying in ${formatDuration(delayMs)}`, {

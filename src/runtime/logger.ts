@@ -16,14 +16,19 @@ export interface Logger {
 
 const secrets = new Set<string>()
 
-/** Registers a value that must never be printed. Values shorter than 4 characters are ignored (too common). */
+/**
+ * Registers a value that must never be printed. Values shorter than 4 characters are ignored (too common). The forms
+ * the value takes inside a JSON string or a URL are registered too, so a key with `"`, `\` or `&` in it is caught in
+ * JSON log lines and in URLs as well.
+ */
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value)
+  if (!value || value.length < 4) return
+  for (const form of [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) secrets.add(form)
 }
 
 export function redact(text: string): string {
   let out = text
-  for (const secret of secrets) out = out.split(secret).join('***')
+  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('***')
   return out
 }
 

@@ -1,10 +1,14 @@
-/** Builds the context a plugin instance receives: its own labelled logger, counters, paths and the shutdown signal. */
+/**
+ * Builds the context a plugin instance receives: its own labelled logger, counters, paths, the shutdown signal and its
+ * stage's retry policy.
+ */
 import {mkdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import type {StageConfig} from './config/load-pipeline.js'
 import type {Counters} from './counters.js'
 import type {Logger} from './logger.js'
 import type {EtlRecord, PluginContext, TopicProducer} from './plugin-types.js'
+import {defaultRetryPolicy} from './retry.js'
 
 export interface ContextInputs {
   stage: StageConfig
@@ -53,6 +57,7 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
     resolvePath: (path: string) => resolve(path),
     signal: inputs.signal,
     kafka: inputs.kafka,
+    retry: stage.retry ?? defaultRetryPolicy(stage.kind),
     count: (event, amount = 1) => counters.add(scope, event, amount),
     reject(record, code, reason) {
       counters.add(scope, 'rejected')

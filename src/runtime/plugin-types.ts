@@ -3,6 +3,7 @@
  * `PluginDefinition`; its JSON Schema is the single source for validation, defaults, `etl plugins` and the docs.
  */
 import type {Logger} from './logger.js'
+import type {RetryPolicy} from './retry.js'
 
 export type PluginKind = 'source' | 'transform' | 'sink' | 'chart'
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'sink', 'chart']
@@ -52,14 +53,28 @@ export interface PluginContext {
   reject(record: EtlRecord, code: string, reason: string): void
   /** Present in the process stage: lets a sink feed another topic (e.g. candles for another pipeline). */
   kafka?: TopicProducer
+  /**
+   * The stage's retry policy: its `retry:` key in the pipeline file, else the kind's defaults (sources: unlimited
+   * attempts, 1s → 60s; sinks: 5 attempts, 500ms → 30s). A source applies it to its own fetches (withRetry in
+   * retry.ts does backoff, jitter and permanent errors); a sink's write() and flush() are retried with it by the
+   * runtime, so a sink must tolerate being called again with the same records after it threw (or throw an error with
+   * code ETL_SINK_PERMANENT to fail at once).
+   */
+  retry: RetryPolicy
 }
 
 export interface SourceEmitter {
   /**
-   * Hands records to the runtime, which produces them to the topic. Resolves once the broker has acknowledged them,
-   * so a source that awaits emit never runs ahead of Kafka (backpressure).
+   * Hands records to the runtime, which produces them to the topic. Resolves once they are queued in the source
+   * stage's bounded buffer (kafka.producerBuffer); when it is full, emit waits (backpressure) — so a source keeps
+   * polling through a short broker outage and never runs far ahead of Kafka.
+   *
+   * `checkpoint`: a JSON-serialisable position of the source right after these records. When given, the records and
+   * the checkpoint become visible together (one Kafka transaction), and the next run's `restore` receives the last
+   * checkpoint that made it: a restart, even after kill -9, continues exactly after the last record in the topic.
+   * A source that passes checkpoints should pass one with every emit (it may emit no records with a checkpoint).
    */
-  (records: EtlRecord[]): Promise<void>
+  (records: EtlRecord[], checkpoint?: unknown): Promise<void>
 }
 
 export interface SourceInstance {
@@ -68,6 +83,13 @@ export interface SourceInstance {
    * upstream data or passing network faults: log, count and carry on; throw only for problems retrying cannot fix.
    */
   run(emit: SourceEmitter, signal: AbortSignal): Promise<void>
+  /**
+   * Called once, after create() and before run(), with the last checkpoint committed with this source's records (see
+   * SourceEmitter); not called when there is none. The source must continue right after it. A checkpoint it cannot
+   * use (the file changed, another config) is ignored with a warning. Sources with `restore` always write their
+   * records in Kafka transactions; sources without it use the plain idempotent producer unless they pass checkpoints.
+   */
+  restore?(state: unknown): void | Promise<void>
   close?(): Promise<void>
 }
 
@@ -95,11 +117,31 @@ export interface TransformInstance {
   close?(): Promise<void>
 }
 
+/** Which input a sink write comes from: the outputs of the consumed partition's messages up to `nextOffset - 1`. */
+export interface SinkOrigin {
+  partition: number
+  nextOffset: bigint
+}
+
 export interface SinkInstance {
-  /** Accepts records; they need only be durable after `flush` resolves. */
-  write(records: EtlRecord[]): Promise<void>
-  /** Makes everything written so far durable; offsets are committed only after every sink's flush resolved. */
+  /**
+   * Accepts records; they need only be durable after `flush` resolves. A rejected call must have accepted nothing, so
+   * calling it again is safe. In the process stage `origin` says which input the records come from; a sink that
+   * implements `positions` gets a call per batch even when no record is routed to it, so its position still advances.
+   */
+  write(records: EtlRecord[], origin?: SinkOrigin): Promise<void>
+  /**
+   * Makes everything written so far durable; offsets are committed only after every sink's flush resolved. A sink
+   * with `positions` records them here, atomically with the data. A rejected flush may be called again.
+   */
   flush(): Promise<void>
+  /**
+   * Only for exactly-once sinks: per partition of `topic`, the offset after the last input whose outputs are durably
+   * in the sink (recorded at flush). Called once, after create and before any write. The process stage skips the
+   * outputs of inputs below it, so a batch replayed after a crash is not written twice. Undefined: at-least-once.
+   * Exactly-once only holds when a transform chain's outputs are determined by its restored state and its inputs.
+   */
+  positions?(topic: string): Map<number, bigint> | undefined | Promise<Map<number, bigint> | undefined>
   close(): Promise<void>
 }
 

@@ -27,6 +27,8 @@ export interface RunOptions {
   localBroker?: boolean
   logger: Logger
   signal: AbortSignal
+  /** Aborted when a stop may not wait any longer: the source stage then gives up records the broker did not take. */
+  forceSignal?: AbortSignal
   stateRoot?: string
   /** Called after each chart render. */
   onChartRender?: (rendered: RenderedChart) => void
@@ -67,7 +69,7 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
 
     if (stage === 'source') {
-      await runSourceStage({pipeline, bus, logger, counters, stateRoot, signal})
+      await runSourceStage({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})
     } else {
       const server = options.servePort === undefined ? undefined : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
       if (server) options.onServing?.(server.url)
@@ -82,7 +84,7 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
         throw error
       })
       charts.watch()
-      const shared = {pipeline, bus, logger, counters, stateRoot, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+      const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, onWritten: (records: EtlRecord[]) => charts.feed(records)}
       try {
         if (stage === 'process') await (await startProcessStage({...shared, signal})).done
         else await runBoth(shared, signal)
@@ -104,6 +106,7 @@ interface SharedStageInputs {
   logger: Logger
   counters: Counters
   stateRoot: string
+  forceSignal?: AbortSignal
   onWritten: (records: EtlRecord[]) => void
 }
 
@@ -117,12 +120,13 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
     throw error
   })
   const sourceDone = runSourceStage({...shared, signal: sourceControl.signal})
-    .then(async () => {
+    .then(async ({drainTarget}) => {
       if (signal.aborted) return
-      // The source ran out (a finite replay): finish processing what it produced, then end the run.
-      const end = await shared.bus.endOffsets(shared.pipeline.kafka.topic)
+      // The source ran out (a finite replay): finish processing what it produced, then end the run. The target is
+      // the offset after the source's last record per partition, not the topic's end offset: a transactionally
+      // written topic ends in a commit marker, which no consumer receives as a record.
       shared.logger.info('source finished; processing the rest of the topic before stopping')
-      await processing.stopWhenCaughtUp(end)
+      await processing.stopWhenCaughtUp(drainTarget)
     })
     .catch((error) => {
       processControl.abort()

@@ -7,15 +7,13 @@ import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {loadPipeline} from '../../src/runtime/config/load-pipeline.js'
 import {createKafkajsBus} from '../../src/runtime/kafka/kafkajs-bus.js'
 import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
 import {createLogger, type Logger} from '../../src/runtime/logger.js'
-import {runPipeline, type RunSummary} from '../../src/runtime/run-pipeline.js'
-import {committedOffsets, committedTotal, createTopic, produceRaw, readTopic, testBrokers, uniqueName} from '../support/kafka-test-utils.js'
+import {runProcessUntil} from '../support/run-process-until.js'
+import {committedOffsets, createTopic, produceRaw, readTopic, uniqueName} from '../support/kafka-test-utils.js'
 import {asMessages, BASE, expectedWindows, expectExactlyOnce, HOUR, readWindowRows, symbols, ticks} from '../support/window-expectations.js'
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('transform state in Kafka (real broker)', function () {
   this.timeout(120_000)
@@ -52,27 +50,8 @@ describe('transform state in Kafka (real broker)', function () {
     await createTopic(topic, 3)
   })
 
-  /** One `--stage process` run with its own state folder, stopped once `committed` offsets are committed (or it fails). */
-  async function runUntil(committed: number, createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus): Promise<RunSummary> {
-    const controller = new AbortController()
-    const running = runPipeline(await loadPipeline(file), {
-      stage: 'process', brokers: testBrokers().join(','), localBroker: false, logger, signal: controller.signal,
-      stateRoot: mkdtempSync(join(dir, 'state-')), createBus,
-    })
-    let settled = false
-    running.then(() => (settled = true), () => (settled = true))
-    try {
-      const deadline = Date.now() + 60_000
-      // A fresh broker answers "not the correct coordinator" for a moment: that reads as "not yet".
-      while (!settled && (await committedTotal(group, topic).catch(() => -1)) < committed) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${committed} committed offsets`)
-        await sleep(200)
-      }
-    } finally {
-      controller.abort()
-    }
-    return running
-  }
+  const runUntil = (committed: number, createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus) =>
+    runProcessUntil(committed, {file, group, topic, dir, logger, createBus})
 
   it('a restart continues open windows exactly from the state topic, with nothing on disk from the first run', async () => {
     const names = symbols(8)

@@ -5,7 +5,7 @@
  * Prices advance on every /simple/price answer unless --no-auto, so each poll sees a fresh last_updated_at.
  */
 import {parseArgs} from 'node:util'
-import {startFakeCoinGecko, type Fault} from './fake-coingecko.js'
+import {startFakeCoinGecko, type ChartFault, type Fault} from './fake-coingecko.js'
 
 const {values} = parseArgs({
   options: {
@@ -17,6 +17,8 @@ const {values} = parseArgs({
     'step-seconds': {type: 'string', default: '60'},
     // e.g. --fault '{"status":429,"retryAfter":5,"body":"html"}' (repeatable) to demo the retry path
     fault: {type: 'string', multiple: true, default: []},
+    // e.g. --chart-fault '{"malformed":"bad-points"}' for the backfill's /coins/{id}/market_chart requests
+    'chart-fault': {type: 'string', multiple: true, default: []},
     help: {type: 'boolean', short: 'h', default: false},
   },
 })
@@ -24,7 +26,7 @@ const {values} = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: fake-coingecko-cli [--port 8089] [--host 127.0.0.1] [--no-auto] [--require-key KEY] [--plan demo|pro]\n' +
-      '                          [--step-seconds 60] [--fault JSON]...\n',
+      '                          [--step-seconds 60] [--fault JSON]... [--chart-fault JSON]...\n',
   )
   process.exit(0)
 }
@@ -45,6 +47,7 @@ const fake = await startFakeCoinGecko({
   stepSeconds: Number(values['step-seconds']),
 })
 for (const fault of values.fault) fake.enqueue(JSON.parse(fault) as Fault)
+for (const fault of values['chart-fault']) fake.enqueueChart(JSON.parse(fault) as ChartFault)
 process.stdout.write(`${fake.baseUrl}\n`)
 process.stderr.write(`try: curl '${fake.baseUrl}/simple/price?ids=bitcoin&vs_currencies=usd'\n`)
 

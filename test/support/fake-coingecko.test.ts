@@ -161,6 +161,56 @@ describe('fake CoinGecko', () => {
     ])
   })
 
+  it('Retry-After as an HTTP date; error objects and arrays with 200; 1e400; bad market data and times', async () => {
+    fake.enqueue(
+      {status: 429, retryAfter: 30, retryAfterFormat: 'date', body: 'html'},
+      {malformed: 'error-200'},
+      {malformed: 'not-object'},
+      {malformed: 'huge-price'},
+      {malformed: 'bad-market-data'},
+      {malformed: 'future-time'},
+      {malformed: 'ancient-time'},
+    )
+    const path = `/simple/price?ids=bitcoin,ethereum&vs_currencies=usd&${ALL_FLAGS}&precision=full`
+    const limited = await get(path)
+    const date = Date.parse(limited.headers.get('retry-after')!)
+    expect(date - Date.now()).to.be.within(28_000, 30_000)
+    expect(fake.requests.at(-1)!.retryAfter).to.equal(limited.headers.get('retry-after'))
+    const error = await get(path)
+    expect([error.status, error.body.status.error_code]).to.deep.equal([200, 429])
+    expect((await get(path)).body).to.be.an('array').with.length(1)
+    const huge = await get(path)
+    expect(huge.text).to.include('"bitcoin":{"usd":1e400,')
+    expect(huge.body.bitcoin.usd).to.equal(Infinity)
+    const market = (await get(path)).body.bitcoin
+    expect([market.usd_market_cap < 0, market.usd_24h_vol, market.usd_24h_change]).to.deep.equal([true, 'lots', null])
+    expect((await get(path)).body.bitcoin.last_updated_at).to.be.above(Date.now() / 1000 + 9 * 86_400)
+    expect((await get(path)).body.bitcoin.last_updated_at).to.equal(1_000_000_000)
+    // A record is still expected where only market data or the time was broken.
+    expect(fake.served.filter((s) => s.coin_id === 'bitcoin').map((s) => s.valid)).to.deep.equal([false, true, true, true])
+  })
+
+  it('market_chart faults: queued apart from /simple/price, bad-points breaks 7 points and one market cap', async () => {
+    fake.enqueueChart({status: 503}, {malformed: 'no-prices'}, {malformed: 'bad-points'})
+    const path = '/coins/bitcoin/market_chart?vs_currency=usd&days=1'
+    expect((await get('/simple/price?ids=bitcoin&vs_currencies=usd')).status).to.equal(200)
+    expect((await get(path)).status).to.equal(503)
+    expect((await get(path)).body).to.have.all.keys('market_caps')
+    const broken = await get(path)
+    const {prices, market_caps: caps} = broken.body as {prices: unknown[][]; market_caps: number[][]}
+    expect(prices.slice(1, 8).map((p) => (Array.isArray(p) ? typeof p[1] : p))).to.deep.equal(
+      ['object', 'number', 'string', 'number', 'number', 'garbage', 'number'])
+    expect([prices[2][1], prices[7][1], caps[8][1]]).to.deep.equal([-5, Infinity, -1])
+    expect(prices[0][1]).to.be.above(0)
+    expect((await get(path)).body.prices.every((p: number[]) => p[1] > 0)).to.equal(true)
+  })
+
+  it('a 401 fault with echoKey quotes the key the request sent', async () => {
+    fake.enqueue({status: 401, echoKey: true})
+    const answer = await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-demo-api-key': 'CG-echoed-1'})
+    expect([answer.status, answer.body.status.error_message]).to.deep.equal([401, 'Invalid API Key: CG-echoed-1'])
+  })
+
   it('hangMs delays the answer', async () => {
     fake.enqueue({hangMs: 300})
     const before = Date.now()

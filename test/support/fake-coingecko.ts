@@ -6,12 +6,31 @@
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
+/**
+ * One answer to break. Retry-After is sent as delta-seconds, or with `retryAfterFormat: 'date'` as an HTTP date that
+ * many seconds ahead. `malformed` corrupts the first coin of a 200 answer (or the whole body: truncated, html,
+ * error-200, not-object); `huge-price` sends the literal 1e400, which JSON.parse turns into Infinity.
+ */
 export type Fault =
+  | {status: 429; retryAfter?: number; retryAfterFormat?: 'seconds' | 'date'; body: 'json' | 'html'}
+  | {status: 500 | 502 | 503}
+  | {status: 401; echoKey?: boolean}
+  | {malformed: Malformation}
+  | {hangMs: number}
+
+export type Malformation =
+  | 'truncated' | 'html' | 'error-200' | 'not-object'
+  | 'wrong-types' | 'negative-price' | 'nan-price' | 'huge-price' | 'bad-market-data' | 'future-time' | 'ancient-time'
+
+/** Faults for /coins/{id}/market_chart: `bad-points` makes BAD_CHART_POINTS points unusable between good ones. */
+export type ChartFault =
   | {status: 429; retryAfter?: number; body: 'json' | 'html'}
   | {status: 500 | 502 | 503}
-  | {status: 401}
-  | {malformed: 'truncated' | 'html' | 'wrong-types' | 'negative-price' | 'nan-price'}
+  | {malformed: 'truncated' | 'html' | 'no-prices' | 'bad-points'}
   | {hangMs: number}
+
+/** How many market_chart points `bad-points` breaks (besides one negative market cap, which only nulls it). */
+export const BAD_CHART_POINTS = 7
 
 export interface FakeRequest {
   method: string
@@ -21,6 +40,8 @@ export interface FakeRequest {
   headers: IncomingHttpHeaders
   /** Date.now() when the request arrived. */
   at: number
+  /** The Retry-After header of the answer, when a fault sent one. */
+  retryAfter?: string
 }
 
 /** One coin × currency of a 200 /simple/price JSON body, as sent (`valid: false` when a fault corrupted it). */
@@ -58,6 +79,8 @@ export interface FakeCoinGecko {
   /** Moves every coin to a new price and last_updated_at + stepSeconds (deterministic). */
   advance(): void
   enqueue(...faults: Fault[]): void
+  /** Faults for market_chart requests, consumed one per request like enqueue's. */
+  enqueueChart(...faults: ChartFault[]): void
   close(): Promise<void>
 }
 
@@ -77,6 +100,10 @@ const RATE_LIMIT = "You've exceeded the Rate Limit. Please visit https://www.coi
 const HTML_429 = '<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1>' +
   '</center><hr><center>cloudflare</center></body></html>'
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking…</body></html>'
+/** Stands for a number too large for a double: replaced by the literal 1e400 after JSON.stringify. */
+const HUGE = '__fake_coingecko_huge__'
+const withHuge = (text: string) => text.split(`"${HUGE}"`).join('1e400')
+const DAY_S = 86_400
 
 type Coin = {symbol: string; name: string; supply: number; change: number}
   & {prices: Record<string, number>; lastUpdatedAt: number}
@@ -92,6 +119,7 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
   const requests: FakeRequest[] = []
   const served: ServedPrice[] = []
   const faults: Fault[] = []
+  const chartFaults: ChartFault[] = []
   const timers = new Set<NodeJS.Timeout>()
   let advances = 0
   function advance(): void {
@@ -115,7 +143,7 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
   }
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body)
+    const text = typeof body === 'string' ? body : withHuge(JSON.stringify(body))
     const type = typeof body === 'string' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8'
     res.writeHead(status, {'content-type': type, 'content-length': Buffer.byteLength(text), ...headers}).end(text)
   }
@@ -141,7 +169,7 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     if (options.apiKey !== undefined && key !== options.apiKey) return {code: 10002, message: 'Invalid API Key.'}
     return undefined
   }
-  const unauthorized = (res: ServerResponse, code = 10002, message = 'API Key Missing.') =>
+  const unauthorized = (res: ServerResponse, code = 10002, message = 'API Key Missing.'): void =>
     send(res, 401, {status: {timestamp: new Date().toISOString(), error_code: code, error_message: message}})
 
   function simplePrice(res: ServerResponse, query: Record<string, string>, fault: Fault | undefined): void {
@@ -164,23 +192,33 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
         if (corrupt && malformed === 'wrong-types') sent = String(sent)
         if (corrupt && malformed === 'negative-price') sent = -(sent as number)
         if (corrupt && malformed === 'nan-price') sent = null // what JSON.stringify makes of NaN
+        if (corrupt && malformed === 'huge-price') sent = HUGE
         out[vs] = sent
-        const entry: ServedPrice = {coin_id: id, vs, price: sent, last_updated_at: coin.lastUpdatedAt, valid: !corrupt}
-        const cap = round(price * coin.supply, query.precision)
-        const volume = round(price * coin.supply * 0.03, query.precision)
+        // Bad market data or a bad time still leaves a usable price: that record is expected (valid).
+        const priceBroken = corrupt && ['wrong-types', 'negative-price', 'nan-price', 'huge-price'].includes(malformed!)
+        const shown = sent === HUGE ? Infinity : sent
+        const entry: ServedPrice = {coin_id: id, vs, price: shown, last_updated_at: coin.lastUpdatedAt, valid: !priceBroken}
+        const badMarket = corrupt && malformed === 'bad-market-data'
+        const cap = round(price * coin.supply, query.precision) * (badMarket ? -1 : 1)
+        const volume = badMarket ? 'lots' : round(price * coin.supply * 0.03, query.precision)
+        const change = badMarket ? null : coin.change
         if (flag('include_market_cap')) out[`${vs}_market_cap`] = entry.market_cap = cap
-        if (flag('include_24hr_vol')) out[`${vs}_24h_vol`] = entry.volume_24h = volume
-        if (flag('include_24hr_change')) out[`${vs}_24h_change`] = entry.change_24h = coin.change
+        if (flag('include_24hr_vol')) out[`${vs}_24h_vol`] = entry.volume_24h = volume as number
+        if (flag('include_24hr_change')) out[`${vs}_24h_change`] = entry.change_24h = change as number
         entries.push(entry)
       }
       if (flag('include_last_updated_at')) {
         const asText = corrupt && malformed === 'wrong-types'
         out.last_updated_at = asText ? new Date(coin.lastUpdatedAt * 1000).toISOString() : coin.lastUpdatedAt
+        if (corrupt && malformed === 'future-time') out.last_updated_at = Math.floor(Date.now() / 1000) + 10 * DAY_S
+        if (corrupt && malformed === 'ancient-time') out.last_updated_at = 1_000_000_000 // 2001, before Bitcoin
         for (const entry of entries) if (entry.coin_id === id) entry.last_updated_at = out.last_updated_at
       }
       body[id] = out
     })
     if (malformed === 'html') return send(res, 200, HTML_PAGE)
+    if (malformed === 'error-200') return send(res, 200, {status: {error_code: 429, error_message: RATE_LIMIT}})
+    if (malformed === 'not-object') return send(res, 200, [body])
     if (malformed === 'truncated') {
       const text = JSON.stringify(body)
       const cut = text.slice(0, Math.max(1, Math.floor(text.length / 2)))
@@ -201,7 +239,25 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     return {now, times: [...times, now], price: (t: number) => (t === now ? coin.prices[vs] : price(t))}
   }
 
-  function coinRoute(res: ServerResponse, id: string, action: string, query: Record<string, string>): void {
+  /**
+   * market_chart's `bad-points`: points 1–7 become unusable (null, negative, a string, 5 days ahead, seconds instead
+   * of milliseconds, not a pair, 1e400) and market cap 8 negative; the rest stay good.
+   */
+  function breakPoints(chart: Record<string, [number, unknown][]>): void {
+    const {prices, market_caps: caps} = chart
+    if (prices.length < 10) return
+    const t = (i: number) => prices[i][0]
+    prices[1] = [t(1), null]
+    prices[2] = [t(2), -5]
+    prices[3] = [t(3), String(prices[3][1])]
+    prices[4] = [Date.now() + 5 * DAY_S * 1000, prices[4][1]]
+    prices[5] = [Math.floor(t(5) / 1000), prices[5][1]]
+    ;(prices as unknown[])[6] = 'garbage'
+    prices[7] = [t(7), HUGE]
+    caps[8] = [caps[8][0], -1]
+  }
+
+  function coinRoute(res: ServerResponse, id: string, action: string, query: Record<string, string>, fault?: ChartFault): void {
     const coin = coins.get(id)
     if (!coin) return send(res, 404, {error: 'coin not found'})
     const vs = (query.vs_currency ?? '').toLowerCase()
@@ -212,12 +268,21 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     if (action === 'market_chart') {
       const stepMs = days <= 1 ? 300_000 : days <= 90 ? 3_600_000 : 86_400_000
       const {times, price} = series(coin, vs, days, stepMs)
-      const point = (f: (t: number) => number) => times.map((t) => [t, f(t)])
-      return send(res, 200, {
+      const point = (f: (t: number) => number) => times.map((t): [number, unknown] => [t, f(t)])
+      const chart = {
         prices: point(price),
         market_caps: point((t) => price(t) * coin.supply),
         total_volumes: point((t) => price(t) * coin.supply * 0.03),
-      })
+      }
+      const malformed = fault && 'malformed' in fault ? fault.malformed : undefined
+      if (malformed === 'bad-points') breakPoints(chart)
+      if (malformed === 'html') return send(res, 200, HTML_PAGE)
+      if (malformed === 'no-prices') return send(res, 200, {market_caps: chart.market_caps})
+      if (malformed === 'truncated') {
+        const text = JSON.stringify(chart)
+        return send(res, 200, text.slice(0, Math.floor(text.length / 2)), {'content-type': 'application/json; charset=utf-8'})
+      }
+      return send(res, 200, chart)
     }
     if (action !== 'ohlc') return send(res, 404, {error: 'Incorrect path'})
     const allowed = [1, 7, 14, 30, 90, 180, 365].includes(days) || query.days === 'max'
@@ -258,22 +323,30 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     const query = Object.fromEntries(url.searchParams)
     requests.push({method: req.method ?? 'GET', path, query, headers: req.headers, at: Date.now()})
     if (path === '/ping') return send(res, 200, {gecko_says: '(V3) To the Moon!'})
-    const fault = path === '/simple/price' ? faults.shift() : undefined
+    const fault = path === '/simple/price' ? faults.shift() : path.endsWith('/market_chart') ? chartFaults.shift() : undefined
     if (fault && 'hangMs' in fault) await new Promise((resolve) => timers.add(setTimeout(resolve, fault.hangMs)))
     if (fault && 'status' in fault) {
-      if (fault.status === 401) return unauthorized(res)
+      if (fault.status === 401) {
+        // Some APIs quote the key they refused: the source must never pass such a body on unredacted.
+        const sent = [req.headers['x-cg-demo-api-key'], req.headers['x-cg-pro-api-key']].find((key) => typeof key === 'string')
+        return fault.echoKey ? unauthorized(res, 10002, `Invalid API Key: ${String(sent)}`) : unauthorized(res)
+      }
       if (fault.status !== 429) return send(res, fault.status, {error: 'Internal Server Error'})
       const headers: Record<string, string> = {}
-      if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter)
+      if (fault.retryAfter !== undefined) {
+        const date = 'retryAfterFormat' in fault && fault.retryAfterFormat === 'date'
+        headers['retry-after'] = date ? new Date(Date.now() + fault.retryAfter * 1000).toUTCString() : String(fault.retryAfter)
+        requests[requests.length - 1].retryAfter = headers['retry-after']
+      }
       const body = fault.body === 'html' ? HTML_429 : {status: {error_code: 429, error_message: RATE_LIMIT}}
       return send(res, 429, body, headers)
     }
     const problem = authProblem(req, query)
     if (problem) return unauthorized(res, problem.code, problem.message)
-    if (path === '/simple/price') return simplePrice(res, query, fault)
+    if (path === '/simple/price') return simplePrice(res, query, fault as Fault | undefined)
     if (path === '/coins/markets') return markets(res, query)
     const match = /^\/coins\/([^/]+)\/([^/]+)$/.exec(path)
-    if (match) return coinRoute(res, decodeURIComponent(match[1]), match[2], query)
+    if (match) return coinRoute(res, decodeURIComponent(match[1]), match[2], query, fault as ChartFault | undefined)
     send(res, 404, {error: 'Incorrect path. Please check https://www.coingecko.com/api/documentation'})
   }
 
@@ -287,6 +360,7 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     setPrice,
     advance,
     enqueue: (...more) => void faults.push(...more),
+    enqueueChart: (...more) => void chartFaults.push(...more),
     async close() {
       for (const timer of timers) clearTimeout(timer)
       server.closeAllConnections()

@@ -8,6 +8,9 @@ import {Ajv} from 'ajv'
 import {createLogger} from '../../src/runtime/logger.js'
 import type {EtlRecord, PluginContext, PluginDefinition, PluginKind} from '../../src/runtime/plugin-types.js'
 
+/** Fast retries, so a test of a failing dependency does not wait for the production backoff. */
+export const TEST_RETRY = {maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 50}
+
 export interface TestContext {
   context: PluginContext
   /** Every log line, formatted as text (debug included). */
@@ -40,6 +43,7 @@ export function testContext(overrides: TestContextOverrides = {}): TestContext {
     signal: controller.signal,
     count: (event, amount = 1) => counts.set(event, (counts.get(event) ?? 0) + amount),
     reject: (record, code, reason) => void rejected.push({record, code, reason}),
+    retry: TEST_RETRY,
     ...rest,
   }
   return {context, logs, counts, rejected, abort: () => controller.abort()}

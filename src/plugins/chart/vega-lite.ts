@@ -13,7 +13,9 @@ import type {Downsample, FieldMap} from '../shared/chart/chart-rows.js'
 import {LiveChart} from '../shared/chart/live-chart.js'
 import {checkSpec, readSpec} from '../shared/chart/spec-check.js'
 import {loadSharp} from '../shared/chart/font-setup.js'
-import {applyOverrides, ChartView, compileSpec, readsRows, ROWS_DATA} from '../shared/chart/vega-view.js'
+// Types only: vega-view.js loads vega, vega-lite and opentype.js (~40 MB RSS, ~0.2 s), so create() imports it when a
+// chart is actually configured and pipelines without charts never load it. Everything imported above is light.
+import type {ChartView} from '../shared/chart/vega-view.js'
 
 /** The charts/ folder shipped with etl (same relative place from src/ and dist/). */
 const SHIPPED_CHARTS = new URL('../../../charts/', import.meta.url)
@@ -224,12 +226,15 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
     const specPath = resolveSpecPath(config.spec, context.resolvePath)
     const read = readSpec(specPath, config.spec)
     if ('problem' in read) throw new EtlError('ETL_CHART_INVALID', read.problem)
+    const vegaView = await import('../shared/chart/vega-view.js')
     let view: ChartView
     try {
-      const compiled = compileSpec(applyOverrides(read.spec, overridesOf(config)))
+      const compiled = vegaView.compileSpec(vegaView.applyOverrides(read.spec, overridesOf(config)))
       for (const warning of compiled.warnings) context.logger.debug(`Vega-Lite: ${warning}`)
-      if (!readsRows(compiled.vega)) throw new Error(`it never reads the chart's rows: give it "data": {"name": "${ROWS_DATA}"}`)
-      view = new ChartView(compiled.vega)
+      if (!vegaView.readsRows(compiled.vega)) {
+        throw new Error(`it never reads the chart's rows: give it "data": {"name": "${vegaView.ROWS_DATA}"}`)
+      }
+      view = new vegaView.ChartView(compiled.vega)
     } catch (error) {
       const message = `${config.spec}: Vega-Lite cannot compile it: ${messageOf(error)}`
       throw new EtlError('ETL_CHART_INVALID', message, {cause: error})

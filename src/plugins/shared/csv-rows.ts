@@ -62,3 +62,26 @@ export async function readCsvHeader(path: string): Promise<string[]> {
     input.destroy()
   }
 }
+
+/** A number cell, or undefined when it is empty or not a finite number. */
+export function parseNumber(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const value = Number(text)
+  return Number.isFinite(value) ? value : undefined
+}
+
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
+
+/** Event time in epoch ms, or undefined when the cell is not a usable time. */
+export function parseTime(text: string | undefined, unit: 's' | 'ms' | 'iso'): number | undefined {
+  let ms: number | undefined
+  if (unit === 'iso') {
+    const trimmed = text?.trim() ?? ''
+    // History files write UTC without a zone ("2011-08-18 00:00:00"); Date.parse would read that as local time.
+    ms = Date.parse(ZONELESS.test(trimmed) ? trimmed.replace(' ', 'T') + 'Z' : trimmed)
+  } else {
+    const value = parseNumber(text)
+    ms = value === undefined ? undefined : Math.round(unit === 's' ? value * 1000 : value)
+  }
+  return ms !== undefined && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : undefined
+}

@@ -1,14 +1,20 @@
 /**
- * Appends records to a CSV file. Existing data is never truncated: a re-run, or a second pipeline writing the same
- * file, continues it under the header it already has. With fsync on, flush() returns only once rows reached the disk,
- * so the offsets committed after it never point past data a power cut could lose.
+ * Appends records to a CSV file. A re-run, or a second pipeline writing the same file, continues it under the header
+ * it already has. Exactly-once in the process stage: each flush records, in `<file>.offsets.json`, the offsets whose
+ * rows are in the file and the file's length (see shared/file-sink/positions-file.ts); at start-up bytes past that
+ * length (rows of inputs that will be delivered again, or a torn last row) are cut off. With fsync on, flush() returns
+ * only once rows and positions reached the disk, so this also holds across a power cut. One process writes a file at a
+ * time (`<file>.lock`).
  */
-import {access, mkdir, open, type FileHandle} from 'node:fs/promises'
+import {mkdir, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {stringify, type Options as StringifyOptions} from 'csv-stringify/sync'
 import {EtlError} from '../../runtime/errors.js'
 import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
+import {formulaGuardCast} from '../shared/csv-formula-guard.js'
+import {openSinkFile} from '../shared/file-sink/open-sink-file.js'
+import {syncDirectory} from '../shared/file-sink/positions-file.js'
 
 export interface CsvSinkConfig {
   path?: string
@@ -21,13 +27,6 @@ export interface CsvSinkConfig {
 /** Rows are buffered up to this size between flushes: few large writes instead of one syscall per small batch. */
 const WRITE_THRESHOLD = 64 * 1024
 const HEADER_READ_LIMIT = 1024 * 1024
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  )
-}
 
 /** The header of a non-empty file (first line, CSV-decoded), or undefined when the first line is absurdly long. */
 async function readHeader(handle: FileHandle, delimiter: string): Promise<string[] | undefined> {
@@ -46,29 +45,17 @@ async function readHeader(handle: FileHandle, delimiter: string): Promise<string
   return header
 }
 
-/** Makes a new file's directory entry durable too; not possible (and not needed) on every platform. */
-async function syncDirectory(path: string): Promise<void> {
-  try {
-    const dir = await open(path, 'r')
-    try {
-      await dir.sync()
-    } finally {
-      await dir.close()
-    }
-  } catch {
-    // Windows cannot open directories; its file system journals the entry with the file.
-  }
-}
-
 export default definePlugin<'sink', CsvSinkConfig>({
   name: 'csv',
   kind: 'sink',
-  summary: 'Appends records to a CSV file (header once, never truncates, fsync on flush)',
+  summary: 'Appends records to a CSV file, exactly once (header once, fsync on flush)',
   configSchema: {
     type: 'object',
     description:
       'Appends one row per record. Columns a record lacks are written as empty cells; record fields that are not ' +
-      'columns are ignored (each such field name is counted once as ignored_field and logged at debug level).',
+      'columns are ignored (each such field name is counted once as ignored_field and logged at debug level). ' +
+      'Exactly-once: <path>.offsets.json records which input offsets the rows cover; after a crash the rows of inputs ' +
+      'past them are cut off and written again, never twice. One process writes a file at a time (<path>.lock).',
     additionalProperties: false,
     properties: {
       path: {
@@ -103,11 +90,20 @@ export default definePlugin<'sink', CsvSinkConfig>({
         default: ',',
         examples: [',', ';', '\t'],
       },
+      neutralizeFormulas: {
+        type: 'boolean',
+        description:
+          'Text cells a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return) get a ' +
+          'leading \' so they show as text (CSV injection). Numbers, and text that is a plain number like "-5.2", stay ' +
+          'as they are. Turn off only for files no spreadsheet opens.',
+        default: true,
+        examples: [true, false],
+      },
       fsync: {
         type: 'boolean',
         description:
-          'flush() waits until rows are on disk (fdatasync), so rows whose offsets were committed survive a power ' +
-          'cut. Turn off for speed on throwaway output.',
+          'flush() waits until rows and positions are on disk (fdatasync), so rows whose offsets were committed survive ' +
+          'a power cut. Off: still exactly-once when the process is killed, not when the machine loses power.',
         default: true,
         examples: [true, false],
       },
@@ -118,14 +114,15 @@ export default definePlugin<'sink', CsvSinkConfig>({
   async create(config, context) {
     const path = context.resolvePath(config.path ?? `data/${context.pipelineName}.csv`)
     await mkdir(dirname(path), {recursive: true})
-    const isNew = !(await exists(path))
-    // a+ : appends only (O_APPEND) yet allows reading the existing header.
-    const handle = await open(path, 'a+')
+    const {lock, handle, positions, isNew} = await openSinkFile(path, 'csv', context.logger)
+    // Sinks of this process that share the file cannot keep one positions file for both: at-least-once for them.
+    let shared = false
+    const exactlyOnce = () => !(shared ||= lock.holders() > 1)
     let columns = config.columns
     let columnSet = new Set<string>()
     /** The columns rows are written with, once the first write settled them. */
     let ready: string[] | undefined
-    const options: StringifyOptions = {delimiter: config.delimiter, eof: true, cast: {boolean: (value) => String(value)}}
+    const options: StringifyOptions = {delimiter: config.delimiter, eof: true, cast: {boolean: (value) => String(value), string: formulaGuardCast(config)}}
     const ignored = new Set<string>()
     let inspected = false
     let pending: string[] = []
@@ -133,14 +130,10 @@ export default definePlugin<'sink', CsvSinkConfig>({
     let dirty = false
     let directorySynced = !isNew
     let closed = false
-    let queue: Promise<unknown> = Promise.resolve()
-
+    /** Length to cut the file back to before the next append: an append failed and its partial row is still there. */
+    let repairTo: number | undefined
     /** Runs file operations one at a time, in call order, even if the runtime does not await between calls. */
-    const serial = <T>(operation: () => Promise<T>): Promise<T> => {
-      const result = queue.then(operation)
-      queue = result.catch(() => undefined)
-      return result
-    }
+    const serial = lock.serial
 
     const enqueue = (text: string) => {
       pending.push(text)
@@ -169,12 +162,24 @@ export default definePlugin<'sink', CsvSinkConfig>({
       return false
     }
 
+    /** Appends every pending row, or none: a failed append is undone and its rows stay pending for the next try. */
     const writePending = async () => {
       if (pending.length === 0) return
-      const text = pending.join('')
+      if (repairTo !== undefined) {
+        await handle.truncate(repairTo)
+        repairTo = undefined
+      }
+      const data = Buffer.from(pending.join(''), 'utf8')
+      const start = (await handle.stat()).size
+      try {
+        await handle.appendFile(data)
+      } catch (error) {
+        repairTo = start
+        await handle.truncate(start).then(() => (repairTo = undefined), () => undefined)
+        throw error
+      }
       pending = []
       pendingBytes = 0
-      await handle.appendFile(text, 'utf8')
       dirty = true
     }
 
@@ -192,6 +197,7 @@ export default definePlugin<'sink', CsvSinkConfig>({
       inspected = !(await inspect())
     } catch (error) {
       await handle.close()
+      await lock.release()
       throw error
     }
 
@@ -209,39 +215,56 @@ export default definePlugin<'sink', CsvSinkConfig>({
       if (closed) return Promise.resolve()
       return serial(async () => {
         await writePending()
-        if (!config.fsync || !dirty) return
-        await handle.datasync()
-        dirty = false
-        if (!directorySynced) {
-          await syncDirectory(dirname(path))
-          directorySynced = true
+        if (config.fsync && dirty) {
+          await handle.datasync()
+          dirty = false
+          if (!directorySynced) {
+            await syncDirectory(dirname(path))
+            directorySynced = true
+          }
         }
+        // Only now that the rows are on disk may the positions say so.
+        if (exactlyOnce()) await positions.record((await handle.stat()).size, config.fsync)
       })
     }
 
     return {
-      write(records) {
+      write(records, origin) {
         if (closed) return Promise.reject(new Error(`csv sink for ${path} is closed`))
-        if (records.length === 0) return Promise.resolve()
+        if (records.length === 0 && !origin) return Promise.resolve()
         return serial(async () => {
-          const cols = ready ?? (ready = await prepare(records[0]))
-          const rows = records.map((record) => {
-            noteIgnored(record)
-            return cols.map((column) => record[column])
-          })
-          // One stringify call and at most one write per batch: the per-record cost stays a few array operations.
-          enqueue(stringify(rows, options))
-          if (pendingBytes >= WRITE_THRESHOLD) await writePending()
+          if (records.length > 0) {
+            const cols = ready ?? (ready = await prepare(records[0]))
+            const rows = records.map((record) => {
+              noteIgnored(record)
+              return cols.map((column) => record[column])
+            })
+            // One stringify call and at most one write per batch: the per-record cost stays a few array operations.
+            const text = stringify(rows, options)
+            // Rows pending from earlier calls go out before this call's are queued: if that fails, this call had no
+            // effect and may simply be made again.
+            if (pendingBytes + text.length >= WRITE_THRESHOLD) await writePending()
+            enqueue(text)
+          }
+          if (origin) positions.accept(origin)
         })
       },
 
       flush,
 
+      positions(topic) {
+        return exactlyOnce() ? positions.forTopic(topic) : undefined
+      },
+
       async close() {
         if (closed) return
-        await flush()
-        closed = true
-        await serial(() => handle.close())
+        try {
+          await flush()
+        } finally {
+          closed = true
+          await serial(() => handle.close()).catch(() => undefined)
+          await lock.release()
+        }
       },
     }
   },

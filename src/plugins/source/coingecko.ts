@@ -3,15 +3,15 @@
  * `last_updated_at` (event time, not fetch time) so windows downstream line up with when the price was true.
  * CoinGecko caches prices (~60 s on Demo), so polls often repeat a price: those are skipped, not re-emitted.
  */
-import {join} from 'node:path'
 import {formatDuration} from '../../runtime/duration.js'
 import {fetchJsonWithRetry} from '../../runtime/http-fetch.js'
 import {registerSecret} from '../../runtime/logger.js'
 import {definePlugin, type EtlRecord, type PluginContext, type SourceEmitter} from '../../runtime/plugin-types.js'
 import {sleep} from '../../runtime/retry.js'
 import {backfill} from '../shared/coingecko/backfill.js'
-import {ProgressFile} from '../shared/coingecko/progress.js'
-import {configSchema, isObject, isPositive, KEY_HEADER, kindOf, settings, type CoinGeckoConfig, type Pending} from '../shared/coingecko/settings.js'
+import {Progress} from '../shared/coingecko/progress.js'
+import {simplePriceBodyProblem, simplePriceEntryProblems} from '../shared/coingecko/response-schema.js'
+import {configSchema, isObject, isPositive, KEY_HEADER, settings, type CoinGeckoConfig, type Pending} from '../shared/coingecko/settings.js'
 
 function create(config: CoinGeckoConfig, ctx: PluginContext) {
   const s = settings(config, process.env)
@@ -29,8 +29,8 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
   if (s.apiKey) headers[KEY_HEADER[s.plan]] = s.apiKey
   const other = s.plan === 'pro' ? 'demo' : 'pro'
   const authHint = `Set COINGECKO_API_KEY (or \`apiKey\`); a ${other} key also needs \`plan: ${other}\`.`
-  // Newest event time emitted per coin/currency (ms), persisted so a restart neither repeats nor re-backfills.
-  const progress = new ProgressFile(() => join(ctx.stateDir, 'progress.json'))
+  // Newest event time emitted per coin/currency (ms): the checkpoint, so a restart neither repeats nor re-backfills.
+  const progress = new Progress()
   const symbolOf = (id: string) => (Object.hasOwn(s.symbols, id) ? s.symbols[id] : id.toUpperCase())
   const warned = new Set<string>()
   const warnOnce = (key: string, message: string, fields: Record<string, unknown>) => {
@@ -38,7 +38,14 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
     warned.add(key)
     logger.warn(message, fields)
   }
-  const marketValue = (value: unknown): number | null => {
+  /** A market-data field, or null when absent or invalid (`invalid`: the entry's rejected fields, with reasons). */
+  const marketValue = (id: string, entry: Record<string, unknown>, field: string, invalid: Map<string, string>): number | null => {
+    const value = entry[field]
+    if (invalid.has(field)) {
+      count('rejected_invalid_market_data')
+      warnOnce(`market:${id}/${field}`, `rejected ${id} ${field}: ${invalid.get(field)}`, {coin: id, value: JSON.stringify(value)})
+      return null
+    }
     if (typeof value === 'number' && Number.isFinite(value)) return value
     count('missing_market_data')
     return null
@@ -59,13 +66,17 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
         logger.warn(`rejected CoinGecko entry for "${id}": not an object`, {coin: id, value: JSON.stringify(entry)})
         continue
       }
+      // Values that fail the response schema are rejected one by one; the rest of the entry still flows.
+      const invalid = simplePriceEntryProblems(entry)
       const raw = entry.last_updated_at
-      const updatedAt = isPositive(raw) ? raw : undefined
+      const updatedAt = isPositive(raw) && !invalid.has('last_updated_at') ? raw : undefined
       if (updatedAt === undefined) {
+        if (raw !== undefined) count('rejected_invalid_timestamp')
         count('missing_last_updated_at')
         warnOnce(`time:${id}`, `CoinGecko sent no usable last_updated_at for "${id}"; using fetch time instead`, {
           coin: id,
           value: JSON.stringify(raw),
+          reason: invalid.get('last_updated_at'),
         })
       }
       for (const vs of s.vsCurrencies) {
@@ -75,10 +86,10 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
           warnOnce(`price:${id}/${vs}`, `CoinGecko sent no ${vs} price for "${id}"`, {coin: id, vs})
           continue
         }
-        if (!isPositive(price)) {
+        if (invalid.has(vs) || !isPositive(price)) {
           count('rejected_invalid_price')
           const value = JSON.stringify(price) ?? String(price)
-          logger.warn(`rejected ${id} ${vs} price: not a finite number > 0`, {coin: id, vs, value})
+          logger.warn(`rejected ${id} ${vs} price: ${invalid.get(vs) ?? 'not a finite number > 0'}`, {coin: id, vs, value})
           continue
         }
         const key = `${id}/${vs}`
@@ -96,9 +107,9 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
           source: 'coingecko',
         }
         if (s.includeMarketData) {
-          record[`market_cap_${vs}`] = marketValue(entry[`${vs}_market_cap`])
-          record[`volume_24h_${vs}`] = marketValue(entry[`${vs}_24h_vol`])
-          record.change_24h_pct = marketValue(entry[`${vs}_24h_change`])
+          record[`market_cap_${vs}`] = marketValue(id, entry, `${vs}_market_cap`, invalid)
+          record[`volume_24h_${vs}`] = marketValue(id, entry, `${vs}_24h_vol`, invalid)
+          record.change_24h_pct = marketValue(id, entry, `${vs}_24h_change`, invalid)
         }
         out.push({record, key, updatedAt})
       }
@@ -110,24 +121,32 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
     const body = await fetchJsonWithRetry(url, {
       headers,
       timeoutMs: s.timeoutMs,
-      retry: s.retry,
+      retry: ctx.retry,
       signal,
       logger,
       count,
       describe: 'CoinGecko /simple/price',
       authHint,
-      check: (value) => (isObject(value) ? undefined : `expected a JSON object, got ${kindOf(value)}`),
+      check: simplePriceBodyProblem,
     })
     if (body === undefined) return
     const pending = toRecords(body as Record<string, unknown>, Date.now())
     if (pending.length === 0) return
     // A batch already fetched is emitted even if shutdown began meanwhile: the runtime awaits run() before closing.
-    await emit(pending.map((p) => p.record))
     for (const p of pending) if (p.updatedAt !== undefined) progress.advance(p.key, p.updatedAt * 1000)
-    await progress.save().catch((error) => logger.warn(`cannot save ${progress.path}: ${(error as Error).message}`))
+    await emit(pending.map((p) => p.record), progress.checkpoint())
   }
 
   return {
+    restore(state: unknown): void {
+      const problem = progress.restore(state)
+      if (problem) logger.warn(`ignoring the saved progress: ${problem}; the backfill and the first poll start afresh`)
+      else {
+        const latest = Object.entries(progress.checkpoint().latest).map(([key, ms]) => [key, new Date(ms).toISOString()])
+        logger.info('resuming after the prices already emitted', Object.fromEntries(latest))
+      }
+    },
+
     async run(emit: SourceEmitter, runSignal: AbortSignal): Promise<void> {
       const signal = AbortSignal.any([runSignal, ctx.signal])
       logger.info(`polling CoinGecko every ${formatDuration(s.intervalMs)}`, {
@@ -137,11 +156,9 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
         key: s.apiKey ? 'set' : 'none',
         baseUrl: s.baseUrl,
       })
-      const problem = await progress.load()
-      if (problem) logger.warn(problem)
       if (s.backfillMs > 0) {
         const targets = s.coins.flatMap((id) => s.vsCurrencies.map((vs) => ({id, vs, symbol: symbolOf(id)})))
-        const request = {headers, timeoutMs: s.timeoutMs, retry: s.retry, logger, count, authHint}
+        const request = {headers, timeoutMs: s.timeoutMs, retry: ctx.retry, logger, count, authHint}
         await backfill({baseUrl: s.baseUrl, targets, spanMs: s.backfillMs, includeMarketData: s.includeMarketData, progress, request, context: ctx}, emit, signal)
       }
       const start = Date.now()

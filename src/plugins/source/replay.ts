@@ -1,7 +1,8 @@
 /**
  * Replays a CSV of price history (by default the bundled daily BTC/USD candles) as canonical price records, either as
  * fast as the topic accepts them or paced by the gaps between event timestamps. The file is streamed, never loaded
- * whole, so multi-gigabyte histories replay in constant memory.
+ * whole, so multi-gigabyte histories replay in constant memory. Every emit carries a checkpoint (the file's identity,
+ * the loop pass and the last line consumed), so a restarted run continues right after the last row in the topic.
  */
 import {access} from 'node:fs/promises'
 import {basename} from 'node:path'
@@ -9,7 +10,8 @@ import {fileURLToPath} from 'node:url'
 import {EtlError, messageOf} from '../../runtime/errors.js'
 import {definePlugin, type EtlRecord, type PluginContext} from '../../runtime/plugin-types.js'
 import {sleep} from '../../runtime/retry.js'
-import {readCsvHeader, readCsvRows, type CsvRow as Row} from '../shared/csv-rows.js'
+import {parseNumber, parseTime, readCsvHeader, readCsvRows, type CsvRow as Row} from '../shared/csv-rows.js'
+import {fileIdentity, START, unusable, type Position, type ReplayCheckpoint} from '../shared/replay-checkpoint.js'
 
 export interface ReplayConfig {
   path: string
@@ -31,28 +33,6 @@ const DEFAULT_PATH = 'data/btcusd-1d-2011-2025.csv'
 const BUNDLED_DATA = new URL('../../../data/', import.meta.url)
 /** Enough line numbers to find a systematic problem without flooding the log on a file full of bad rows. */
 const MAX_ROW_WARNINGS = 10
-
-function parseNumber(text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined
-  const value = Number(text)
-  return Number.isFinite(value) ? value : undefined
-}
-
-const ZONELESS = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
-
-/** Event time in epoch ms, or undefined when the cell is not a usable time. */
-function parseTime(text: string | undefined, unit: ReplayConfig['timestampUnit']): number | undefined {
-  let ms: number | undefined
-  if (unit === 'iso') {
-    const trimmed = text?.trim() ?? ''
-    // History files write UTC without a zone ("2011-08-18 00:00:00"); Date.parse would read that as local time.
-    ms = Date.parse(ZONELESS.test(trimmed) ? trimmed.replace(' ', 'T') + 'Z' : trimmed)
-  } else {
-    const value = parseNumber(text)
-    ms = value === undefined ? undefined : Math.round(unit === 's' ? value * 1000 : value)
-  }
-  return ms !== undefined && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? ms : undefined
-}
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -181,6 +161,10 @@ export default definePlugin<'source', ReplayConfig>({
         `replay: ${path} has no column ${missing.map((c) => `"${c}"`).join(', ')} (its header: ${header.join(', ')})`,
       )
     }
+    // The settings that decide which record a row becomes: a checkpoint taken under others is not continued.
+    const reads = JSON.stringify([config.symbol, config.coinId, vs, config.timestampColumn, config.timestampUnit, config.priceColumn, config.extraColumns])
+    let identity = await fileIdentity(path)
+    let resumeFrom: Position = START
     const canonical = new Set(['symbol', priceField, 'timestamp', 'coin_id', 'vs_currency', 'source'])
     const extras = config.extraColumns.filter((column) => !canonical.has(column))
     let warnings = 0
@@ -220,31 +204,55 @@ export default definePlugin<'source', ReplayConfig>({
     }
 
     return {
+      async restore(state) {
+        identity = await fileIdentity(path)
+        const problem = unusable(state, identity, reads)
+        if (problem) {
+          context.logger.warn(`ignoring the saved replay position: ${problem}; replaying from the start`, {path})
+          return
+        }
+        const {pass, line, produced, shiftMs, first, second, last} = state as ReplayCheckpoint
+        resumeFrom = {pass, line, produced, shiftMs, first, second, last}
+        const done = (config.loop > 0 && pass >= config.loop) || produced >= (config.limit ?? Infinity)
+        if (done) context.logger.info('this replay already ran to its end; nothing left to emit (change or touch the file to replay it again)', {path})
+        else context.logger.info(`resuming the replay after line ${line}${config.loop === 1 ? '' : ` of pass ${pass + 1}`}`, {path, produced})
+      },
+
       async run(emit, runSignal) {
         const signal = AbortSignal.any([runSignal, context.signal])
         const limit = config.limit ?? Infinity
         let batch: EtlRecord[] = []
-        let produced = 0
         let anchor: {wall: number; event: number} | undefined
-        let shiftMs = 0
+        const position: Position = {...resumeFrom}
+        let emitted: string | undefined
+        /** Emits the batch with the position after it; with no records, only when the position moved. */
         const send = async () => {
-          if (batch.length === 0 || signal.aborted) return
+          if (signal.aborted) return
+          const checkpoint: ReplayCheckpoint = {...position, file: identity, reads}
+          const text = JSON.stringify(checkpoint)
+          if (batch.length === 0 && text === emitted) return
           const records = batch
           batch = []
-          await emit(records)
+          emitted = text
+          await emit(records, checkpoint)
         }
 
-        for (let pass = 0; config.loop === 0 || pass < config.loop; pass++) {
-          let first: number | undefined
-          let second: number | undefined
-          let last: number | undefined
-          for await (const row of readCsvRows(path, signal, reject)) {
-            const converted = toRecord(row, shiftMs)
-            if (!converted) continue
+        while (config.loop === 0 || position.pass < config.loop) {
+          if (position.produced >= limit) return
+          const skipTo = position.line
+          const rows = readCsvRows(path, signal, (line, reason) => {
+            if (line > skipTo) reject(line, reason)
+          })
+          for await (const row of rows) {
+            if (row.line <= skipTo) continue // consumed by an earlier run
+            const converted = toRecord(row, position.shiftMs)
+            if (!converted) {
+              position.line = row.line
+              continue
+            }
             const {record, time} = converted
-            if (first === undefined) first = time
-            else if (second === undefined) second = time
-            last = time
+            if (position.first === undefined) position.first = time
+            else if (position.second === undefined) position.second = time
             if (config.speed > 0) {
               anchor ??= {wall: performance.now(), event: time}
               // Due time is measured from one fixed anchor, so time spent in emit never accumulates as drift.
@@ -256,18 +264,23 @@ export default definePlugin<'source', ReplayConfig>({
             }
             if (signal.aborted) return
             batch.push(record)
-            produced++
-            if (batch.length >= config.batchSize || produced >= limit) await send()
-            if (produced >= limit || signal.aborted) return
+            position.produced++
+            position.line = row.line
+            position.last = time
+            if (batch.length >= config.batchSize || position.produced >= limit) await send()
+            if (position.produced >= limit || signal.aborted) return
           }
-          await send()
           if (signal.aborted) return
+          const {first, second, last} = position
           if (first === undefined || last === undefined) {
-            context.logger.warn('the file produced no records; stopping', {path, pass: pass + 1})
+            await send()
+            context.logger.warn('the file produced no records; stopping', {path, pass: position.pass + 1})
             return
           }
           // One typical step beyond the span, so the next pass starts where the file's next row would have been.
-          shiftMs += last - first + (second === undefined ? 1000 : second - first)
+          Object.assign(position, {pass: position.pass + 1, line: 0, first: undefined, second: undefined, last: undefined})
+          position.shiftMs += last - first + (second === undefined ? 1000 : second - first)
+          await send() // the rest of this pass, with a position that says the pass is complete
         }
       },
     }

@@ -1,11 +1,16 @@
 /**
  * `${VAR}` and `${VAR:-default}` in string values, resolved in place on the parsed YAML nodes so that positions stay
  * exact for later problems. `$${` writes a literal `${`. Secrets and hosts belong in the environment, not the file.
+ * Substitution is one pass: a value that itself contains `${…}` is inserted literally, so a variable can neither refer
+ * to itself nor loop; the result of one value is capped at MAX_EXPANDED_CHARS.
  */
 import {isPair, isScalar, isSeq, parse as parseYamlScalar, visit} from 'yaml'
 import type {ConfigProblem} from './problems.js'
 import {formatPath} from './problems.js'
 import type {ParsedYaml} from './yaml-document.js'
+
+/** Longest value a ${...} substitution may produce, like the line limit of the file itself. */
+export const MAX_EXPANDED_CHARS = 64 * 1024
 
 const PATTERN = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 const NAME_CHECK = /\$\{(?![A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/
@@ -37,12 +42,22 @@ export function interpolateEnv(parsed: ParsedYaml, env: NodeJS.ProcessEnv): Inte
       }
       const original = node.value
       const whole = /^\$\{[^}]+\}$/.test(original)
+      // Counted as it grows: `${BIG}${BIG}…` must be refused before it builds a huge string.
+      let length = original.length
+      let tooLong = false
+      const grow = (from: string, to: string): string => {
+        length += to.length - from.length
+        if (length <= MAX_EXPANDED_CHARS) return to
+        tooLong = true
+        return ''
+      }
       const replaced = original.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined) => {
+        if (tooLong) return ''
         if (!name) return '${'
         variablesUsed.add(name)
         const value = env[name]
-        if (value !== undefined && value !== '') return value
-        if (fallback !== undefined) return fallback
+        if (value !== undefined && value !== '') return grow(match, value)
+        if (fallback !== undefined) return grow(match, fallback)
         problems.push({
           ...where,
           file: parsed.file,
@@ -52,6 +67,17 @@ export function interpolateEnv(parsed: ParsedYaml, env: NodeJS.ProcessEnv): Inte
         })
         return match
       })
+      if (tooLong) {
+        problems.push({
+          ...where,
+          file: parsed.file,
+          path: fieldPath,
+          message: `\${...} expands to more than ${MAX_EXPANDED_CHARS} characters (a variable's value is inserted as is, once; it is never expanded again)`,
+          code: 'ETL_CONFIG_LIMIT',
+        })
+        node.value = ''
+        return
+      }
       node.value = whole && node.type === 'PLAIN' ? typedScalar(replaced) : replaced
     },
   })

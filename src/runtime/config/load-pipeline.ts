@@ -2,7 +2,7 @@
  * Reads, interpolates and validates a pipeline file — the whole file against the pipeline schema and every stage
  * against its plugin's own schema — before anything connects. Every problem is collected and raised at once.
  */
-import {readFile, stat} from 'node:fs/promises'
+import {stat} from 'node:fs/promises'
 import {basename, dirname, extname, resolve} from 'node:path'
 import type {ValidateFunction} from 'ajv'
 import {createRegistry} from '../builtin-plugins.js'
@@ -10,14 +10,16 @@ import {parseDuration, type Duration} from '../duration.js'
 import {compileExpression, validateExpression, type CompiledExpression} from '../expression/expression.js'
 import {EtlError, messageOf} from '../errors.js'
 import {registerSecret} from '../logger.js'
+import {defaultRetryPolicy, retryPolicyFrom, type RetryConfig, type RetryPolicy} from '../retry.js'
 import {loadPluginModule} from '../plugin-loader.js'
 import type {PluginRegistry} from '../plugin-registry.js'
 import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
+import {sourceStateTopicOf} from '../state/source-state-store.js'
 import {interpolateEnv} from './interpolate-env.js'
 import {PIPELINE_SCHEMA} from './pipeline-schema.js'
 import {ConfigError, formatPath, type ConfigProblem} from './problems.js'
 import {closest, createAjv, schemaProblems} from './schema-problems.js'
-import {locate, MAX_PIPELINE_BYTES, parseYaml, type ParsedYaml} from './yaml-document.js'
+import {locate, MAX_PIPELINE_BYTES, parseYaml, readPipelineFile, toData, tooLarge, type ParsedYaml} from './yaml-document.js'
 
 export interface StageConfig {
   kind: PluginKind
@@ -31,6 +33,8 @@ export interface StageConfig {
   path: (string | number)[]
   /** Sinks only: the records this sink receives (its `where:`); absent = all. */
   where?: CompiledExpression
+  /** The entry's runtime `retry:` key with the kind's defaults filled in (sources and sinks; others get the defaults). */
+  retry?: RetryPolicy
 }
 
 export type ChartDataSource = {kind: 'stream'} | {kind: 'csv'; path: string}
@@ -51,6 +55,10 @@ export interface KafkaSettings {
   groupId: string
   fromBeginning: boolean
   deadLetterTopic: string
+  /** Compacted topic of the sources' checkpoints (default <groupId>.source-state). */
+  sourceStateTopic: string
+  /** The source stage's buffer while Kafka does not take records. */
+  producerBuffer: {maxRecords: number; whenFull: 'block' | 'drop-oldest'}
 }
 
 export interface PipelineConfig {
@@ -64,6 +72,8 @@ export interface PipelineConfig {
   transforms: StageConfig[]
   sinks: StageConfig[]
   charts: ChartConfig[]
+  /** `shutdown:` — how long a clean stop may take after Ctrl-C / SIGTERM before the run gives up on it. */
+  shutdown: {graceMs: number}
   registry: PluginRegistry
   warnings: string[]
 }
@@ -85,12 +95,8 @@ function pluginValidator(definition: AnyPluginDefinition): ValidateFunction {
 async function readPipelineText(file: string): Promise<string> {
   try {
     const info = await stat(file)
-    if (info.size > MAX_PIPELINE_BYTES) {
-      throw new ConfigError(file, [
-        {file, line: 1, col: 1, path: '', message: `file is ${info.size} bytes; pipeline files are limited to ${MAX_PIPELINE_BYTES}`, code: 'ETL_CONFIG_INVALID'},
-      ])
-    }
-    return await readFile(file, 'utf8')
+    if (info.size > MAX_PIPELINE_BYTES) throw tooLarge(file, `${info.size} bytes`)
+    return await readPipelineFile(file)
   } catch (error) {
     if (error instanceof EtlError) throw error
     throw new EtlError('ETL_CONFIG_READ', `cannot read pipeline file ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
@@ -112,7 +118,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
   const {problems, variablesUsed} = interpolateEnv(parsed, env)
   for (const name of variablesUsed) if (SECRET_VARIABLE.test(name)) registerSecret(env[name])
 
-  const data = parsed.doc.toJS({maxAliasCount: 100}) as Record<string, unknown> | null
+  const data = toData(parsed) as Record<string, unknown> | null
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(file, [...problems, {file, line: 1, col: 1, path: '', message: 'a pipeline file must be a mapping with sinks: (and usually source:)', code: 'ETL_CONFIG_INVALID'}])
   }
@@ -159,11 +165,14 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
       groupId: (kafka.groupId as string | undefined) ?? `etl-${name}`,
       fromBeginning: kafka.fromBeginning as boolean,
       deadLetterTopic: (kafka.deadLetterTopic as string | undefined) ?? `${topic}.dlq`,
+      sourceStateTopic: (kafka.sourceStateTopic as string | undefined) ?? sourceStateTopicOf((kafka.groupId as string | undefined) ?? `etl-${name}`),
+      producerBuffer: {maxRecords: 10_000, whenFull: 'block', ...(kafka.producerBuffer as object | undefined)},
     },
     source,
     transforms: transforms as StageConfig[],
     sinks: sinks as StageConfig[],
     charts: charts as ChartConfig[],
+    shutdown: {graceMs: parseDuration(((data.shutdown ?? {}) as {grace?: Duration}).grace ?? '30s')},
     registry,
     warnings,
   }
@@ -212,6 +221,15 @@ function resolveStage(
   const {type, name, ...rest} = entry as Record<string, unknown>
   const whereText = kind === 'sink' ? rest.where : undefined
   if (kind === 'sink') delete rest.where
+  // `retry` on a source or sink is the runtime's retry policy (retry.ts), already checked by the pipeline schema.
+  const retryConfig = kind === 'source' || kind === 'sink' ? (rest.retry as RetryConfig | undefined) : undefined
+  if (kind === 'source' || kind === 'sink') delete rest.retry
+  let retry = defaultRetryPolicy(kind)
+  try {
+    retry = retryPolicyFrom(retryConfig, retry)
+  } catch {
+    // an unreadable duration: the pipeline schema reported it with its position
+  }
   if (typeof type !== 'string' || !type) return undefined // the pipeline schema already reported it
   let where: CompiledExpression | undefined
   if (typeof whereText === 'string') {
@@ -249,7 +267,7 @@ function resolveStage(
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
-  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, ...(where ? {where} : {})}
+  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {})}
 }
 
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */

@@ -1,8 +1,10 @@
 import {durationSchema} from '../duration.js'
+import {defaultRetryPolicy, retryPolicySchema} from '../retry.js'
 
 /**
- * The schema of a pipeline file's own fields. Each stage entry is checked here only for `type` and `name`; the rest of
- * the entry is the plugin's config and is checked against that plugin's schema (see validate-pipeline.ts).
+ * The schema of a pipeline file's own fields. Each stage entry is checked here only for the runtime's keys (`type`,
+ * `name`, and `retry` on sources and sinks); the rest of the entry is the plugin's config and is checked against that
+ * plugin's schema (see load-pipeline.ts).
  */
 const stageEntry = (kind: string) => ({
   type: 'object',
@@ -11,6 +13,8 @@ const stageEntry = (kind: string) => ({
   properties: {
     type: {type: 'string', minLength: 1, description: `Name of the ${kind} plugin.`},
     name: {type: 'string', minLength: 1, description: 'Label for logs and counters (defaults to the type).'},
+    // A runtime key, not the plugin's: how this source's fetches or this sink's writes and flushes are retried.
+    ...(kind === 'transform' ? {} : {retry: retryPolicySchema(defaultRetryPolicy(kind))}),
   },
 })
 
@@ -85,6 +89,45 @@ export const PIPELINE_SCHEMA = {
           description: 'Where a new consumer group starts: true = oldest record, so nothing produced before it joined is lost.',
         },
         deadLetterTopic: {type: 'string', description: 'Where undecodable records go (default <topic>.dlq).'},
+        sourceStateTopic: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9._-]{1,249}$',
+          description:
+            'Compacted topic holding each source\'s checkpoint, written in the same Kafka transaction as its records ' +
+            '(default <groupId>.source-state).',
+        },
+        producerBuffer: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description:
+            'Records the source stage holds while Kafka does not take them (the broker is down): the source keeps ' +
+            'polling into this buffer and it is delivered, in order, when the broker is back.',
+          properties: {
+            maxRecords: {type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000, description: 'Most records held.'},
+            whenFull: {
+              type: 'string',
+              enum: ['block', 'drop-oldest'],
+              default: 'block',
+              description:
+                'block = the source waits until there is room (nothing is lost); drop-oldest = the oldest held ' +
+                'records are dropped to make room (counted as `dropped` and logged).',
+            },
+          },
+        },
+      },
+    },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How Ctrl-C / SIGTERM stop the pipeline: drain in-flight records, flush sinks, commit, exit 0.',
+      properties: {
+        grace: durationSchema(
+          'Longest a clean stop may take; past it the run exits 1 with ETL_SHUTDOWN_TIMEOUT, naming what was still ' +
+            'pending (offsets are never committed ahead of the sinks, so a restart redoes it). `etl run --grace` overrides it.',
+          '30s',
+        ),
       },
     },
     source: {
@@ -118,6 +161,6 @@ export const PIPELINE_SCHEMA = {
 } as const
 
 /** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
-export const STAGE_ENTRY_KEYS = ['type', 'name', 'where'] as const
+export const STAGE_ENTRY_KEYS = ['type', 'name', 'where', 'retry'] as const
 /** Fields of a chart entry that belong to the runtime, not to the chart plugin's config. */
 export const CHART_ENTRY_KEYS = ['type', 'name', 'data', 'every'] as const

@@ -33,14 +33,21 @@ export function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.col - b.col || a.message.localeCompare(b.message))
 }
 
-/** The one error raised for an invalid pipeline; exit code 2 like other linters' "your input is wrong". */
+/** Problems that stop loading at once (the file is refused before it is read as a pipeline); they name the error. */
+const FATAL_CODES: readonly ErrorCode[] = ['ETL_CONFIG_ENCODING', 'ETL_CONFIG_LIMIT']
+
+/**
+ * The one error raised for an invalid pipeline; exit code 2 like other linters' "your input is wrong". Its code is
+ * ETL_CONFIG_INVALID, or ETL_CONFIG_LIMIT / ETL_CONFIG_ENCODING when a problem is one of those (so the CLI prints it).
+ */
 export class ConfigError extends EtlError {
   readonly problems: ConfigProblem[]
 
   constructor(file: string, problems: ConfigProblem[]) {
     const sorted = sortProblems(problems)
     const count = sorted.length === 1 ? '1 problem' : `${sorted.length} problems`
-    super('ETL_CONFIG_INVALID', `${file}: ${count}\n${sorted.map(formatProblem).join('\n')}`, {
+    const code = FATAL_CODES.find((fatal) => sorted.some((problem) => problem.code === fatal)) ?? 'ETL_CONFIG_INVALID'
+    super(code, `${file}: ${count}\n${sorted.map(formatProblem).join('\n')}`, {
       exitCode: 2,
       details: {problems: sorted},
     })

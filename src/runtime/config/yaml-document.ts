@@ -2,11 +2,12 @@
  * Parses a pipeline file with the `yaml` package keeping every node's source range, so that any later problem (from
  * the schema, a plugin, an unknown type) can be pinned to file:line:col.
  */
+import {open} from 'node:fs/promises'
 import {Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair} from 'yaml'
-import type {ConfigProblem} from './problems.js'
+import {ConfigError, type ConfigProblem} from './problems.js'
+import {checkNodes, checkStructure, checkText, decodePipelineBytes, MAX_ALIASES, MAX_PIPELINE_BYTES} from './yaml-limits.js'
 
-/** Pipeline files are hand-written and small; a cap keeps a huge or hostile file from eating the process. */
-export const MAX_PIPELINE_BYTES = 1024 * 1024
+export {MAX_PIPELINE_BYTES} from './yaml-limits.js'
 
 export interface ParsedYaml {
   file: string
@@ -15,17 +16,71 @@ export interface ParsedYaml {
   problems: ConfigProblem[]
 }
 
+/**
+ * Reads a pipeline file as UTF-8 text, at most MAX_PIPELINE_BYTES of it (also for files whose size stat cannot tell:
+ * pipes, /dev/zero); a larger or non-UTF-8 file is a ConfigError with ETL_CONFIG_LIMIT / ETL_CONFIG_ENCODING.
+ */
+export async function readPipelineFile(file: string): Promise<string> {
+  const handle = await open(file, 'r')
+  const chunks: Buffer[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024)
+      const {bytesRead} = await handle.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) break
+      chunks.push(chunk.subarray(0, bytesRead))
+      total += bytesRead
+      if (total > MAX_PIPELINE_BYTES) throw tooLarge(file, `more than ${MAX_PIPELINE_BYTES} bytes`)
+    }
+  } finally {
+    await handle.close()
+  }
+  const {text, problems} = decodePipelineBytes(file, Buffer.concat(chunks))
+  if (problems.length > 0) throw new ConfigError(file, problems)
+  return text
+}
+
+/** The problem for a file over MAX_PIPELINE_BYTES, `size` saying how big it is. */
+export function tooLarge(file: string, size: string): ConfigError {
+  const message = `the file is ${size}; pipeline files are limited to ${MAX_PIPELINE_BYTES} bytes (1 MiB)`
+  return new ConfigError(file, [{file, line: 1, col: 1, path: '', message, code: 'ETL_CONFIG_LIMIT'}])
+}
+
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true})
-  const problems: ConfigProblem[] = []
-  for (const error of [...doc.errors, ...doc.warnings]) {
+  // Limits first: composing a document recurses per nesting level and expands nothing yet, but must not even start
+  // on a file that is binary, absurdly long-lined or nested thousands deep.
+  const early = checkText(file, text)
+  if (early.length === 0) early.push(...checkStructure(file, text))
+  if (early.length > 0) return {file, doc: new Document() as Document.Parsed, lines, problems: early}
+  // The YAML 1.2 core schema even under a `%YAML 1.1` directive: no merge keys, no `yes`/`no` booleans, no !!binary.
+  const options = {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, schema: 'core', merge: false} as const
+  const doc = parseDocument(text, options)
+  const problems: ConfigProblem[] = checkNodes(file, doc, lines)
+  // checkNodes explains unsupported tags itself, naming them as written.
+  const warnings = doc.warnings.filter((warning) => !warning.message.startsWith('Unresolved tag'))
+  for (const error of [...doc.errors, ...warnings]) {
     const {line, col} = lines.linePos(error.pos[0])
     // The yaml package's messages end with a code frame after the first line; the first line is the useful part.
     const message = error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')
     problems.push({file, line, col, path: '', message: `YAML: ${message}`, code: 'ETL_CONFIG_INVALID'})
   }
   return {file, doc, lines, problems}
+}
+
+/**
+ * The document as plain data. Aliases are expanded here, so the yaml package's expansion limit applies; its
+ * ReferenceError becomes a problem (checkNodes already caps the alias count, this catches what slips past it).
+ */
+export function toData(parsed: ParsedYaml): unknown {
+  try {
+    return parsed.doc.toJS({maxAliasCount: MAX_ALIASES})
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error
+    const message = `aliases expand to too much data (${error.message})`
+    throw new ConfigError(parsed.file, [{file: parsed.file, line: 1, col: 1, path: '', message, code: 'ETL_CONFIG_LIMIT'}])
+  }
 }
 
 export interface Located {

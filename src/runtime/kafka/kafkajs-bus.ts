@@ -1,15 +1,21 @@
 /** The kafkajs implementation of MessageBus; with kafkajs-consumer.ts, the only code in etl that imports kafkajs. */
-import {Kafka, Partitioners, logLevel as KafkaLogLevel, type LogEntry} from 'kafkajs'
+import {Kafka, logLevel as KafkaLogLevel, type LogEntry} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {backoffDelay, sleep} from '../retry.js'
 import {createGroupConsumer, readLatestValues} from './kafkajs-consumer.js'
-import type {BusProducer, MessageBus, TopicSpec} from './message-bus.js'
+import {createIdempotentProducer, createKafkajsTransactionalProducer} from './kafkajs-producers.js'
+import type {BusProducer, MessageBus, TopicSpec, TransactionalProducer} from './message-bus.js'
 
 // Errors kafkajs logs at ERROR while it retries on its own; they only matter if the retries run out, and then the
 // failing call rejects and etl reports it. At start-up a fresh broker says these for a second or two, and every member
-// of a group hears "rebalancing" when another process stage joins or leaves it.
-const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator/i
+// of a group hears "rebalancing" when another process stage joins or leaves it. A transaction begun right after the
+// previous one committed hears "concurrent operation" until the coordinator has written the previous one's markers.
+const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator|another concurrent operation on the same transaction/i
+
+// Said at WARN by kafkajs but expected: a transactional producer gives up after a few retries on purpose (a failed
+// transaction is aborted and retried whole), and a producer fenced by its successor reports what it just learned.
+const EXPECTED = /limiting retries for the idempotent producer/i
 
 function logCreatorFor(logger: Logger) {
   return () =>
@@ -17,7 +23,8 @@ function logCreatorFor(logger: Logger) {
       const {message, error, ...rest} = log as {message: string; error?: string; [key: string]: unknown}
       const text = error ? `${message}: ${error}` : message
       const fields = {broker: rest.broker as string | undefined, groupId: rest.groupId as string | undefined}
-      if (level <= KafkaLogLevel.ERROR && !TRANSIENT.test(text)) logger.warn(text, fields)
+      if (EXPECTED.test(text)) logger.debug(text, fields)
+      else if (level <= KafkaLogLevel.ERROR && !TRANSIENT.test(text)) logger.warn(text, fields)
       else if (level <= KafkaLogLevel.WARN && !TRANSIENT.test(text)) logger.info(text, fields)
       else logger.debug(text, fields)
     }
@@ -59,6 +66,7 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
   const admin = kafka.admin()
   let adminConnected: Promise<void> | undefined
   const connectAdmin = () => (adminConnected ??= admin.connect())
+  const producerInputs = {kafka, brokers: options.brokers, admin: async () => (await connectAdmin(), admin)}
 
   const kafkaError = (what: string, error: unknown) =>
     new EtlError('ETL_KAFKA', `${what} failed at ${options.brokers.join(',')}: ${messageOf(error)}`, {cause: error})
@@ -118,30 +126,12 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
       return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]))
     },
 
-    async createProducer(): Promise<BusProducer> {
-      // Idempotence needs unlimited retries (kafkajs warns otherwise); a send then waits out a broker restart instead
-      // of failing, which is the source's backpressure.
-      const producer = kafka.producer({
-        idempotent: true,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        retry: {initialRetryTime: 300, maxRetryTime: 30_000, retries: Number.MAX_SAFE_INTEGER},
-      })
-      try {
-        await producer.connect()
-      } catch (error) {
-        throw kafkaError('connecting the producer', error)
-      }
-      return {
-        async send(topic, messages) {
-          if (messages.length === 0) return
-          try {
-            await producer.send({topic, acks: -1, messages})
-          } catch (error) {
-            throw kafkaError(`producing ${messages.length} record(s) to ${topic}`, error)
-          }
-        },
-        disconnect: () => producer.disconnect(),
-      }
+    createProducer(): Promise<BusProducer> {
+      return createIdempotentProducer(producerInputs)
+    },
+
+    createTransactionalProducer(transactionalId: string): Promise<TransactionalProducer> {
+      return createKafkajsTransactionalProducer(producerInputs, transactionalId)
     },
 
     async readLatest(topic) {

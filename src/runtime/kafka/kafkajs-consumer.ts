@@ -27,8 +27,11 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
         // member that vanished mid-rebalance delays the others by at most that.
         rebalanceTimeout: 20_000,
         retry: {retries: 8, restartOnFailure: async () => !stopped},
+        // Only committed records: a source's transaction that was aborted (it failed, or its process died) is skipped.
+        readUncommitted: false,
       })
       consumer = c
+      const commits = new PartitionCommits(c, topic, logger)
       let finish!: (error?: unknown) => void
       const finished = new Promise<void>((resolve, reject) => {
         finish = (error) => (error === undefined ? resolve() : reject(error))
@@ -47,8 +50,18 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
       c.on(c.events.STOP, () => {
         if (stopped || fatal !== undefined) finish()
       })
+      // A fetch that held only transaction markers or aborted records never reaches eachBatch: kafkajs skips it. Commit
+      // past it anyway, so a partition whose last offsets are such markers ends with committed = end offset (no lag
+      // of 1 for ever). eachBatch's commits and these go through one queue per partition and never move backwards.
+      c.on(c.events.END_BATCH_PROCESS, ({payload}) => {
+        if (payload.batchSize > 0 || stopped || fatal !== undefined || payload.topic !== topic) return
+        void commits.commit(payload.partition, BigInt(payload.lastOffset) + 1n).catch((error) => {
+          logger.debug(`committing past transaction markers of partition ${payload.partition} failed: ${messageOf(error)}`)
+        })
+      })
       // kafkajs emits GROUP_JOIN after join + sync, before it fetches for the new generation.
       c.on(c.events.GROUP_JOIN, ({payload}) => {
+        commits.forget()
         const partitions = [...(payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b)
         try {
           onAssignment?.({partitions, memberId: payload.memberId})
@@ -77,8 +90,9 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
               return
             }
             resolveOffset(batch.lastOffset())
-            const next = (BigInt(batch.lastOffset()) + 1n).toString()
-            await c.commitOffsets([{topic: batch.topic, partition: batch.partition, offset: next}])
+            await commits.commit(batch.partition, BigInt(batch.lastOffset()) + 1n).catch((error: unknown) => {
+              throw rejoinable(error)
+            })
           },
         })
       })()
@@ -99,6 +113,46 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
       await startup.catch(() => undefined)
       await consumer?.disconnect()
     },
+  }
+}
+
+/** Group errors after which kafkajs' runner rejoins the group by itself, if it sees them as they are. */
+const REJOIN = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP'])
+
+/**
+ * consumer.commitOffsets wraps the broker's answer in a KafkaJSNonRetriableError, which crashes the consumer for good.
+ * After a long broker outage the member's session has expired, and the first commit says UNKNOWN_MEMBER_ID: handing
+ * kafkajs that inner error instead makes it rejoin the group (the uncommitted batch is then consumed again).
+ */
+function rejoinable(error: unknown): unknown {
+  for (let e = error as {type?: string; cause?: unknown} | undefined; e; e = e.cause as typeof e) {
+    if (e.type && REJOIN.has(e.type)) return e
+  }
+  return error
+}
+
+/** Offset commits per partition, one at a time and only forwards (a marker commit must not undo a later batch's). */
+class PartitionCommits {
+  private readonly queues = new Map<number, Promise<unknown>>()
+  private readonly done = new Map<number, bigint>()
+
+  constructor(private readonly consumer: Consumer, private readonly topic: string, private readonly logger: Logger) {}
+
+  commit(partition: number, next: bigint): Promise<void> {
+    const run = async () => {
+      if ((this.done.get(partition) ?? -1n) >= next) return
+      await this.consumer.commitOffsets([{topic: this.topic, partition, offset: next.toString()}])
+      this.done.set(partition, next)
+    }
+    const queued = (this.queues.get(partition) ?? Promise.resolve()).then(run, run)
+    this.queues.set(partition, queued.catch(() => undefined))
+    return queued
+  }
+
+  /** After a rebalance the partition may have moved and back: what this member committed before says nothing. */
+  forget(): void {
+    this.done.clear()
+    this.logger.debug('offset commit positions reset for the new generation')
   }
 }
 
@@ -130,7 +184,7 @@ export async function readLatestValues(inputs: ReadLatestInputs): Promise<Map<st
   const unread = new Map(inputs.offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]))
   if (unread.size === 0) return latest
   const groupId = `${inputs.groupPrefix}-reader-${randomUUID()}`
-  const consumer = kafka.consumer({groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 3000, maxWaitTimeInMs: 1000})
+  const consumer = kafka.consumer({groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 3000, maxWaitTimeInMs: 1000, readUncommitted: false})
   let timer: NodeJS.Timeout | undefined
   try {
     await consumer.connect()
@@ -140,6 +194,15 @@ export async function readLatestValues(inputs: ReadLatestInputs): Promise<Map<st
       consumer.on(consumer.events.CRASH, ({payload}) => {
         if (!payload.restart) reject(payload.error)
       })
+      const reached = (partition: number, lastOffset: string) => {
+        const end = unread.get(partition)
+        // lastOffset() counts records kafkajs filtered out (markers, aborted records), so a partition ending in one ends.
+        if (end !== undefined && BigInt(lastOffset) + 1n >= end) unread.delete(partition)
+        if (unread.size === 0) resolve()
+      }
+      // A fetch of only markers or aborted records (a topic written in transactions can end in one) never reaches
+      // eachBatch; kafkajs reports it with this event, which also follows every batch eachBatch handled.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({payload}) => reached(payload.partition, payload.lastOffset))
       consumer
         .run({
           autoCommit: false,
@@ -150,10 +213,7 @@ export async function readLatestValues(inputs: ReadLatestInputs): Promise<Map<st
               if (message.value === null) latest.delete(key)
               else latest.set(key, message.value)
             }
-            const end = unread.get(batch.partition)
-            // lastOffset() counts records kafkajs filtered out (control records), so a partition ending in one ends.
-            if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) unread.delete(batch.partition)
-            if (unread.size === 0) resolve()
+            reached(batch.partition, batch.lastOffset())
           },
         })
         .catch(reject)

@@ -21,10 +21,40 @@ export interface ConsumedBatch {
   messages: ConsumedMessage[]
 }
 
+/** Per partition, the offset right after the last record a send wrote there (a record's offset, never a marker's). */
+export type ProducedOffsets = Map<number, bigint>
+
 export interface BusProducer {
   /** Resolves once every message is acknowledged by all in-sync replicas (acks=all, idempotent). */
-  send(topic: string, messages: BusMessage[]): Promise<void>
+  send(topic: string, messages: BusMessage[]): Promise<ProducedOffsets>
   disconnect(): Promise<void>
+}
+
+export interface TopicBatch {
+  topic: string
+  messages: BusMessage[]
+}
+
+/**
+ * A producer with a stable transactional id. Creating it fences every earlier producer with the same id: Kafka aborts
+ * (or finishes committing) the transaction such a producer left open, and that producer's next call fails.
+ */
+export interface TransactionalProducer {
+  /**
+   * Writes every batch in one Kafka transaction: read_committed consumers see all of them or none. Resolves with the
+   * produced offsets per topic once committed. Rejects with ETL_SOURCE_FENCED when another producer took the id over,
+   * else with ETL_KAFKA; when the commit itself failed, the outcome is unknown and the error carries `sentOffsets`
+   * (see commitOutcomeUnknown). After any rejection the producer must be discarded. `then`, when given, is called
+   * with the offsets of `batches` once they are written, and what it returns joins the same transaction (a checkpoint
+   * that names where its records are).
+   */
+  sendAtomically(batches: TopicBatch[], then?: (offsets: Map<string, ProducedOffsets>) => TopicBatch[]): Promise<Map<string, ProducedOffsets>>
+  disconnect(): Promise<void>
+}
+
+/** The offsets of a transaction whose commit request failed without an answer: it may or may not have committed. */
+export function commitOutcomeUnknown(error: unknown): Map<string, ProducedOffsets> | undefined {
+  return (error as {sentOffsets?: Map<string, ProducedOffsets>} | undefined)?.sentOffsets
 }
 
 /** This member's share of the group after a rebalance. */
@@ -81,10 +111,13 @@ export interface MessageBus {
   /**
    * Reads a topic from its beginning up to the end offsets it had when the call started and returns the latest value
    * per key (meant for small compacted topics). A null value (a tombstone) removes its key; keyless messages are
-   * skipped. A topic that does not exist reads as empty.
+   * skipped. A topic that does not exist reads as empty. Reads committed records only, and ends even when the topic
+   * ends in a transaction marker or an aborted transaction (offsets no record is delivered for).
    */
   readLatest(topic: string): Promise<Map<string, Buffer>>
   createProducer(): Promise<BusProducer>
+  /** Connects and fences older producers with the same id (see TransactionalProducer). */
+  createTransactionalProducer(transactionalId: string): Promise<TransactionalProducer>
   createConsumer(groupId: string): BusConsumer
   close(): Promise<void>
 }

@@ -1,20 +1,23 @@
 /**
  * Process stage: consumes the topic in the pipeline's consumer group, runs the transforms in order (one chain of
  * instances per partition, see partition-chains.ts), writes to every sink, saves the transforms' state to the state
- * topic, and lets the bus commit a batch's offsets only after all that (at-least-once into the sinks; stateful
- * transforms count each record once). A message that is not a JSON object goes to the dead-letter topic with the
- * reason in its headers; the rest flows on.
+ * topic, and lets the bus commit a batch's offsets only after all that (at-least-once into any sink; stateful
+ * transforms count each record once). Sinks that record positions get each output exactly once: a batch delivered
+ * again is cut at their positions (sink-positions.ts; docs/GUARANTEES.md). A message that is not a JSON object goes to the dead-letter
+ * topic with the reason in its headers; the rest flows on.
  */
 import type {PipelineConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import {EtlError, pluginFailure, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
-import type {BusMessage, BusProducer, ConsumedBatch, MessageBus} from '../kafka/message-bus.js'
+import type {BusMessage, BusProducer, ConsumedBatch, ConsumedMessage, MessageBus} from '../kafka/message-bus.js'
 import {truthy} from '../expression/expression-functions.js'
 import {scopeOf, type Rejection} from '../plugin-context.js'
-import type {EtlRecord, SinkInstance, TopicProducer} from '../plugin-types.js'
+import type {EtlRecord, SinkInstance, SinkOrigin, TopicProducer} from '../plugin-types.js'
 import {stateTopicOf, TransformStateStore} from '../state/transform-state-store.js'
-import {createPlugins, PartitionChains} from './partition-chains.js'
+import {createPlugins, PartitionChains, type Chain} from './partition-chains.js'
+import {SinkPositions} from './sink-positions.js'
+import {withSinkRetries} from './sink-retry.js'
 
 export interface ProcessStageInputs {
   pipeline: PipelineConfig
@@ -77,7 +80,8 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     },
   }
   const pluginInputs = {...inputs, onReject, kafka}
-  const sinks = await createPlugins<SinkInstance>(pluginInputs, pipeline.sinks)
+  const sinks = withSinkRetries(await createPlugins<SinkInstance>(pluginInputs, pipeline.sinks), pluginInputs)
+  const positions = await SinkPositions.read({sinks, bus, topic: pipeline.kafka.topic, logger, counters})
   const store = new TransformStateStore({
     bus,
     topic: stateTopicOf(pipeline.kafka.groupId),
@@ -153,25 +157,15 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     const next = BigInt(last.offset) + 1n
     const messages = chains.unprocessed(chain, batch.messages)
     if (messages.length > 0) {
-      let records: EtlRecord[] = []
       const rejected: DeadLetter[] = []
-      for (const message of messages) {
-        try {
-          records.push(decodeRecord(message.value))
-        } catch (error) {
-          const {code, message: reason} = error as EtlError
-          rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: batch.partition, offset: message.offset})
-        }
-      }
       counters.add('process', 'consumed', messages.length)
-      for (const {stage, instance} of chain.transforms) {
-        try {
-          records = await instance.process(records)
-        } catch (error) {
-          throw pluginFailure(stage.definition, 'process', 'process', error)
-        }
+      // Piece by piece where a sink's recorded position falls inside the batch: each piece's outputs are its own.
+      for (const segment of positions.segmentsOf(batch.partition, messages, next)) {
+        const records = await transform(chain, segment.messages, rejected)
+        await writeToSinks(records, {partition: batch.partition, nextOffset: segment.nextOffset})
       }
-      await writeToSinks(records)
+      await flushSinks()
+      positions.flushed(batch.partition, next)
       await deadLetter(batch.topic, [...rejected, ...takePluginRejects(batch.partition)])
       // Everything this batch produced is durable: save the state that includes it, before the bus commits.
       await chains.checkpoint(chain, next)
@@ -181,18 +175,53 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     if (caughtUp()) setImmediate(() => void stop())
   }
 
-  async function writeToSinks(records: EtlRecord[]) {
-    for (const {stage, instance} of sinks) {
-      const routed = stage.where ? records.filter((record) => truthy(stage.where!(record))) : records
+  /** Decodes messages (the undecodable become dead letters) and runs the records through the partition's chain. */
+  async function transform(chain: Chain, messages: ConsumedMessage[], rejected: DeadLetter[]): Promise<EtlRecord[]> {
+    let records: EtlRecord[] = []
+    for (const message of messages) {
       try {
-        if (routed.length > 0) await instance.write(routed)
-        await instance.flush()
+        records.push(decodeRecord(message.value))
+      } catch (error) {
+        const {code, message: reason} = error as EtlError
+        rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: chain.partition, offset: message.offset})
+      }
+    }
+    for (const {stage, instance} of chain.transforms) {
+      try {
+        records = await instance.process(records)
+      } catch (error) {
+        throw pluginFailure(stage.definition, 'process', 'process', error)
+      }
+    }
+    return records
+  }
+
+  /** Hands records to every sink (by its where:) that does not hold them yet; `origin`: the input they come from. */
+  async function writeToSinks(records: EtlRecord[], origin?: SinkOrigin) {
+    let anyWrote = false
+    for (const [index, {stage, instance}] of sinks.entries()) {
+      const routed = stage.where ? records.filter((record) => truthy(stage.where!(record))) : records
+      if (origin && positions.alreadyWritten(index, origin, routed.length)) continue
+      anyWrote = true
+      try {
+        // A sink with positions hears of every input, so its position moves on even when nothing is routed to it.
+        if (routed.length > 0 || (origin && positions.isExactlyOnce(index))) await instance.write(routed, origin)
       } catch (error) {
         throw pluginFailure(stage.definition, 'process', 'write', error)
       }
       if (routed.length > 0) counters.add(scopeOf(stage), 'written', routed.length)
     }
-    if (records.length > 0) inputs.onWritten?.(records)
+    if (records.length > 0 && anyWrote) inputs.onWritten?.(records)
+  }
+
+  async function flushSinks() {
+    for (const {stage, instance} of sinks) {
+      try {
+        await instance.flush()
+      } catch (error) {
+        throw pluginFailure(stage.definition, 'process', 'flush', error)
+      }
+    }
   }
 
   async function shutdown() {
@@ -213,7 +242,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       }
       pending = pending.concat(held)
     }
-    if (pending.length > 0) await writeToSinks(pending).catch((error) => logger.error(messageOf(error)))
+    if (pending.length > 0) await writeToSinks(pending).then(flushSinks).catch((error) => logger.error(messageOf(error)))
     await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))
     for (const {stage, instance} of sinks) {
       await instance.close().catch((error) => logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))

@@ -166,7 +166,7 @@ describe('csv sink', () => {
   })
 
   it('fills schema defaults', () => {
-    expect(configFor(csv, {})).to.deep.equal({header: true, delimiter: ',', fsync: true})
+    expect(configFor(csv, {})).to.deep.equal({header: true, delimiter: ',', fsync: true, neutralizeFormulas: true})
     expect(() => configFor(csv, {columns: []})).to.throw(/columns/)
   })
 })

@@ -13,7 +13,9 @@ import {startFakeCoinGecko, type FakeCoinGecko, type ServedPrice} from '../../su
 import type {FakeCoinGeckoOptions} from '../../support/fake-coingecko.js'
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const FAST = {interval: '200ms', timeout: '2s', retry: {maxAttempts: 0, initialDelay: '20ms', maxDelay: '100ms'}}
+const FAST = {interval: '200ms', timeout: '2s'}
+/** The stage's `retry:` as the runtime hands it over (context.retry), fast for tests. */
+const FAST_RETRY = {maxAttempts: 0, initialDelayMs: 20, maxDelayMs: 100}
 
 /** What the source must emit for a served price (market data included, as by default). */
 const expected = (s: ServedPrice, symbol: string): EtlRecord => ({
@@ -51,10 +53,14 @@ describe('coingecko source', () => {
     onEmit?: () => Promise<void>
     /** Sets up the fake (prices, faults) before the first poll. */
     prepare?: (fake: FakeCoinGecko) => void
-    /** The plugin's state folder (default: a new temporary one); share it to play a restart. */
+    /** The plugin's state folder (default: a new temporary one). */
     stateDir?: string
+    /** A checkpoint an earlier run emitted: handed to restore() before run(), as the runtime does on a restart. */
+    restoreFrom?: unknown
     /** Reuse a running fake instead of starting one (a restart against the same API). */
     keepFake?: boolean
+    /** Overrides of the stage's retry policy (context.retry). */
+    retry?: Partial<PluginContext['retry']>
   }
 
   /** Starts a fake and the real source against it, with a test context that records logs and counts. */
@@ -77,11 +83,18 @@ describe('coingecko source', () => {
       logger, pipelineName: 'test', pipelineDir: process.cwd(), stateDir: harness.stateDir ?? mkdtempSync(join(tmpdir(), 'etl-coingecko-')), resolvePath: (p) => p,
       signal: controller.signal, count: (event, n = 1) => counts.set(event, (counts.get(event) ?? 0) + n),
       reject: (record, code, reason) => void lines.push(`REJECT ${code} ${reason} ${JSON.stringify(record)}`),
+      retry: {...FAST_RETRY, ...harness.retry},
     }
     const source = (await coingecko.create({baseUrl: fake.baseUrl, ...FAST, ...config}, ctx)) as SourceInstance
+    if (harness.restoreFrom !== undefined) await source.restore!(harness.restoreFrom)
     const records: EtlRecord[] = []
-    const running = source.run(async (batch) => {
+    const checkpoints: unknown[] = []
+    const sizes: number[] = []
+    const running = source.run(async (batch, checkpoint) => {
       records.push(...batch)
+      sizes.push(batch.length)
+      // Through JSON, as it travels through the source-state topic.
+      checkpoints.push(checkpoint === undefined ? undefined : JSON.parse(JSON.stringify(checkpoint)))
       if (records.length >= stopAfter) controller.abort()
       await onEmit()
     }, controller.signal)
@@ -93,7 +106,7 @@ describe('coingecko source', () => {
       controller.abort()
       await running
     }
-    return {lines, counts, records, running, until, stop, controller}
+    return {lines, counts, records, checkpoints, sizes, running, until, stop, controller}
   }
 
   it('emits exactly the prices served: symbol, price_<vs>, event-time timestamp, market data', async () => {
@@ -284,7 +297,7 @@ describe('coingecko source', () => {
     const config: Record<string, unknown> = {}
     expect(validate(config), JSON.stringify(validate.errors)).to.equal(true)
     expect(config).to.deep.equal({coins: ['bitcoin', 'ethereum'], vsCurrencies: ['usd'], interval: '60s', plan: 'demo',
-      includeMarketData: true, timeout: '10s', retry: {maxAttempts: 0, initialDelay: '1s', maxDelay: '60s'}})
+      includeMarketData: true, timeout: '10s'})
     for (const [name, property] of Object.entries(configSchema.properties)) {
       expect(property, name).to.include.keys('description', 'examples')
     }
@@ -331,12 +344,30 @@ describe('coingecko source', () => {
       expect(run.counts.get('backfilled')).to.equal(history.length)
     })
 
-    it('a restart with the same state folder backfills nothing it emitted before and repeats no live price', async () => {
-      const stateDir = mkdtempSync(join(tmpdir(), 'etl-coingecko-restart-'))
-      const first = await start({coins: ['bitcoin'], backfill: '3h'}, {}, {stateDir})
+    it('passes its progress as the checkpoint of every emit: the newest event time emitted per coin/currency', async () => {
+      const run = await start({coins: ['bitcoin', 'ethereum'], backfill: '1h'}, {}, {stopAfter: Infinity})
+      await run.until(() => run.records.some((r) => r.source === 'coingecko'))
+      await run.stop()
+      expect(run.checkpoints.length).to.be.greaterThan(1)
+      // After each emit, the checkpoint holds the newest time of every key emitted so far, this emit included.
+      const seen = new Map<string, number>()
+      let offset = 0
+      for (const [i, checkpoint] of run.checkpoints.entries()) {
+        const batch = run.records.slice(offset, (offset += run.sizes[i]))
+        for (const r of batch) {
+          const key = `${r.coin_id}/${r.vs_currency}`
+          seen.set(key, Math.max(seen.get(key) ?? 0, Date.parse(r.timestamp as string)))
+        }
+        expect(checkpoint, `checkpoint ${i}`).to.deep.equal({latest: Object.fromEntries(seen)})
+      }
+    })
+
+    it('a restart from its last checkpoint backfills nothing it emitted before and repeats no live price', async () => {
+      const first = await start({coins: ['bitcoin'], backfill: '3h'})
       await first.until(() => first.records.some((r) => r.source === 'coingecko'))
       await first.stop()
-      const second = await start({coins: ['bitcoin'], backfill: '3h'}, {}, {stateDir, keepFake: true})
+      const restoreFrom = first.checkpoints[first.checkpoints.length - 1]
+      const second = await start({coins: ['bitcoin'], backfill: '3h'}, {}, {restoreFrom, keepFake: true})
       await second.until(() => (second.counts.get('duplicate_skipped') ?? 0) >= 1)
       await second.stop()
       // Nothing in the second run is at or before what the first emitted: no repeated history, no repeated price.

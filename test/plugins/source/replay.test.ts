@@ -219,6 +219,82 @@ describe('replay source', () => {
     await expectRejection(directory, 'ETL_CONFIG_INVALID', 'cannot read')
   })
 
+  describe('checkpoints (kill and restart)', () => {
+    interface Emitted {
+      records: EtlRecord[]
+      checkpoint: unknown
+    }
+
+    /** Runs a replay as the runtime does: restore() first when a checkpoint is given; stops after `stopAfter` emits. */
+    async function runFrom(config: Record<string, unknown>, checkpoint?: unknown, stopAfter = Infinity) {
+      const test = testContext()
+      const source = (await replay.create(configFor(replay, config), test.context)) as SourceInstance
+      if (checkpoint !== undefined) await source.restore!(structuredClone(checkpoint))
+      const emits: Emitted[] = []
+      await source.run(async (records, cp) => {
+        // A checkpoint must survive the trip through JSON (it is stored in a Kafka topic).
+        emits.push({records, checkpoint: JSON.parse(JSON.stringify(cp))})
+        if (emits.length >= stopAfter) test.abort() // the process "dies" right after this emit was committed
+      }, test.context.signal)
+      return {emits, records: emits.flatMap((e) => e.records), test}
+    }
+
+    it('passes a checkpoint with every emit; a restart from one continues right after its last record', async () => {
+      const all = await runReplay({path: DAILY})
+      for (const stopAfter of [1, 4, 10]) {
+        const killed = await runFrom({path: DAILY, batchSize: 500}, undefined, stopAfter)
+        expect(killed.emits.every((e) => e.checkpoint !== undefined)).to.equal(true)
+        const last = killed.emits[killed.emits.length - 1].checkpoint
+        const resumed = await runFrom({path: DAILY, batchSize: 500}, last)
+        expect(resumed.test.logs.some((line) => line.includes('resuming the replay after line'))).to.equal(true)
+        expect([...killed.records, ...resumed.records], `killed after ${stopAfter} emits`).to.deep.equal(all.records)
+      }
+    })
+
+    it('continues a paced replay mid-way and a looped replay in its second pass, with the same timestamps', async () => {
+      const lines = Array.from({length: 12}, (_, i) => `${1_700_000_000 + i * 60},${i + 1}`)
+      const path = await csvFile('restart.csv', `unix_timestamp,close\n${lines.join('\n')}\n`)
+      const config = {path, speed: 60_000, loop: 2, batchSize: 5, extraColumns: []}
+      const whole = await runFrom(config)
+      expect(whole.records).to.have.length(24)
+      for (const stopAfter of [2, whole.emits.length - 3]) {
+        const killed = await runFrom(config, undefined, stopAfter)
+        const resumed = await runFrom(config, killed.emits[killed.emits.length - 1].checkpoint)
+        expect([...killed.records, ...resumed.records], `killed after ${stopAfter} emits`).to.deep.equal(whole.records)
+      }
+    })
+
+    it('emits nothing after a checkpoint that says the replay ended (all passes, or the limit)', async () => {
+      const done = await runFrom({path: DAILY, limit: 700})
+      const again = await runFrom({path: DAILY, limit: 700}, done.emits[done.emits.length - 1].checkpoint)
+      expect(again.records).to.deep.equal([])
+      const path = await csvFile('short.csv', 'unix_timestamp,close\n60,1\n120,2\n')
+      const finished = await runFrom({path, extraColumns: []})
+      const rerun = await runFrom({path, extraColumns: []}, finished.emits[finished.emits.length - 1].checkpoint)
+      expect(rerun.records).to.deep.equal([])
+      expect(rerun.test.logs.some((line) => line.includes('already ran to its end'))).to.equal(true)
+    })
+
+    it('ignores a checkpoint of a changed file, another file or other settings, with a warning, and starts over', async () => {
+      const path = await csvFile('changing.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n')
+      const first = await runFrom({path, batchSize: 1, extraColumns: []}, undefined, 2)
+      const checkpoint = first.emits[1].checkpoint
+      const cases: [string, Record<string, unknown>, RegExp][] = [
+        ['other settings', {path, batchSize: 1, extraColumns: [], symbol: 'ETH'}, /settings changed/],
+        ['another file', {path: await csvFile('other.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n'), extraColumns: []}, /another file/],
+      ]
+      for (const [what, config, warning] of cases) {
+        const run = await runFrom(config, checkpoint)
+        expect(run.records, what).to.have.length(3)
+        expect(run.test.logs.some((line) => line.includes('ignoring the saved replay position') && warning.test(line)), what).to.equal(true)
+      }
+      await writeFile(path, 'unix_timestamp,close\n60,1\n120,2\n180,3\n240,4\n')
+      const changed = await runFrom({path, batchSize: 1, extraColumns: []}, checkpoint)
+      expect(changed.records.map((r) => r.price_usd)).to.deep.equal([1, 2, 3, 4])
+      expect(changed.test.logs.some((line) => /ignoring the saved replay position: the file changed/.test(line))).to.equal(true)
+    })
+  })
+
   it('rejects configs outside the schema', () => {
     expect(() => configFor(replay, {speed: -1})).to.throw(/speed/)
     expect(() => configFor(replay, {timestampUnit: 'days'})).to.throw(/timestampUnit/)

@@ -3,29 +3,28 @@
  * chart is found before the pipeline starts rather than as a failed render ten seconds into a run.
  */
 import {readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import * as vega from 'vega'
-import {locate, parseYaml, type ParsedYaml} from '../../../runtime/config/yaml-document.js'
+import {extname} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import type {ErrorObject} from 'ajv'
+import {locate, type ParsedYaml} from '../../../runtime/config/yaml-document.js'
 import {messageOf} from '../../../runtime/errors.js'
-import {applyOverrides, compileSpec, readsRows, ROWS_DATA, type SpecOverrides} from './vega-view.js'
+import type {SpecCheckRequest} from './spec-check-worker.js'
+import {SyncWorker} from './sync-worker.js'
+import type {SpecOverrides} from './vega-view.js'
 
 /** At most this many schema problems per spec: past the first few, Vega-Lite's anyOf cascades only add noise. */
 const MAX_ISSUES = 3
 const MAX_ALLOWED_SHOWN = 20
 
-let validator: ValidateFunction | undefined
-
-/** The Vega-Lite JSON schema, compiled on first use: it is 1.9 MB and takes about a second to compile. */
-function vegaLiteValidator(): ValidateFunction {
-  if (validator) return validator
-  const require = createRequire(import.meta.url)
-  const schema = JSON.parse(readFileSync(require.resolve('vega-lite/vega-lite-schema.json'), 'utf8'))
-  // The schema uses union types and formats (color-hex, uri) that only annotate; strict mode would reject it.
-  const ajv = new Ajv({strict: false, allowUnionTypes: true, allErrors: true, validateSchema: false, logger: false})
-  validator = ajv.compile(schema)
-  return validator
-}
+/**
+ * Where the schema, Vega-Lite and Vega checks run. Compiling the schema and loading vega take 1–2 s, so the timeout
+ * leaves room for a heavily loaded machine; charts of one pipeline are validated back to back and share the worker.
+ */
+const checker = new SyncWorker<SpecCheckRequest, string[]>(
+  // Same extension as this file: .js from dist/, .ts when run from src/ under tsx.
+  new URL(`./spec-check-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+  {timeoutMs: 120_000, idleMs: 2_000},
+)
 
 export type SpecReadResult = {spec: Record<string, unknown>; text: string} | {problem: string}
 
@@ -62,23 +61,19 @@ function jsonErrorPosition(text: string, message: string): {line: number; col: n
   return {line: before.length, col: before[before.length - 1].length + 1}
 }
 
-/** Every problem with a spec, as messages starting with `label:line:col`. Empty when the spec can be rendered. */
+/**
+ * Every problem with a spec, as messages starting with `label:line:col`. Empty when the spec can be rendered. The
+ * schema, Vega-Lite and Vega checks run in a worker (see sync-worker.ts), so neither vega nor the compiled schema is
+ * loaded into this process: validation stays synchronous and a pipeline without charts never pays for them.
+ */
 export function checkSpec(path: string, label: string, overrides: SpecOverrides): string[] {
   const read = readSpec(path, label)
   if ('problem' in read) return [read.problem]
-  const validate = vegaLiteValidator()
-  if (!validate(read.spec)) return schemaProblems(validate.errors ?? [], parseYaml(label, read.text), label)
   try {
-    const compiled = compileSpec(applyOverrides(read.spec, overrides))
-    if (!readsRows(compiled.vega)) {
-      return [`${label}: the spec never reads the chart's rows: give it "data": {"name": "${ROWS_DATA}"}`]
-    }
-    // Vega parses expressions (calculate, filter, labelExpr) only here; Vega-Lite passes them through unchecked.
-    vega.parse(compiled.vega)
+    return checker.call({text: read.text, label, overrides})
   } catch (error) {
-    return [`${label}: Vega-Lite cannot compile it: ${messageOf(error)}`]
+    return [`${label}: could not check the spec: ${messageOf(error)}`]
   }
-  return []
 }
 
 const depth = (error: ErrorObject) => (error.instancePath === '' ? 0 : error.instancePath.split('/').length - 1)

@@ -1,11 +1,11 @@
 /**
  * Backfill for the coingecko source: before polling, emits each coin's recent history from market_chart, oldest
- * first, starting after whatever an earlier run already emitted (see ProgressFile).
+ * first, starting after whatever an earlier run already emitted (see Progress, the source's checkpoint).
  */
 import {fetchJsonWithRetry, type FetchJsonOptions} from '../../../runtime/http-fetch.js'
 import type {PluginContext, SourceEmitter} from '../../../runtime/plugin-types.js'
 import {checkMarketChart, daysFor, marketChartRecords, type MarketChartTarget} from './market-chart.js'
-import type {ProgressFile} from './progress.js'
+import type {Progress} from './progress.js'
 
 /** Emitting in slices keeps each produce request (and the memory it holds) modest for 90 days of hourly points. */
 const EMIT_BATCH = 1000
@@ -15,7 +15,7 @@ export interface BackfillOptions {
   targets: MarketChartTarget[]
   spanMs: number
   includeMarketData: boolean
-  progress: ProgressFile
+  progress: Progress
   request: Omit<FetchJsonOptions, 'describe' | 'check' | 'signal'>
   context: PluginContext
 }
@@ -39,9 +39,8 @@ export async function backfill(options: BackfillOptions, emit: SourceEmitter, si
     }
     for (let i = 0; i < records.length; i += EMIT_BATCH) {
       const slice = records.slice(i, i + EMIT_BATCH)
-      await emit(slice)
       progress.advance(key, Date.parse(slice[slice.length - 1].timestamp as string))
-      await progress.save()
+      await emit(slice, progress.checkpoint())
     }
     context.count('backfilled', records.length)
     context.logger.info(`backfilled ${records.length} point(s) for ${key}`, {from: new Date(from).toISOString()})

@@ -4,6 +4,7 @@
  * (1 → 5-minute points, 2–90 → hourly, more → daily); its last point is "now", which the live poll covers instead.
  */
 import type {EtlRecord} from '../../../runtime/plugin-types.js'
+import {chartPointProblem, marketChartBodyProblem} from './response-schema.js'
 
 export interface MarketChartTarget {
   id: string
@@ -24,15 +25,9 @@ export function daysFor(spanMs: number): number {
   return Math.max(1, Math.ceil(spanMs / DAY_MS))
 }
 
-const isPair = (value: unknown): value is [number, number] =>
-  Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && Number.isFinite(value[0]) && value[0] > 0 &&
-  typeof value[1] === 'number' && Number.isFinite(value[1])
-
 /** Describes what is wrong with a body, or undefined when it has the shape of a market_chart answer. */
 export function checkMarketChart(body: unknown): string | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'expected a JSON object'
-  if (!Array.isArray((body as {prices?: unknown}).prices)) return 'expected a "prices" array'
-  return undefined
+  return marketChartBodyProblem(body)
 }
 
 /**
@@ -49,17 +44,18 @@ export function marketChartRecords(
   const records: EtlRecord[] = []
   let rejected = 0
   const aligned = (list: unknown[] | undefined, index: number, t: number): number | null => {
-    const point = list?.[index]
-    return isPair(point) && point[0] === t ? point[1] : null
+    const point = list?.[index] as [number, number] | undefined
+    return chartPointProblem(point, 'amount') === undefined && point![0] === t ? point![1] : null
   }
   // The final point is "now" (off the granularity grid): the live poll reports the current price instead.
   const points = body.prices.slice(0, -1)
   for (const [index, point] of points.entries()) {
-    if (!isPair(point) || point[1] <= 0) {
+    // [time within 2009…tomorrow, finite price > 0] (response-schema.ts); anything else is left out and counted.
+    if (chartPointProblem(point) !== undefined) {
       rejected++
       continue
     }
-    const [t, price] = point
+    const [t, price] = point as [number, number]
     if (t < window.from || t >= window.until) continue
     const record: EtlRecord = {
       symbol,

@@ -17,7 +17,6 @@ export interface CoinGeckoConfig {
   includeMarketData?: boolean
   backfill?: Duration
   timeout?: Duration
-  retry?: {maxAttempts?: number; initialDelay?: Duration; maxDelay?: Duration}
 }
 
 export const PUBLIC_URL = 'https://api.coingecko.com/api/v3'
@@ -98,26 +97,7 @@ export const configSchema = {
       ),
       examples: ['24h', '7d', '90d'],
     },
-    retry: {
-      type: 'object',
-      description: 'Retries of a failed poll (429, 5xx, network, timeout, bad body): backoff, jitter, Retry-After.',
-      additionalProperties: false,
-      properties: {
-        maxAttempts: {
-          type: 'integer',
-          minimum: 0,
-          description:
-            'Attempts per poll: 0 retries for as long as the pipeline runs; N > 0 stops the pipeline with ' +
-            'ETL_SOURCE_HTTP after N failures in a row.',
-          default: 0,
-          examples: [0, 5],
-        },
-        initialDelay: durationSchema('Wait before the first retry; doubles per attempt.', '1s'),
-        maxDelay: durationSchema('Longest backoff (a longer Retry-After wins, up to 10 minutes).', '60s'),
-      },
-      default: {maxAttempts: 0, initialDelay: '1s', maxDelay: '60s'},
-      examples: [{maxAttempts: 0, initialDelay: '1s', maxDelay: '60s'}],
-    },
+    // `retry:` (429, 5xx, network, timeout, bad body) is the runtime's per-stage key: see context.retry.
   },
   examples: [{coins: ['bitcoin', 'ethereum'], vsCurrencies: ['usd'], interval: '60s'}],
 }
@@ -147,11 +127,6 @@ export function settings(config: CoinGeckoConfig, env: NodeJS.ProcessEnv) {
     includeMarketData: config.includeMarketData ?? true,
     backfillMs: config.backfill === undefined ? 0 : parseDuration(config.backfill),
     timeoutMs: parseDuration(config.timeout ?? '10s'),
-    retry: {
-      maxAttempts: config.retry?.maxAttempts ?? 0,
-      initialDelayMs: parseDuration(config.retry?.initialDelay ?? '1s'),
-      maxDelayMs: parseDuration(config.retry?.maxDelay ?? '60s'),
-    },
   }
 }
 

@@ -60,12 +60,17 @@ function newSlot(op: AggregateOp): Slot {
  */
 export function accumulate(acc: WindowAccumulator, specs: readonly AggregateSpec[], values: readonly number[], time: number): void {
   acc.count++
-  for (const [i, spec] of specs.entries()) {
+  // Index loop and plain assignments: this runs for every record and window, so it allocates nothing.
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]
     const slot = acc.slots[i]
     const value = values[i]
     if (spec.op === 'first' || spec.op === 'last') {
       const timed = slot as TimedValue
-      if (spec.op === 'first' ? time < timed.time : time >= timed.time) Object.assign(timed, {time, value})
+      if (spec.op === 'first' ? time < timed.time : time >= timed.time) {
+        timed.time = time
+        timed.value = value
+      }
     } else if (spec.op === 'min' || spec.op === 'max') {
       const extreme = slot as Extreme
       extreme.value = spec.op === 'min' ? Math.min(extreme.value, value) : Math.max(extreme.value, value)

@@ -8,6 +8,7 @@ import type {EtlRecord, PluginContext} from '../../../runtime/plugin-types.js'
 import {eventTime, finiteNumber, groupKey} from '../record-values.js'
 import {accumulate, newAccumulator, results, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
 import {latestStart, openWindowStarts, type WindowSpec} from './window-spec.js'
+import {isoTime as iso} from './iso-time.js'
 import {restoreState, snapshotState, type EngineState, type KeyState, type WindowSnapshot} from './window-state.js'
 
 export interface WindowEngineOptions {
@@ -24,8 +25,6 @@ export type EngineHooks = Pick<PluginContext, 'reject' | 'count'>
 
 /** Date's range; a window end beyond it could not be written as ISO 8601. */
 const MAX_TIME = 8.64e15
-
-const iso = (ms: number) => new Date(ms).toISOString()
 
 function describeValue(record: EtlRecord, field: string): string {
   const raw = record[field]
@@ -88,14 +87,16 @@ export class WindowEngine {
       this.hooks.reject(record, 'ETL_RECORD_INVALID', `field "${timeField}" is ${describeValue(record, timeField)}, not an ISO 8601 time or epoch milliseconds`)
       return
     }
-    const values: number[] = []
-    const bad = new Set<string>()
-    for (const {field} of aggregates) {
+    const values: number[] = new Array(aggregates.length)
+    // Created only for a bad record: this runs once per record, and most records are fine.
+    let bad: Set<string> | undefined
+    for (let i = 0; i < aggregates.length; i++) {
+      const field = aggregates[i].field
       const value = field === undefined ? 0 : finiteNumber(record, field)
-      if (value === undefined) bad.add(field!)
-      values.push(value ?? Number.NaN)
+      if (value === undefined) (bad ??= new Set()).add(field!)
+      values[i] = value ?? Number.NaN
     }
-    if (bad.size > 0) {
+    if (bad) {
       const problems = [...bad].map((field) => `field "${field}" is ${describeValue(record, field)}`)
       this.hooks.reject(record, 'ETL_VALUE_NOT_FINITE', `${problems.join(', ')}: not a finite number, so it joins no window`)
       return
@@ -169,7 +170,8 @@ export class WindowEngine {
   private output({key, start, acc}: Ready): EtlRecord {
     const record: EtlRecord = {...key.fields, window_start: iso(start), window_end: iso(start + this.options.spec.size)}
     const values = results(acc, this.options.aggregates)
-    for (const [i, {name}] of this.options.aggregates.entries()) record[name] = values[i]
+    const {aggregates} = this.options
+    for (let i = 0; i < aggregates.length; i++) record[aggregates[i].name] = values[i]
     return record
   }
 }

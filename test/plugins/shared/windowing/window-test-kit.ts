@@ -6,6 +6,7 @@ import type {AggregateSpec} from '../../../../src/plugins/shared/windowing/aggre
 import {WindowEngine, type WindowEngineOptions} from '../../../../src/plugins/shared/windowing/window-engine.js'
 import type {EtlRecord, PluginDefinition, TransformInstance} from '../../../../src/runtime/plugin-types.js'
 import {configFor, testContext, type TestContext} from '../../../support/plugin-context.js'
+import {seededRandom} from '../../../support/seeded-random.js'
 
 export const MINUTE = 60_000
 export const DAY = 86_400_000
@@ -38,17 +39,8 @@ export async function feed(process: (records: EtlRecord[]) => Promise<EtlRecord[
   return out
 }
 
-/** mulberry32: small, seeded, good enough for shuffles and test data, and the same on every run. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded random source (mulberry32), so a failing sequence can be replayed. */
+export const random = seededRandom
 
 export const iso = (ms: number) => new Date(ms).toISOString()
 
