@@ -110,10 +110,16 @@ interface SharedStageInputs {
   onWritten: (records: EtlRecord[]) => void
 }
 
+/** How long a stop (Ctrl-C) lets the process stage work through what the source delivered before it stopped. */
+const STOP_CATCH_UP_MS = 5000
+
 async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<void> {
-  // Each stage gets its own controller: when one fails, the other is stopped cleanly rather than left running.
+  // Each stage gets its own controller: when one fails, the other is stopped cleanly rather than left running. The
+  // process stage is not stopped by the run's signal directly: on Ctrl-C the source stops first and delivers what it
+  // buffered, then the process stage works through exactly that and stops, so everything polled reaches the sinks
+  // (the grace period bounds the wait; a second Ctrl-C forces the exit).
   const sourceControl = linkedController(signal)
-  const processControl = linkedController(signal)
+  const processControl = new AbortController()
   const processing = await startProcessStage({...shared, signal: processControl.signal})
   const processDone = processing.done.catch((error) => {
     sourceControl.abort()
@@ -121,12 +127,26 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
   })
   const sourceDone = runSourceStage({...shared, signal: sourceControl.signal})
     .then(async ({drainTarget}) => {
-      if (signal.aborted) return
-      // The source ran out (a finite replay): finish processing what it produced, then end the run. The target is
-      // the offset after the source's last record per partition, not the topic's end offset: a transactionally
-      // written topic ends in a commit marker, which no consumer receives as a record.
-      shared.logger.info('source finished; processing the rest of the topic before stopping')
-      await processing.stopWhenCaughtUp(drainTarget)
+      // The source stopped (Ctrl-C) or ran out (a finite replay): finish processing what it produced, then end the
+      // run. The target is the offset after the source's last record per partition, not the topic's end offset: a
+      // transactionally written topic ends in a commit marker, which no consumer receives as a record.
+      if (!signal.aborted) {
+        shared.logger.info('source finished; processing the rest of the topic before stopping')
+        await processing.stopWhenCaughtUp(drainTarget)
+        return
+      }
+      // A stop waits a moment for the process stage to reach what the source delivered, but not for a large backlog:
+      // what it has not processed stays uncommitted on the topic, and the next run processes it.
+      shared.logger.info('stopping: processing what the source delivered before it stopped')
+      let timer: NodeJS.Timeout | undefined
+      const caughtUp = await Promise.race([
+        processing.stopWhenCaughtUp(drainTarget).then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_CATCH_UP_MS))),
+      ]).finally(() => clearTimeout(timer))
+      if (!caughtUp) {
+        shared.logger.info(`stopping before the process stage caught up (${STOP_CATCH_UP_MS / 1000} s): the rest stays on the topic, uncommitted, for the next run`)
+        processControl.abort()
+      }
     })
     .catch((error) => {
       processControl.abort()
