@@ -16,6 +16,14 @@ import type {ConsumerPerfResult, ProducerPerfResult} from './kafka-perf.js'
 // minutes, and Kafka's tools spend most of a run of fewer than a million records warming up their JVM.
 export const TARGETS = {throughputRatio: 0.5, latencyRate: 1000, latencyP99Ms: 25, rssMb: 150, flatMbPerMin: 0.5, flatMinMinutes: 5, ratioMinRecords: 1_000_000}
 
+/** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
+export interface ClientThroughput {
+  client: string
+  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; split?: StageRate}
+  /** Each run against the same Kafka limit (absent without the limit section). */
+  ratios?: Record<string, number>
+}
+
 export interface BenchResults {
   startedAt: string
   finishedAt?: string
@@ -24,8 +32,10 @@ export interface BenchResults {
   load: Record<string, number[]>
   recordSize?: RecordSize
   kafka?: {produce: ProducerPerfResult; consume: ConsumerPerfResult; combinedPerSec: number}
+  /** The default client's (kafkajs) figures, as before clients were compared; every client's are in `clients`. */
   pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; split?: StageRate}
   ratios?: Record<string, number>
+  clients?: ClientThroughput[]
   latency: LatencyResult[]
   memory?: MemoryResult
   profile?: ProfileSummary
@@ -54,6 +64,7 @@ export function machineInfo() {
     kafka: KAFKA_VERSION,
     java,
     kafkajs: (JSON.parse(readFileSync(join(ROOT, 'node_modules/kafkajs/package.json'), 'utf8')) as {version: string}).version,
+    platformaticKafka: (JSON.parse(readFileSync(join(ROOT, 'node_modules/@platformatic/kafka/package.json'), 'utf8')) as {version: string}).version,
     commit: dirty ? `${commit} (src/ has uncommitted changes)` : commit,
   }
 }
@@ -94,7 +105,7 @@ export function formatReport(r: BenchResults): string {
   out.push(`load average at start ${r.load.start?.join(' ')}${r.load.end ? `, at end ${r.load.end.join(' ')}` : ''}`)
   if (r.recordSize) out.push(`record: ${r.recordSize.meanBytes} B mean JSON value (${r.recordSize.minBytes}–${r.recordSize.maxBytes}), key ${r.recordSize.keyBytes} B`)
   if (r.kafka || r.pipeline) {
-    const w = [44, 12, 10, 22]
+    const w = [56, 12, 10, 22]
     out.push('', pad(['throughput', 'records/s', 'seconds', 'ratio'], w))
     const k = r.kafka
     if (k) {
@@ -102,12 +113,18 @@ export function formatReport(r: BenchResults): string {
       out.push(pad(['Kafka ConsumerPerformance (after group join)', int(k.consume.fetchRecordsPerSec), '', `(whole run ${int(k.consume.recordsPerSec)})`], w))
       out.push(pad(['Kafka produce+consume limit, 1/(1/P+1/C)', int(k.combinedPerSec), '', ''], w))
     }
-    const p = r.pipeline ?? {}
-    const ratio = (key: string, label: string) => (r.ratios?.[key] === undefined ? '' : `${fixed(r.ratios[key] * 100)} % of ${label}`)
-    if (p.produce) out.push(pad(['etl --stage source (replay → topic)', int(p.produce.recordsPerSec), fixed(p.produce.seconds), ratio('produceVsKafka', 'producer')], w))
-    if (p.process) out.push(pad(['etl --stage process (topic → ohlc → csv)', int(p.process.recordsPerSec), fixed(p.process.seconds), ratio('processVsKafka', 'consumer')], w))
-    if (p.all) out.push(pad(['etl --stage all (end to end, one process)', int(p.all.recordsPerSec), fixed(p.all.seconds), ratio('endToEndVsKafka', 'limit')], w))
-    if (p.split) out.push(pad(['etl --stage source + --stage process (two)', int(p.split.recordsPerSec), fixed(p.split.seconds), ratio('splitVsKafka', 'limit')], w))
+    // Results written before clients were compared have only `pipeline`: that was kafkajs.
+    const clients = r.clients ?? (r.pipeline ? [{client: 'kafkajs', pipeline: r.pipeline, ratios: r.ratios}] : [])
+    for (const {client, pipeline: p, ratios} of clients) {
+      const ratio = (key: string, label: string) => (ratios?.[key] === undefined ? '' : `${fixed(ratios[key] * 100)} % of ${label}`)
+      const row = (label: string, run: StageRate | undefined, key: string, of: string) => {
+        if (run) out.push(pad([`${label} [${client}]`, int(run.recordsPerSec), fixed(run.seconds), ratio(key, of)], w))
+      }
+      row('etl --stage source (replay → topic)', p.produce, 'produceVsKafka', 'producer')
+      row('etl --stage process (topic → ohlc → csv)', p.process, 'processVsKafka', 'consumer')
+      row('etl --stage all (end to end, one process)', p.all, 'endToEndVsKafka', 'limit')
+      row('etl --stage source + --stage process (two)', p.split, 'splitVsKafka', 'limit')
+    }
   }
   if (r.latency.length > 0) {
     const w = [22, 8, 8, 8, 8, 8, 9]

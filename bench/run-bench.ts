@@ -6,6 +6,7 @@
  *   npm run bench                     1,000,000 records, 60 s per latency rate, 10 min of memory
  *   npm run bench -- --quick          100,000 records, 20 s per latency rate, 1 min of memory
  *   npm run bench -- --records 500000 --memory-minutes 30 --rates 100,1000 --only throughput,latency --no-profile
+ *   npm run bench -- --clients platformatic   the throughput section with these Kafka clients only (default: both)
  *
  * It starts its own broker on free ports and stops it at the end, on errors and on Ctrl-C. Figures go to stdout and
  * to bench/results/pipeline-<time>.json. See docs/BENCHMARKS.md.
@@ -14,7 +15,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
-import {createKafkajsBus} from '../src/runtime/kafka/kafkajs-bus.js'
+import {createMessageBus, KAFKA_CLIENTS, type KafkaClientName} from '../src/runtime/kafka/create-bus.js'
 import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../src/runtime/logger.js'
 import {startBenchBroker, type BenchBroker} from './bench-broker.js'
@@ -25,7 +26,7 @@ import {kafkaLimit} from './kafka-perf.js'
 import {latencyAt} from './latency.js'
 import {memoryRun} from './memory.js'
 import {measureRecordSize} from './record-size.js'
-import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults} from './report.js'
+import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults, type ClientThroughput} from './report.js'
 import {endToEnd, processOnly, produceOnly, splitStages, THROUGHPUT_PIPELINE, type ThroughputInputs} from './throughput.js'
 
 const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory'] as const
@@ -42,6 +43,7 @@ const {values: flags} = parseArgs({
     data: {type: 'string'},
     only: {type: 'string'},
     profile: {type: 'boolean', default: true},
+    clients: {type: 'string', default: KAFKA_CLIENTS.join(',')},
   },
 })
 
@@ -64,10 +66,13 @@ const options = {
   memoryRate: 1000,
   memorySampleSec: quick ? 2 : 5,
   dataFile: join(ROOT, flags.data ?? 'data/btcusd-5m-2011.csv'),
+  // The throughput section runs once per client; the other sections use kafkajs, the default client.
+  clients: flags.clients.split(',').map((client) => client.trim()) as KafkaClientName[],
   sections: (flags.only?.split(',') ?? SECTIONS.filter((s) => s !== 'profile' || flags.profile)) as Section[],
 }
 for (const section of options.sections) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${SECTIONS.join(', ')})`)
 const wants = (section: Section) => options.sections.includes(section)
+for (const client of options.clients) if (!KAFKA_CLIENTS.includes(client)) throw new Error(`--clients: unknown client ${client} (${KAFKA_CLIENTS.join(', ')})`)
 
 // kafkajs 2.2.4 passes a negative timeout to setTimeout on Node >= 24 (clamped to 1 ms, harmless), as bin/run.js notes.
 process.removeAllListeners('warning')
@@ -105,7 +110,7 @@ async function main(): Promise<number> {
   try {
     log(`starting a Kafka broker for the bench (${options.records.toLocaleString('en-US')} records; sections: ${options.sections.join(', ')})`)
     broker = await startBenchBroker()
-    bus = createKafkajsBus({brokers: [broker.brokers], clientId: 'etl-bench', logger: createLogger('bench:kafka', {level: 'warn'})})
+    bus = await createMessageBus('kafkajs', {brokers: [broker.brokers], clientId: 'etl-bench', logger: createLogger('bench:kafka', {level: 'warn'})})
     await bus.checkConnection()
     log(`broker ${broker.brokers} (pid ${broker.pid})`)
 
@@ -118,45 +123,50 @@ async function main(): Promise<number> {
       results.kafka = await kafkaLimit({libs: broker.libs, brokers: broker.brokers, bus, topic: `${runId}-kafka-perf`, records: options.records, recordSize: results.recordSize.meanBytes, batchRecords: results.recordSize.sourceBatchSize, workDir})
     }
 
-    const inputs: ThroughputInputs = {brokers: broker.brokers, bus, runId, records: options.records, dataFile: options.dataFile, dataRows, workDir}
-    const replayTopic = `${runId}-replay`
-    if (wants('throughput') || wants('profile')) {
-      step('produce', 'pipeline --stage source')
-      const produce = await produceOnly(inputs, replayTopic)
-      results.pipeline = {produce}
-      if (wants('throughput')) {
-        step('process', 'pipeline --stage process over the filled topic')
-        results.pipeline.process = await processOnly(inputs, replayTopic, 'process')
-        step('all', 'pipeline --stage all on a fresh topic')
-        results.pipeline.all = await endToEnd(inputs, `${runId}-all`)
-        step('split', 'pipeline --stage source and --stage process as two processes, on a fresh topic')
-        results.pipeline.split = await splitStages(inputs, `${runId}-split`)
-      }
-      const k = results.kafka
-      const p = results.pipeline
-      if (k && p.process && p.all && p.split) {
-        results.ratios = {
-          produceVsKafka: p.produce!.recordsPerSec / k.produce.recordsPerSec,
-          processVsKafka: p.process.recordsPerSec / k.consume.fetchRecordsPerSec,
-          endToEndVsKafka: p.all.recordsPerSec / k.combinedPerSec,
-          splitVsKafka: p.split.recordsPerSec / k.combinedPerSec,
+    const inputsFor = (client: KafkaClientName): ThroughputInputs => ({brokers: broker!.brokers, bus: bus!, runId, records: options.records, dataFile: options.dataFile, dataRows, workDir, client})
+    const inputs = inputsFor('kafkajs')
+    const replayTopic = (client: KafkaClientName) => `${runId}-${client}-replay`
+    if (wants('throughput')) {
+      results.clients = []
+      for (const client of options.clients) {
+        const clientInputs = inputsFor(client)
+        step(`produce-${client}`, `[${client}] pipeline --stage source`)
+        const pipeline: ClientThroughput['pipeline'] = {produce: await produceOnly(clientInputs, replayTopic(client))}
+        step(`process-${client}`, `[${client}] pipeline --stage process over the filled topic`)
+        pipeline.process = await processOnly(clientInputs, replayTopic(client), 'process')
+        step(`all-${client}`, `[${client}] pipeline --stage all on a fresh topic`)
+        pipeline.all = await endToEnd(clientInputs, `${runId}-${client}-all`)
+        step(`split-${client}`, `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`)
+        pipeline.split = await splitStages(clientInputs, `${runId}-${client}-split`)
+        const k = results.kafka
+        const ratios = k && {
+          produceVsKafka: pipeline.produce!.recordsPerSec / k.produce.recordsPerSec,
+          processVsKafka: pipeline.process.recordsPerSec / k.consume.fetchRecordsPerSec,
+          endToEndVsKafka: pipeline.all.recordsPerSec / k.combinedPerSec,
+          splitVsKafka: pipeline.split.recordsPerSec / k.combinedPerSec,
         }
+        results.clients.push({client, pipeline, ratios})
       }
-      if (wants('profile')) {
-        // Profiled runs are slower than the timed ones; only where the time goes is read from them.
-        const dir = join(workDir, 'profile')
-        step('profile', 'pipeline --stage process under node --cpu-prof')
-        const processDir = join(dir, 'process')
-        const processed = await processOnly(inputs, replayTopic, 'profile-process', ['--cpu-prof', '--cpu-prof-dir', processDir])
-        const processWindow = {fromMs: processed.startupMs, toMs: processed.doneMs}
-        const note = (stage: string, run: {recordsPerSec: number}) => `--stage ${stage}, ${inputs.records} records at ${Math.round(run.recordsPerSec)} records/s while profiled`
-        results.profile = {...summarizeProfile(newestProfile(processDir), processWindow), note: note('process', processed)}
-        step('profile-source', 'pipeline --stage source under node --cpu-prof')
-        const sourceDir = join(dir, 'source')
-        const produced = await produceOnly(inputs, `${runId}-profile-source`, 'profile-source', ['--cpu-prof', '--cpu-prof-dir', sourceDir])
-        const sourceWindow = {fromMs: produced.startupMs, toMs: produced.doneMs}
-        results.sourceProfile = {...summarizeProfile(newestProfile(sourceDir), sourceWindow), note: note('source', produced)}
-      }
+      // The targets and earlier reports read these: the default client's figures.
+      const reference = results.clients.find((c) => c.client === 'kafkajs') ?? results.clients[0]
+      results.pipeline = reference?.pipeline
+      results.ratios = reference?.ratios
+    }
+    if (wants('profile')) {
+      // Profiled runs are slower than the timed ones; only where the time goes is read from them.
+      const dir = join(workDir, 'profile')
+      step('profile', 'pipeline --stage process under node --cpu-prof')
+      const processDir = join(dir, 'process')
+      if (!results.clients?.some((c) => c.client === 'kafkajs')) await produceOnly(inputs, replayTopic('kafkajs'))
+      const processed = await processOnly(inputs, replayTopic('kafkajs'), 'profile-process', ['--cpu-prof', '--cpu-prof-dir', processDir])
+      const processWindow = {fromMs: processed.startupMs, toMs: processed.doneMs}
+      const note = (stage: string, run: {recordsPerSec: number}) => `--stage ${stage}, ${inputs.records} records at ${Math.round(run.recordsPerSec)} records/s while profiled`
+      results.profile = {...summarizeProfile(newestProfile(processDir), processWindow), note: note('process', processed)}
+      step('profile-source', 'pipeline --stage source under node --cpu-prof')
+      const sourceDir = join(dir, 'source')
+      const produced = await produceOnly(inputs, `${runId}-profile-source`, 'profile-source', ['--cpu-prof', '--cpu-prof-dir', sourceDir])
+      const sourceWindow = {fromMs: produced.startupMs, toMs: produced.doneMs}
+      results.sourceProfile = {...summarizeProfile(newestProfile(sourceDir), sourceWindow), note: note('source', produced)}
     }
 
     if (wants('latency')) {

@@ -5,6 +5,7 @@
  * and oclif start-up are left out, as the JVM's are for Kafka's tools) to the moment the work is done.
  */
 import {join} from 'node:path'
+import type {KafkaClientName} from '../src/runtime/kafka/create-bus.js'
 import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
 import {sleep} from '../src/runtime/retry.js'
 import {ROOT, startEtl, type EtlRun} from './etl-process.js'
@@ -31,6 +32,8 @@ export interface ThroughputInputs {
   /** Rows in dataFile, to size the replay's loop. */
   dataRows: number
   workDir: string
+  /** The pipeline's kafka.client: the Kafka client library the timed runs use. */
+  client: KafkaClientName
 }
 
 function vars(inputs: ThroughputInputs, name: string, topic: string) {
@@ -42,6 +45,7 @@ function vars(inputs: ThroughputInputs, name: string, topic: string) {
     BENCH_LOOPS: Math.ceil(inputs.records / inputs.dataRows),
     BENCH_RECORDS: inputs.records,
     BENCH_OUT: join(inputs.workDir, `${name}.csv`),
+    BENCH_CLIENT: inputs.client,
   }
 }
 
@@ -73,7 +77,7 @@ function expectCount(counters: Map<string, number>, key: string, expected: numbe
 }
 
 export async function produceOnly(inputs: ThroughputInputs, topic: string, label = 'produce', nodeArgs: string[] = []): Promise<StageRate> {
-  const name = `${inputs.runId}-${label}`
+  const name = `${inputs.runId}-${inputs.client}-${label}`
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'source', brokers: inputs.brokers, vars: vars(inputs, name, topic), stateDir: join(inputs.workDir, 'state'), nodeArgs})
   const started = await run.logged('pipeline ')
   const finished = await run.logged('source finished')
@@ -84,7 +88,7 @@ export async function produceOnly(inputs: ThroughputInputs, topic: string, label
 
 /** Consumes `topic` (filled by produceOnly) in a new group; stopped with SIGINT once everything is committed. */
 export async function processOnly(inputs: ThroughputInputs, topic: string, label: string, nodeArgs: string[] = []): Promise<StageRate> {
-  const name = `${inputs.runId}-${label}`
+  const name = `${inputs.runId}-${inputs.client}-${label}`
   const v = vars(inputs, name, topic)
   const end = await inputs.bus.endOffsets(topic)
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'process', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state'), nodeArgs})
@@ -118,7 +122,7 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
 
 /** Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. */
 export async function endToEnd(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
-  const name = `${inputs.runId}-all`
+  const name = `${inputs.runId}-${inputs.client}-all`
   const v = vars(inputs, name, topic)
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'all', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')})
   const started = await run.logged('pipeline ')
@@ -136,7 +140,7 @@ export async function endToEnd(inputs: ThroughputInputs, topic: string): Promise
  * allows: one Node thread each instead of one for both, on a fresh topic. Timed from the earlier "pipeline …" line.
  */
 export async function splitStages(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
-  const name = `${inputs.runId}-split`
+  const name = `${inputs.runId}-${inputs.client}-split`
   const v = vars(inputs, name, topic)
   const common = {pipeline: THROUGHPUT_PIPELINE, brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')}
   // The process stage first, so the topic exists before either logs "pipeline …" (both create it if missing).

@@ -8,7 +8,7 @@ import {Counters} from './counters.js'
 import {EtlError} from './errors.js'
 import {ensureLocalBroker, resolveBrokers, type LocalBrokerLease} from './broker-resolution.js'
 import type {Logger} from './logger.js'
-import {createKafkajsBus} from './kafka/kafkajs-bus.js'
+import {createMessageBus} from './kafka/create-bus.js'
 import type {MessageBus} from './kafka/message-bus.js'
 import type {EtlRecord} from './plugin-types.js'
 import {stateDir} from './paths.js'
@@ -37,7 +37,7 @@ export interface RunOptions {
   serveHost?: string
   onServing?: (url: string) => void
   /** Swap in another Kafka client (tests, a faster client). */
-  createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus
+  createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus | Promise<MessageBus>
 }
 
 export interface RunSummary {
@@ -60,8 +60,8 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
   let lease: LocalBrokerLease = {release: async () => undefined}
   if (options.localBroker !== false && origin !== 'flag') lease = await ensureLocalBroker(brokers, stateRoot, logger)
 
-  const createBus = options.createBus ?? ((b, clientId, l) => createKafkajsBus({brokers: b, clientId, logger: l}))
-  const bus = createBus(brokers, pipeline.kafka.clientId, logger.child('kafka'))
+  const createBus = options.createBus ?? ((b, clientId, l) => createMessageBus(pipeline.kafka.client, {brokers: b, clientId, logger: l}))
+  const bus = await createBus(brokers, pipeline.kafka.clientId, logger.child('kafka'))
   try {
     await bus.checkConnection()
     const {topic, partitions, replicationFactor} = pipeline.kafka

@@ -9,10 +9,11 @@
 import {mkdir, type FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {parse} from 'csv-parse/sync'
-import {stringify, type Options as StringifyOptions} from 'csv-stringify/sync'
+import {stringify} from 'csv-stringify/sync'
 import {EtlError} from '../../runtime/errors.js'
 import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
 import {formulaGuardCast} from '../shared/csv-formula-guard.js'
+import {createCsvRowWriter, csvStringifyOptions, type CsvRowWriter} from '../shared/csv-row-writer.js'
 import {openSinkFile} from '../shared/file-sink/open-sink-file.js'
 import {syncDirectory} from '../shared/file-sink/positions-file.js'
 
@@ -120,9 +121,9 @@ export default definePlugin<'sink', CsvSinkConfig>({
     const exactlyOnce = () => !(shared ||= lock.holders() > 1)
     let columns = config.columns
     let columnSet = new Set<string>()
-    /** The columns rows are written with, once the first write settled them. */
-    let ready: string[] | undefined
-    const options: StringifyOptions = {delimiter: config.delimiter, eof: true, cast: {boolean: (value) => String(value), string: formulaGuardCast(config)}}
+    const rowOptions = {delimiter: config.delimiter, castString: formulaGuardCast(config)}
+    /** Writes rows with the columns the first write settled. */
+    let writeRows: CsvRowWriter | undefined
     const ignored = new Set<string>()
     let inspected = false
     let pending: string[] = []
@@ -184,7 +185,8 @@ export default definePlugin<'sink', CsvSinkConfig>({
     }
 
     const noteIgnored = (record: EtlRecord) => {
-      for (const key of Object.keys(record)) {
+      // for…in rather than Object.keys: no array per record on this per-record path.
+      for (const key in record) {
         if (columnSet.has(key) || ignored.has(key)) continue
         ignored.add(key)
         context.count('ignored_field')
@@ -202,13 +204,13 @@ export default definePlugin<'sink', CsvSinkConfig>({
     }
 
     /** Settles the columns and header when the first rows arrive. */
-    const prepare = async (first: EtlRecord): Promise<string[]> => {
+    const prepare = async (first: EtlRecord): Promise<CsvRowWriter> => {
       const empty = inspected ? false : await inspect()
       inspected = true
       columns ??= Object.keys(first)
       columnSet = new Set(columns)
-      if (empty && config.header) enqueue(stringify([columns], options))
-      return columns
+      if (empty && config.header) enqueue(stringify([columns], csvStringifyOptions(rowOptions)))
+      return createCsvRowWriter(columns, rowOptions)
     }
 
     const flush = () => {
@@ -234,13 +236,10 @@ export default definePlugin<'sink', CsvSinkConfig>({
         if (records.length === 0 && !origin) return Promise.resolve()
         return serial(async () => {
           if (records.length > 0) {
-            const cols = ready ?? (ready = await prepare(records[0]))
-            const rows = records.map((record) => {
-              noteIgnored(record)
-              return cols.map((column) => record[column])
-            })
-            // One stringify call and at most one write per batch: the per-record cost stays a few array operations.
-            const text = stringify(rows, options)
+            const write = writeRows ?? (writeRows = await prepare(records[0]))
+            for (const record of records) noteIgnored(record)
+            // One string and at most one write per batch.
+            const text = write(records)
             // Rows pending from earlier calls go out before this call's are queued: if that fails, this call had no
             // effect and may simply be made again.
             if (pendingBytes + text.length >= WRITE_THRESHOLD) await writePending()

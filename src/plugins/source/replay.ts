@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {EtlError, messageOf} from '../../runtime/errors.js'
 import {definePlugin, type EtlRecord, type PluginContext} from '../../runtime/plugin-types.js'
 import {sleep} from '../../runtime/retry.js'
+import {isoTime} from '../shared/iso-time.js'
 import {parseNumber, parseTime, readCsvHeader, readCsvRows, type CsvRow as Row} from '../shared/csv-rows.js'
 import {fileIdentity, START, unusable, type Position, type ReplayCheckpoint} from '../shared/replay-checkpoint.js'
 
@@ -190,7 +191,7 @@ export default definePlugin<'source', ReplayConfig>({
       const record: EtlRecord = {
         symbol: config.symbol,
         [priceField]: price,
-        timestamp: new Date(time).toISOString(),
+        timestamp: isoTime(time),
         coin_id: config.coinId,
         vs_currency: vs,
         source: 'replay',

@@ -59,6 +59,8 @@ export interface KafkaSettings {
   sourceStateTopic: string
   /** The source stage's buffer while Kafka does not take records. */
   producerBuffer: {maxRecords: number; whenFull: 'block' | 'drop-oldest'}
+  /** Which Kafka client library the runtime talks through (see src/runtime/kafka/create-bus.ts). */
+  client: 'kafkajs' | 'platformatic'
 }
 
 export interface PipelineConfig {
@@ -167,6 +169,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
       deadLetterTopic: (kafka.deadLetterTopic as string | undefined) ?? `${topic}.dlq`,
       sourceStateTopic: (kafka.sourceStateTopic as string | undefined) ?? sourceStateTopicOf((kafka.groupId as string | undefined) ?? `etl-${name}`),
       producerBuffer: {maxRecords: 10_000, whenFull: 'block', ...(kafka.producerBuffer as object | undefined)},
+      client: (kafka.client as 'kafkajs' | 'platformatic' | undefined) ?? 'kafkajs',
     },
     source,
     transforms: transforms as StageConfig[],

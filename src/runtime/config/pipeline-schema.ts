@@ -96,6 +96,15 @@ export const PIPELINE_SCHEMA = {
             'Compacted topic holding each source\'s checkpoint, written in the same Kafka transaction as its records ' +
             '(default <groupId>.source-state).',
         },
+        client: {
+          type: 'string',
+          enum: ['kafkajs', 'platformatic'],
+          default: 'kafkajs',
+          description:
+            'Kafka client library: kafkajs = the default, long in use; platformatic = @platformatic/kafka, a newer and ' +
+            'lighter client (`npm run bench -- --clients kafkajs,platformatic` compares them). Both give the same ' +
+            'guarantees and put a key on the same partition, so a pipeline can switch between runs.',
+        },
         producerBuffer: {
           type: 'object',
           additionalProperties: false,

@@ -1,6 +1,6 @@
 /** kafkajs consumers: the process stage's group consumer, and a one-off reader of a compacted topic's latest values. */
 import {randomUUID} from 'node:crypto'
-import type {Admin, Consumer, Kafka} from 'kafkajs'
+import type {Admin, Batch, Consumer, Kafka} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusConsumer, ConsumeOptions} from './message-bus.js'
@@ -14,6 +14,8 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
   // A batch the handler could not take stops the consumer at once instead of being retried by kafkajs: the batch
   // stays uncommitted, so a restart processes it again.
   let fatal: unknown
+  /** The batch being handled and committed, if any; settles without throwing. */
+  let inFlight: Promise<unknown> = Promise.resolve()
   return {
     async run({topic, fromBeginning, onBatch, onAssignment}: ConsumeOptions) {
       const c = kafka.consumer({
@@ -70,29 +72,35 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
           setImmediate(() => void c.stop().catch(() => undefined))
         }
       })
+      /** Hands one batch to onBatch; commits its offsets once onBatch resolved. */
+      const handleBatch = async (batch: Batch, resolveOffset: (offset: string) => void) => {
+        try {
+          await onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
+          })
+        } catch (error) {
+          fatal = error
+          setImmediate(() => void c.stop().catch(() => undefined))
+          return
+        }
+        resolveOffset(batch.lastOffset())
+        await commits.commit(batch.partition, BigInt(batch.lastOffset()) + 1n).catch((error: unknown) => {
+          throw rejoinable(error)
+        })
+      }
       startup = (async () => {
         await c.connect()
         await c.subscribe({topics: [topic], fromBeginning})
         await c.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          eachBatch: async ({batch, isRunning, isStale, resolveOffset}) => {
-            if (fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return
-            try {
-              await onBatch({
-                topic: batch.topic,
-                partition: batch.partition,
-                messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
-              })
-            } catch (error) {
-              fatal = error
-              setImmediate(() => void c.stop().catch(() => undefined))
-              return
-            }
-            resolveOffset(batch.lastOffset())
-            await commits.commit(batch.partition, BigInt(batch.lastOffset()) + 1n).catch((error: unknown) => {
-              throw rejoinable(error)
-            })
+          eachBatch: ({batch, isRunning, isStale, resolveOffset}) => {
+            if (stopped || fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return Promise.resolve()
+            const handled = handleBatch(batch, resolveOffset)
+            inFlight = handled.catch(() => undefined)
+            return handled
           },
         })
       })()
@@ -111,6 +119,9 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
     async stop() {
       stopped = true
       await startup.catch(() => undefined)
+      // kafkajs' commitOffsets does nothing once its runner is stopping: the batch in its handler must finish and
+      // commit before disconnect() begins, or it is consumed again by the next run.
+      await inFlight
       await consumer?.disconnect()
     },
   }

@@ -89,13 +89,15 @@ describe('coingecko source: hostile answers', function () {
     const run = await start({coins: ['bitcoin'], timeout: '300ms'}, {poll: faults})
     await run.until(() => run.records.length >= 1)
     await run.stop()
-    expect(polls().length, 'four failed attempts and the good one').to.equal(5)
+    // Four failed attempts, then the good one. On a loaded machine the next regular poll (200 ms later) can come
+    // before the stop; the counters say exactly what was retried.
+    expect(polls().length, 'four failed attempts and the good one').to.be.at.least(5)
     expect(Object.fromEntries(run.counts)).to.include({http_bad_body: 2, http_timeout: 1, http_5xx: 1, http_retry: 4})
     const warnings = run.logs.filter((l) => l.includes(' WARN '))
     expect(warnings[0]).to.include('it is an error object ("You\'ve exceeded the Rate Limit')
     expect(warnings[1]).to.include('expected a JSON object, got an array')
     expect(warnings[2]).to.include('no answer within 300ms')
-    expect(run.records).to.have.length(1)
+    expect(run.records[0]).to.include({coin_id: 'bitcoin', source: 'coingecko'})
   })
 
   it('rejects an overflowing price, bad market data and impossible timestamps value by value; the rest flows', async () => {

@@ -8,7 +8,7 @@ import type {EtlRecord, PluginContext} from '../../../runtime/plugin-types.js'
 import {eventTime, finiteNumber, groupKey} from '../record-values.js'
 import {accumulate, newAccumulator, results, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
 import {latestStart, openWindowStarts, type WindowSpec} from './window-spec.js'
-import {isoTime as iso} from './iso-time.js'
+import {isoTime as iso} from '../iso-time.js'
 import {restoreState, snapshotState, type EngineState, type KeyState, type WindowSnapshot} from './window-state.js'
 
 export interface WindowEngineOptions {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {isoTime} from '../../../../src/plugins/shared/windowing/iso-time.js'
+import {isoTime} from '../../../src/plugins/shared/iso-time.js'
 
 const viaDate = (ms: number) => new Date(ms).toISOString()
 

@@ -1,7 +1,7 @@
 /**
- * `new Date(ms).toISOString()` for window bounds, without a Date per call. Every candle carries two bounds, and
- * formatting them with Date was 9.5 % of the process stage's CPU in `npm run bench`. Consecutive windows almost always
- * fall on the same UTC day, so the day's "YYYY-MM-DDT" is cached and only the time of day is built, from tables of
+ * `new Date(ms).toISOString()` for event times and window bounds, without a Date per call. Every candle carries two
+ * bounds, and formatting them with Date was 9.5 % of the process stage's CPU in `npm run bench`; the replay source
+ * formats one timestamp per record. Consecutive times almost always fall on the same UTC day, so the day's "YYYY-MM-DDT" is cached and only the time of day is built, from tables of
  * padded digits. Gives exactly toISOString's text; outside years 0000–9999 (where toISOString writes ±YYYYYY) and for
  * non-integer or non-finite input it is toISOString (which throws a RangeError for NaN, as before).
  */
