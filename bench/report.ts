@@ -19,7 +19,7 @@ export const TARGETS = {throughputRatio: 0.5, latencyRate: 1000, latencyP99Ms: 2
 /** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
 export interface ClientThroughput {
   client: string
-  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; split?: StageRate}
+  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; split?: StageRate}
   /** Each run against the same Kafka limit (absent without the limit section). */
   ratios?: Record<string, number>
 }
@@ -33,7 +33,7 @@ export interface BenchResults {
   recordSize?: RecordSize
   kafka?: {produce: ProducerPerfResult; consume: ConsumerPerfResult; combinedPerSec: number}
   /** The default client's (kafkajs) figures, as before clients were compared; every client's are in `clients`. */
-  pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; split?: StageRate}
+  pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; split?: StageRate}
   ratios?: Record<string, number>
   clients?: ClientThroughput[]
   latency: LatencyResult[]
@@ -123,6 +123,7 @@ export function formatReport(r: BenchResults): string {
       row('etl --stage source (replay → topic)', p.produce, 'produceVsKafka', 'producer')
       row('etl --stage process (topic → ohlc → csv)', p.process, 'processVsKafka', 'consumer')
       row('etl --stage all (end to end, one process)', p.all, 'endToEndVsKafka', 'limit')
+      row('etl --stage all, source in a worker thread', p.allWorker, 'endToEndWorkerVsKafka', 'limit')
       row('etl --stage source + --stage process (two)', p.split, 'splitVsKafka', 'limit')
     }
   }

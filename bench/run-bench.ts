@@ -136,6 +136,8 @@ async function main(): Promise<number> {
         pipeline.process = await processOnly(clientInputs, replayTopic(client), 'process')
         step(`all-${client}`, `[${client}] pipeline --stage all on a fresh topic`)
         pipeline.all = await endToEnd(clientInputs, `${runId}-${client}-all`)
+        step(`all-worker-${client}`, `[${client}] pipeline --stage all, source in a worker thread, on a fresh topic`)
+        pipeline.allWorker = await endToEnd(clientInputs, `${runId}-${client}-all-worker`, true)
         step(`split-${client}`, `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`)
         pipeline.split = await splitStages(clientInputs, `${runId}-${client}-split`)
         const k = results.kafka
@@ -143,6 +145,7 @@ async function main(): Promise<number> {
           produceVsKafka: pipeline.produce!.recordsPerSec / k.produce.recordsPerSec,
           processVsKafka: pipeline.process.recordsPerSec / k.consume.fetchRecordsPerSec,
           endToEndVsKafka: pipeline.all.recordsPerSec / k.combinedPerSec,
+          endToEndWorkerVsKafka: pipeline.allWorker.recordsPerSec / k.combinedPerSec,
           splitVsKafka: pipeline.split.recordsPerSec / k.combinedPerSec,
         }
         results.clients.push({client, pipeline, ratios})

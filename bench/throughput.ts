@@ -36,7 +36,7 @@ export interface ThroughputInputs {
   client: KafkaClientName
 }
 
-function vars(inputs: ThroughputInputs, name: string, topic: string) {
+function vars(inputs: ThroughputInputs, name: string, topic: string, sourceWorker = false) {
   return {
     BENCH_NAME: name,
     BENCH_TOPIC: topic,
@@ -46,6 +46,7 @@ function vars(inputs: ThroughputInputs, name: string, topic: string) {
     BENCH_RECORDS: inputs.records,
     BENCH_OUT: join(inputs.workDir, `${name}.csv`),
     BENCH_CLIENT: inputs.client,
+    BENCH_SOURCE_WORKER: String(sourceWorker),
   }
 }
 
@@ -120,10 +121,13 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
   }
 }
 
-/** Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. */
-export async function endToEnd(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
-  const name = `${inputs.runId}-${inputs.client}-all`
-  const v = vars(inputs, name, topic)
+/**
+ * Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. With
+ * `sourceWorker` the source stage runs in a worker thread of that process (`source.worker: true`).
+ */
+export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWorker = false): Promise<StageRate> {
+  const name = `${inputs.runId}-${inputs.client}-${sourceWorker ? 'all-worker' : 'all'}`
+  const v = vars(inputs, name, topic, sourceWorker)
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'all', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')})
   const started = await run.logged('pipeline ')
   // The replay is keyed by one symbol, so its records land on one partition, but which one is the partitioner's

@@ -1,5 +1,6 @@
 /** Renders plugin definitions for people: `etl plugins` text and the generated docs/PLUGINS.md, both from the schemas. */
 import type {AnyPluginDefinition} from './plugin-types.js'
+import {SOURCE_WORKER_SCHEMA} from './config/pipeline-schema.js'
 import {DEFAULT_SINK_RETRY, DEFAULT_SOURCE_RETRY, retryPolicySchema} from './retry.js'
 
 interface FieldRow {
@@ -69,6 +70,8 @@ function runtimeKeysMarkdown(): string[] {
     }
     out.push('')
   }
+  out.push('`worker` on the source:', '', '| field | type | default | description |', '| --- | --- | --- | --- |')
+  out.push(`| \`worker\` | ${SOURCE_WORKER_SCHEMA.type} | \`${SOURCE_WORKER_SCHEMA.default}\` | ${cell(SOURCE_WORKER_SCHEMA.description)} |`, '')
   return out
 }
 

@@ -14,7 +14,8 @@ import type {EtlRecord} from './plugin-types.js'
 import {stateDir} from './paths.js'
 import {ChartRunner, type RenderedChart} from './charts/chart-runner.js'
 import {serveCharts, toChartUpdate} from './charts/run-charts.js'
-import {runSourceStage} from './stages/source-stage.js'
+import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './stages/source-stage.js'
+import {runSourceStageInWorker} from './stages/source-worker.js'
 import {startProcessStage} from './stages/process-stage.js'
 
 export type StageSelection = 'all' | 'source' | 'process'
@@ -67,9 +68,11 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     const {topic, partitions, replicationFactor} = pipeline.kafka
     await bus.ensureTopic({topic, partitions, replicationFactor})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
+    // `source.worker: true`: the same stage in a worker thread, with its own Kafka client (a second CPU core).
+    const runSource = (inputs: SourceStageInputs) => (pipeline.source?.worker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
 
     if (stage === 'source') {
-      await runSourceStage({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})
+      await runSource({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})
     } else {
       const server = options.servePort === undefined ? undefined : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
       if (server) options.onServing?.(server.url)
@@ -84,7 +87,7 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
         throw error
       })
       charts.watch()
-      const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+      const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, runSource, onWritten: (records: EtlRecord[]) => charts.feed(records)}
       try {
         if (stage === 'process') await (await startProcessStage({...shared, signal})).done
         else await runBoth(shared, signal)
@@ -107,6 +110,8 @@ interface SharedStageInputs {
   counters: Counters
   stateRoot: string
   forceSignal?: AbortSignal
+  /** runSourceStage, or its worker-thread twin when the source has `worker: true`. */
+  runSource: (inputs: SourceStageInputs) => Promise<SourceStageResult>
   onWritten: (records: EtlRecord[]) => void
 }
 
@@ -125,7 +130,7 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
     sourceControl.abort()
     throw error
   })
-  const sourceDone = runSourceStage({...shared, signal: sourceControl.signal})
+  const sourceDone = shared.runSource({...shared, signal: sourceControl.signal})
     .then(async ({drainTarget}) => {
       // The source stopped (Ctrl-C) or ran out (a finite replay): finish processing what it produced, then end the
       // run. The target is the offset after the source's last record per partition, not the topic's end offset: a

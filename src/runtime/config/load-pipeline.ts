@@ -35,6 +35,8 @@ export interface StageConfig {
   where?: CompiledExpression
   /** The entry's runtime `retry:` key with the kind's defaults filled in (sources and sinks; others get the defaults). */
   retry?: RetryPolicy
+  /** The source's runtime `worker:` key: run its stage in a worker thread (source-worker.ts). Sources only. */
+  worker?: boolean
 }
 
 export type ChartDataSource = {kind: 'stream'} | {kind: 'csv'; path: string}
@@ -227,6 +229,9 @@ function resolveStage(
   // `retry` on a source or sink is the runtime's retry policy (retry.ts), already checked by the pipeline schema.
   const retryConfig = kind === 'source' || kind === 'sink' ? (rest.retry as RetryConfig | undefined) : undefined
   if (kind === 'source' || kind === 'sink') delete rest.retry
+  // `worker` on the source is the runtime's too (checked by the pipeline schema): where its stage runs.
+  const worker = kind === 'source' && rest.worker === true
+  if (kind === 'source') delete rest.worker
   let retry = defaultRetryPolicy(kind)
   try {
     retry = retryPolicyFrom(retryConfig, retry)
@@ -270,7 +275,7 @@ function resolveStage(
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
-  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {})}
+  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {}), ...(worker ? {worker} : {})}
 }
 
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */

@@ -1,10 +1,21 @@
 import {durationSchema} from '../duration.js'
 import {defaultRetryPolicy, retryPolicySchema} from '../retry.js'
 
+/** The `worker` runtime key of the source entry (src/runtime/stages/source-worker.ts); plugin-docs.ts documents it. */
+export const SOURCE_WORKER_SCHEMA = {
+  type: 'boolean',
+  default: false,
+  description:
+    'Run the source stage in a worker thread of `etl run`, so it and the process stage use two CPU cores instead of ' +
+    'sharing one JS thread. Worth it for a source that keeps a core busy (a replay at `speed: 0`: about 1.2× the ' +
+    'records/s in `npm run bench`). It costs memory, about 50–70 MB of RSS (a second JS heap, the plugins and a Kafka ' +
+    'client loaded again), and gains nothing for a live source that polls now and then.',
+} as const
+
 /**
  * The schema of a pipeline file's own fields. Each stage entry is checked here only for the runtime's keys (`type`,
- * `name`, and `retry` on sources and sinks); the rest of the entry is the plugin's config and is checked against that
- * plugin's schema (see load-pipeline.ts).
+ * `name`, `retry` on sources and sinks, `worker` on the source); the rest of the entry is the plugin's config and is
+ * checked against that plugin's schema (see load-pipeline.ts).
  */
 const stageEntry = (kind: string) => ({
   type: 'object',
@@ -15,6 +26,7 @@ const stageEntry = (kind: string) => ({
     name: {type: 'string', minLength: 1, description: 'Label for logs and counters (defaults to the type).'},
     // A runtime key, not the plugin's: how this source's fetches or this sink's writes and flushes are retried.
     ...(kind === 'transform' ? {} : {retry: retryPolicySchema(defaultRetryPolicy(kind))}),
+    ...(kind === 'source' ? {worker: SOURCE_WORKER_SCHEMA} : {}),
   },
 })
 
@@ -170,6 +182,6 @@ export const PIPELINE_SCHEMA = {
 } as const
 
 /** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
-export const STAGE_ENTRY_KEYS = ['type', 'name', 'where', 'retry'] as const
+export const STAGE_ENTRY_KEYS = ['type', 'name', 'where', 'retry', 'worker'] as const
 /** Fields of a chart entry that belong to the runtime, not to the chart plugin's config. */
 export const CHART_ENTRY_KEYS = ['type', 'name', 'data', 'every'] as const
