@@ -5,11 +5,11 @@
  */
 import {expect} from 'chai'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
+import {createCliWorkspace} from '../support/cli-workspace.js'
 import {startFakeCoinGecko, type FakeCoinGecko} from '../support/fake-coingecko.js'
-import {committedTotal, partitionSizes, uniqueName} from '../support/kafka-test-utils.js'
+import {committedTotal, partitionSizes} from '../support/kafka-test-utils.js'
 import {buildCli, runEtl} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
@@ -36,15 +36,8 @@ describe('etl run: retries (end to end, real Kafka)', function () {
   before(() => buildCli())
 
   beforeEach(async () => {
-    cwd = await mkdtemp(join(tmpdir(), 'etl-e2e-retry-'))
-    env = {...process.env, NO_COLOR: '1', ETL_STATE_DIR: join(cwd, '.etl')}
-    delete env.ETL_DEBUG
-    delete env.ETL_LOG_LEVEL
+    ;({cwd, env, topic, group} = await createCliWorkspace('retry', HISTORY, ROWS))
     delete env.COINGECKO_API_KEY
-    topic = uniqueName('etl-e2e-retry')
-    group = uniqueName('etl-e2e-retry-group')
-    const lines = readFileSync(HISTORY, 'utf8').trim().split('\n')
-    writeFileSync(join(cwd, 'rows.csv'), lines.slice(0, ROWS + 1).join('\n') + '\n')
   })
 
   afterEach(async () => {

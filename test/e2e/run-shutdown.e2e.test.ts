@@ -7,10 +7,10 @@
 import {expect} from 'chai'
 import {parse} from 'csv-parse/sync'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
-import {committedTotal, partitionSizes, readTopic, uniqueName} from '../support/kafka-test-utils.js'
+import {createCliWorkspace} from '../support/cli-workspace.js'
+import {committedTotal, partitionSizes, readTopic} from '../support/kafka-test-utils.js'
 import {buildCli, runEtl, spawnEtl, type RunningEtl} from '../support/run-cli.js'
 
 const repo = resolve(import.meta.dirname, '../..')
@@ -59,14 +59,7 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
   before(() => buildCli())
 
   beforeEach(async () => {
-    cwd = await mkdtemp(join(tmpdir(), 'etl-e2e-shutdown-'))
-    env = {...process.env, NO_COLOR: '1', ETL_STATE_DIR: join(cwd, '.etl')}
-    delete env.ETL_DEBUG
-    delete env.ETL_LOG_LEVEL
-    topic = uniqueName('etl-e2e-shutdown')
-    group = uniqueName('etl-e2e-shutdown-group')
-    const lines = readFileSync(HISTORY, 'utf8').trim().split('\n')
-    writeFileSync(join(cwd, 'rows.csv'), lines.slice(0, ROWS + 1).join('\n') + '\n')
+    ;({cwd, env, topic, group} = await createCliWorkspace('shutdown', HISTORY, ROWS))
   })
 
   afterEach(async () => {

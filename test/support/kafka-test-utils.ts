@@ -137,3 +137,18 @@ export async function topicConfig(topic: string, name: string): Promise<string |
     await admin.disconnect()
   }
 }
+
+/**
+ * A transactional producer written with kafkajs directly, to play another process: it commits, aborts, or dies
+ * (its transaction stays open, as when its process was killed; only a successor or the timeout ends it).
+ */
+export async function rawTransaction(transactionalId: string, topic: string, values: string[], end: 'commit' | 'abort' | 'die'): Promise<void> {
+  const kafka = new Kafka({clientId: 'etl-test-raw', brokers: testBrokers(), logLevel: logLevel.NOTHING})
+  const producer = kafka.producer({transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner})
+  await producer.connect()
+  const transaction = await producer.transaction()
+  await transaction.send({topic, messages: values.map((value) => ({key: 'k', value}))})
+  if (end === 'commit') await transaction.commit()
+  if (end === 'abort') await transaction.abort()
+  await producer.disconnect()
+}

@@ -7,6 +7,7 @@
 import {Partitioners, type Admin, type ICustomPartitioner, type Kafka, type Message, type PartitionerArgs, type RecordMetadata} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {BusMessage, BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from './message-bus.js'
+import {sourceFencedError} from './message-bus.js'
 
 /** Longer than any transaction etl runs (one send and one commit), far below the broker's default maximum (15 min). */
 const TRANSACTION_TIMEOUT_MS = 60_000
@@ -124,11 +125,7 @@ export async function createKafkajsTransactionalProducer(inputs: ProducerFactory
   const assign = partitionAssigner(inputs)
   const fail = (what: string, error: unknown) =>
     isFenced(error)
-      ? new EtlError(
-          'ETL_SOURCE_FENCED',
-          `another producer with transactional id "${transactionalId}" took over (is the source stage of this pipeline running in another process?); this one stops so no record is written twice`,
-          {cause: error},
-        )
+      ? sourceFencedError(transactionalId, error)
       : kafkaError(inputs, what, error)
   try {
     await producer.connect()

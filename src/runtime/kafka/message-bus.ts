@@ -2,6 +2,8 @@
  * What the runtime needs from Kafka, and nothing more. Only src/runtime/kafka/ talks to a Kafka client, so a faster
  * client (e.g. @platformatic/kafka) can replace kafkajs by implementing this interface.
  */
+import {EtlError} from '../errors.js'
+
 export interface BusMessage {
   key: string | null
   value: Buffer | string
@@ -50,6 +52,15 @@ export interface TransactionalProducer {
    */
   sendAtomically(batches: TopicBatch[], then?: (offsets: Map<string, ProducedOffsets>) => TopicBatch[]): Promise<Map<string, ProducedOffsets>>
   disconnect(): Promise<void>
+}
+
+/** What either client's transactional producer rejects with once a newer producer took its transactional id over. */
+export function sourceFencedError(transactionalId: string, cause: unknown): EtlError {
+  return new EtlError(
+    'ETL_SOURCE_FENCED',
+    `another producer with transactional id "${transactionalId}" took over (is the source stage of this pipeline running in another process?); this one stops so no record is written twice`,
+    {cause},
+  )
 }
 
 /** The offsets of a transaction whose commit request failed without an answer: it may or may not have committed. */

@@ -6,6 +6,7 @@
 import {Producer, type MessageToProduce, type ProduceResult} from '@platformatic/kafka'
 import {EtlError} from '../errors.js'
 import type {BusMessage, BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from './message-bus.js'
+import {sourceFencedError} from './message-bus.js'
 import {baseOptions, isFenced, kafkaError, type PlatformaticBusOptions} from './platformatic-common.js'
 import {KeyPartitioner} from './platformatic-partitioner.js'
 
@@ -108,11 +109,7 @@ export async function createPlatformaticTransactionalProducer(options: Platforma
   const build = recordBuilder(producer)
   const fail = (what: string, error: unknown) =>
     isFenced(error)
-      ? new EtlError(
-          'ETL_SOURCE_FENCED',
-          `another producer with transactional id "${transactionalId}" took over (is the source stage of this pipeline running in another process?); this one stops so no record is written twice`,
-          {cause: error},
-        )
+      ? sourceFencedError(transactionalId, error)
       : kafkaError(options.brokers, what, error)
   // After any failure this producer is done: the library would ask for a new producer id on the next transaction,
   // which would fence the producer that fenced this one.

@@ -3,24 +3,11 @@
  * pipeline can choose (`kafka.client: kafkajs | platformatic`): the same tests, the same expectations.
  */
 import {expect} from 'chai'
-import {Kafka, logLevel, Partitioners} from 'kafkajs'
 import {createMessageBus, KAFKA_CLIENTS, type KafkaClientName} from '../../../src/runtime/kafka/create-bus.js'
 import type {ConsumedBatch, MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
 import {freePorts} from '../../support/global-broker.js'
-import {createTopic, partitionSizes, produceRaw, readTopic, testBrokers, topicConfig, uniqueName} from '../../support/kafka-test-utils.js'
-
-/** A transactional producer written with kafkajs directly, to play another (dying or aborting) process. */
-async function rawTransaction(transactionalId: string, topic: string, values: string[], end: 'commit' | 'abort' | 'die'): Promise<void> {
-  const kafka = new Kafka({clientId: 'etl-test-raw', brokers: testBrokers(), logLevel: logLevel.NOTHING})
-  const producer = kafka.producer({transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner})
-  await producer.connect()
-  const transaction = await producer.transaction()
-  await transaction.send({topic, messages: values.map((value) => ({key: 'k', value}))})
-  if (end === 'commit') await transaction.commit()
-  if (end === 'abort') await transaction.abort()
-  await producer.disconnect()
-}
+import {createTopic, partitionSizes, produceRaw, readTopic, testBrokers, rawTransaction, topicConfig, uniqueName} from '../../support/kafka-test-utils.js'
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs

@@ -6,24 +6,10 @@
  * in a marker or an aborted transaction.
  */
 import {expect} from 'chai'
-import {Kafka, logLevel, Partitioners} from 'kafkajs'
 import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
 import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
-import {createTopic, partitionSizes, readTopic, testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
-
-/** A transactional producer written with kafkajs directly, to play another (dying or aborting) process. */
-async function rawTransaction(transactionalId: string, topic: string, values: string[], end: 'commit' | 'abort' | 'die'): Promise<void> {
-  const kafka = new Kafka({clientId: 'etl-test-raw', brokers: testBrokers(), logLevel: logLevel.NOTHING})
-  const producer = kafka.producer({transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner})
-  await producer.connect()
-  const transaction = await producer.transaction()
-  await transaction.send({topic, messages: values.map((value) => ({key: 'k', value}))})
-  if (end === 'commit') await transaction.commit()
-  if (end === 'abort') await transaction.abort()
-  // 'die': the transaction stays open, as when its process was killed; only a successor (or the timeout) ends it.
-  await producer.disconnect()
-}
+import {createTopic, partitionSizes, readTopic, rawTransaction, testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
 
 describe('transactional producer through the real broker', function () {
   this.timeout(90_000)
