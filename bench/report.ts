@@ -19,7 +19,7 @@ export const TARGETS = {throughputRatio: 0.5, latencyRate: 1000, latencyP99Ms: 2
 /** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
 export interface ClientThroughput {
   client: string
-  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; split?: StageRate}
+  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; allOneThread?: StageRate; split?: StageRate}
   /** Each run against the same Kafka limit (absent without the limit section). */
   ratios?: Record<string, number>
 }
@@ -33,7 +33,7 @@ export interface BenchResults {
   recordSize?: RecordSize
   kafka?: {produce: ProducerPerfResult; consume: ConsumerPerfResult; combinedPerSec: number}
   /** The default client's (kafkajs) figures, as before clients were compared; every client's are in `clients`. */
-  pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; split?: StageRate}
+  pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; allOneThread?: StageRate; split?: StageRate}
   ratios?: Record<string, number>
   clients?: ClientThroughput[]
   latency: LatencyResult[]
@@ -105,8 +105,8 @@ export function formatReport(r: BenchResults): string {
   out.push(`load average at start ${r.load.start?.join(' ')}${r.load.end ? `, at end ${r.load.end.join(' ')}` : ''}`)
   if (r.recordSize) out.push(`record: ${r.recordSize.meanBytes} B mean JSON value (${r.recordSize.minBytes}–${r.recordSize.maxBytes}), key ${r.recordSize.keyBytes} B`)
   if (r.kafka || r.pipeline) {
-    const w = [56, 12, 10, 22]
-    out.push('', pad(['throughput', 'records/s', 'seconds', 'ratio'], w))
+    const w = [56, 12, 10, 22, 10]
+    out.push('', pad(['throughput', 'records/s', 'seconds', 'ratio', 'peak RSS'], w))
     const k = r.kafka
     if (k) {
       out.push(pad(['Kafka ProducerPerformance (acks=all, idempotent)', int(k.produce.recordsPerSec), '', `(batch.size ${Math.round(k.produce.batchSizeBytes / 1024)} KiB)`], w))
@@ -118,11 +118,13 @@ export function formatReport(r: BenchResults): string {
     for (const {client, pipeline: p, ratios} of clients) {
       const ratio = (key: string, label: string) => (ratios?.[key] === undefined ? '' : `${fixed(ratios[key] * 100)} % of ${label}`)
       const row = (label: string, run: StageRate | undefined, key: string, of: string) => {
-        if (run) out.push(pad([`${label} [${client}]`, int(run.recordsPerSec), fixed(run.seconds), ratio(key, of)], w))
+        if (run) out.push(pad([`${label} [${client}]`, int(run.recordsPerSec), fixed(run.seconds), ratio(key, of), run.peakRssMb === undefined ? '' : `${int(run.peakRssMb)} MB`], w))
       }
       row('etl --stage source (replay → topic)', p.produce, 'produceVsKafka', 'producer')
       row('etl --stage process (topic → ohlc → csv)', p.process, 'processVsKafka', 'consumer')
-      row('etl --stage all (end to end, one process)', p.all, 'endToEndVsKafka', 'limit')
+      row('etl --stage all (end to end, one process, as shipped)', p.all, 'endToEndVsKafka', 'limit')
+      row('etl --stage all, source.worker: false (one thread)', p.allOneThread, 'endToEndOneThreadVsKafka', 'limit')
+      // Results from before worker: auto: `all` was one thread and this row the opt-in worker.
       row('etl --stage all, source in a worker thread', p.allWorker, 'endToEndWorkerVsKafka', 'limit')
       row('etl --stage source + --stage process (two)', p.split, 'splitVsKafka', 'limit')
     }

@@ -9,9 +9,11 @@ import type {KafkaClientName} from '../src/runtime/kafka/create-bus.js'
 import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
 import {sleep} from '../src/runtime/retry.js'
 import {ROOT, startEtl, type EtlRun} from './etl-process.js'
+import {rssMb} from './memory.js'
 
 export const THROUGHPUT_PIPELINE = join(ROOT, 'bench/pipelines/throughput.yaml')
 const POLL_MS = 100
+const RSS_EVERY_MS = 200
 
 export interface StageRate {
   /** Milliseconds from spawning the CLI to its "pipeline …" line (start-up), and to the work being done. */
@@ -20,6 +22,8 @@ export interface StageRate {
   records: number
   seconds: number
   recordsPerSec: number
+  /** Highest RSS sampled (every 200 ms) during the run; for two processes, of both together. */
+  peakRssMb: number
   counters: Record<string, number>
 }
 
@@ -36,7 +40,10 @@ export interface ThroughputInputs {
   client: KafkaClientName
 }
 
-function vars(inputs: ThroughputInputs, name: string, topic: string, sourceWorker = false) {
+/** The source entry's `worker:` key: `auto` (the default; on for this replay at speed 0 with both stages) or off. */
+export type SourceWorkerSetting = 'auto' | false
+
+function vars(inputs: ThroughputInputs, name: string, topic: string, sourceWorker: SourceWorkerSetting = 'auto') {
   return {
     BENCH_NAME: name,
     BENCH_TOPIC: topic,
@@ -66,10 +73,23 @@ async function committedThrough(run: EtlRun, bus: MessageBus, group: string, top
   }
 }
 
-function rate(run: EtlRun, records: number, startedAt: number, endedAt: number, counters: Map<string, number>): StageRate {
+/** Samples the processes' summed RSS until stopped; returns the highest. */
+function peakRss(runs: EtlRun[]): () => number {
+  let peak = 0
+  const timer = setInterval(() => {
+    const total = runs.reduce((sum, run) => sum + (rssMb(run.pid) ?? 0), 0)
+    if (total > peak) peak = total
+  }, RSS_EVERY_MS)
+  return () => {
+    clearInterval(timer)
+    return peak
+  }
+}
+
+function rate(run: EtlRun, records: number, startedAt: number, endedAt: number, counters: Map<string, number>, peakRssMb: number): StageRate {
   const seconds = (endedAt - startedAt) / 1000
   const since = (time: number) => time - run.spawnedAt
-  return {startupMs: since(startedAt), doneMs: since(endedAt), records, seconds, recordsPerSec: records / seconds, counters: Object.fromEntries(counters)}
+  return {startupMs: since(startedAt), doneMs: since(endedAt), records, seconds, recordsPerSec: records / seconds, peakRssMb, counters: Object.fromEntries(counters)}
 }
 
 function expectCount(counters: Map<string, number>, key: string, expected: number): void {
@@ -80,11 +100,12 @@ function expectCount(counters: Map<string, number>, key: string, expected: numbe
 export async function produceOnly(inputs: ThroughputInputs, topic: string, label = 'produce', nodeArgs: string[] = []): Promise<StageRate> {
   const name = `${inputs.runId}-${inputs.client}-${label}`
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'source', brokers: inputs.brokers, vars: vars(inputs, name, topic), stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   const finished = await run.logged('source finished')
   const {counters} = await run.exited
   expectCount(counters, 'source replay produced', inputs.records)
-  return rate(run, inputs.records, started, finished, counters)
+  return rate(run, inputs.records, started, finished, counters, peak())
 }
 
 /** Consumes `topic` (filled by produceOnly) in a new group; stopped with SIGINT once everything is committed. */
@@ -93,12 +114,13 @@ export async function processOnly(inputs: ThroughputInputs, topic: string, label
   const v = vars(inputs, name, topic)
   const end = await inputs.bus.endOffsets(topic)
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'process', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   const finished = await committedThrough(run, inputs.bus, v.BENCH_GROUP, topic, end)
   run.child.kill('SIGINT')
   const {counters} = await run.exited
   expectCount(counters, 'process consumed', inputs.records)
-  return rate(run, inputs.records, started, finished, counters)
+  return rate(run, inputs.records, started, finished, counters, peak())
 }
 
 /**
@@ -122,13 +144,14 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
 }
 
 /**
- * Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. With
- * `sourceWorker` the source stage runs in a worker thread of that process (`source.worker: true`).
+ * Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. As shipped
+ * (`worker: auto`) the source stage runs in a worker thread of that process; with `false`, on the same thread.
  */
-export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWorker = false): Promise<StageRate> {
-  const name = `${inputs.runId}-${inputs.client}-${sourceWorker ? 'all-worker' : 'all'}`
+export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWorker: SourceWorkerSetting = 'auto'): Promise<StageRate> {
+  const name = `${inputs.runId}-${inputs.client}-${sourceWorker === 'auto' ? 'all' : 'all-one-thread'}`
   const v = vars(inputs, name, topic, sourceWorker)
   const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'all', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')})
+  const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   // The replay is keyed by one symbol, so its records land on one partition, but which one is the partitioner's
   // choice: wait until the committed offsets add up to N.
@@ -136,7 +159,7 @@ export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWo
   const {counters} = await run.exited
   expectCount(counters, 'source replay produced', inputs.records)
   expectCount(counters, 'process consumed', inputs.records)
-  return rate(run, inputs.records, started, finished, counters)
+  return rate(run, inputs.records, started, finished, counters, peak())
 }
 
 /**
@@ -151,6 +174,7 @@ export async function splitStages(inputs: ThroughputInputs, topic: string): Prom
   const processRun = startEtl({...common, stage: 'process'})
   await processRun.logged('pipeline ')
   const sourceRun = startEtl({...common, stage: 'source'})
+  const peak = peakRss([processRun, sourceRun])
   const sourceStarted = await sourceRun.logged('pipeline ')
   const finished = await committedTotal([processRun, sourceRun], inputs.bus, v.BENCH_GROUP, topic, inputs.records)
   processRun.child.kill('SIGINT')
@@ -159,5 +183,5 @@ export async function splitStages(inputs: ThroughputInputs, topic: string): Prom
   expectCount(processed.counters, 'process consumed', inputs.records)
   const counters = new Map([...source.counters, ...processed.counters])
   // Timed from the source's start, as in the other runs: before it the process stage only waits.
-  return rate(sourceRun, inputs.records, sourceStarted, finished, counters)
+  return rate(sourceRun, inputs.records, sourceStarted, finished, counters, peak())
 }

@@ -7,21 +7,8 @@
 import {stringify, type Options} from 'csv-stringify/sync'
 import {createCsvRowWriter} from '../../src/plugins/shared/csv-row-writer.js'
 import {micro, ratio} from './harness.js'
+import {BATCH, batches, candles, COLUMNS, START} from './candles.js'
 
-const BATCH = 500
-const COLUMNS = ['symbol', 'window_start', 'window_end', 'open', 'high', 'low', 'close', 'volume', 'count']
-const START = Date.parse('2011-08-18T12:35:00.000Z')
-const candles = Array.from({length: BATCH * 20}, (_, i): Record<string, unknown> => ({
-  symbol: 'BTC',
-  window_start: new Date(START + i * 300_000).toISOString(),
-  window_end: new Date(START + i * 300_000 + 60_000).toISOString(),
-  open: 10.9 + (i % 97) / 100,
-  high: 11.2 + (i % 89) / 100,
-  low: 10.1 + (i % 83) / 100,
-  close: 10.95 + (i % 79) / 100,
-  volume: 0.48990826 * (i % 13),
-  count: 1,
-}))
 
 const OPTIONS: Options = {delimiter: ',', eof: true, cast: {boolean: (value) => String(value)}}
 
@@ -54,7 +41,6 @@ for (const delimiter of [',', ';', '\t', '|']) {
 }
 process.stdout.write('serializer output is identical to csv-stringify on the candles and the awkward values\n')
 
-const batches = Array.from({length: candles.length / BATCH}, (_, i) => candles.slice(i * BATCH, (i + 1) * BATCH))
 const perBatch = (serialize: (records: Record<string, unknown>[]) => string) => (ops: number) => {
   let bytes = 0
   for (let i = 0; i < ops / BATCH; i++) bytes += serialize(batches[i % batches.length]).length

@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   ETL_SOURCE_HTTP: 'A source got an HTTP error or an unusable response from its API.',
   ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
   ETL_SOURCE_FENCED: 'Another process took over this pipeline\'s source (same transactional id); this one stopped so no record is written twice.',
-  ETL_SOURCE_WORKER: 'The worker thread of a source with `worker: true` ended unexpectedly (it crashed or ran out of memory).',
+  ETL_SOURCE_WORKER: 'The worker thread of a source (`worker: true`, or `auto` for a source that runs flat out) ended unexpectedly (it crashed or ran out of memory).',
   ETL_SINK_PERMANENT: 'A sink got an error that retrying cannot fix; a plugin throws it to skip its retry policy.',
   ETL_SINK_LOCKED: 'Another live process is writing the same sink file; a file sink has one writer at a time.',
   ETL_SHUTDOWN_TIMEOUT: 'A clean stop (drain, flush sinks, commit) did not finish within the shutdown grace period.',

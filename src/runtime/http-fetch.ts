@@ -7,11 +7,16 @@
  * Abort contract: when `signal` aborts (before or during a request, or during a backoff sleep) the call resolves
  * `undefined` promptly and never throws an abort error; callers check for `undefined` (or `signal.aborted`).
  */
-import fetch from 'node-fetch'
 import {formatDuration} from './duration.js'
 import {EtlError, messageOf} from './errors.js'
 import {redact, type Logger} from './logger.js'
 import {retryDelay, sleep, type RetryPolicy} from './retry.js'
+
+/**
+ * node-fetch and its polyfills add about 18 MB of RSS when imported: loaded on the first request, so a pipeline
+ * without an HTTP source (a replay, the process stage alone, a source worker thread) never pays for it.
+ */
+let nodeFetch: Promise<typeof import('node-fetch')> | undefined
 
 /** The stage's retry policy (context.retry): attempts per call, 0 = unlimited (retry until `signal` aborts). */
 export type HttpRetryOptions = RetryPolicy
@@ -99,6 +104,7 @@ async function attemptOnce(url: string, shownUrl: string, options: FetchJsonOpti
   const signal = AbortSignal.any([options.signal, timeout])
   let status: number | undefined
   try {
+    const {default: fetch} = await (nodeFetch ??= import('node-fetch'))
     const response = await fetch(url, {headers: {accept: 'application/json', ...options.headers}, signal})
     status = response.status
     const text = await response.text()

@@ -71,7 +71,7 @@ function runtimeKeysMarkdown(): string[] {
     out.push('')
   }
   out.push('`worker` on the source:', '', '| field | type | default | description |', '| --- | --- | --- | --- |')
-  out.push(`| \`worker\` | ${SOURCE_WORKER_SCHEMA.type} | \`${SOURCE_WORKER_SCHEMA.default}\` | ${cell(SOURCE_WORKER_SCHEMA.description)} |`, '')
+  out.push(`| \`worker\` | boolean \\| "auto" | \`${JSON.stringify(SOURCE_WORKER_SCHEMA.default)}\` | ${cell(SOURCE_WORKER_SCHEMA.description)} |`, '')
   return out
 }
 

@@ -204,6 +204,11 @@ export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config =
    * validation time, after the schema passed, so its problems are reported with file:line:col like schema problems.
    */
   validateConfig?(config: Config): ConfigIssue[]
+  /**
+   * Sources only: true when this configuration produces as fast as Kafka takes its records (a bulk replay, a
+   * backfill), so `worker: auto`, the default, runs the source stage in a worker thread next to the process stage.
+   */
+  isBulk?(config: Config): boolean
   create(config: Config, context: PluginContext): InstanceByKind[Kind] | Promise<InstanceByKind[Kind]>
 }
 

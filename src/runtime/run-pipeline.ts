@@ -15,7 +15,7 @@ import {stateDir} from './paths.js'
 import {ChartRunner, type RenderedChart} from './charts/chart-runner.js'
 import {serveCharts, toChartUpdate} from './charts/run-charts.js'
 import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './stages/source-stage.js'
-import {runSourceStageInWorker} from './stages/source-worker.js'
+import {runSourceStageInWorker, sourceInWorker} from './stages/source-worker.js'
 import {startProcessStage} from './stages/process-stage.js'
 
 export type StageSelection = 'all' | 'source' | 'process'
@@ -68,8 +68,10 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     const {topic, partitions, replicationFactor} = pipeline.kafka
     await bus.ensureTopic({topic, partitions, replicationFactor})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
-    // `source.worker: true`: the same stage in a worker thread, with its own Kafka client (a second CPU core).
-    const runSource = (inputs: SourceStageInputs) => (pipeline.source?.worker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
+    // `source.worker`: the same stage in a worker thread, with its own Kafka client (a second CPU core). The thread
+    // builds its own client from the pipeline file, so `auto` leaves it off when a caller swapped in another one.
+    const inWorker = sourceInWorker(pipeline.source, stage, options.createBus === undefined)
+    const runSource = (inputs: SourceStageInputs) => (inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
 
     if (stage === 'source') {
       await runSource({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})

@@ -1,6 +1,6 @@
 /**
- * End to end: `source: {worker: true}` runs the source stage in a worker thread of `etl run`, with the built CLI and
- * the real broker. The run must behave as without it: the same rows, each once; the source's counts in the summary; a
+ * End to end: `source: {worker: true}` (or `auto`, the default, for a replay at speed 0) runs the source stage in a
+ * worker thread of `etl run`, with the built CLI and the real broker. The run must behave as without it: the same rows, each once; the source's counts in the summary; a
  * second run of a finished replay adds nothing (its checkpoint is committed with its records); SIGTERM stops cleanly
  * and a restart completes the CSV; a source failing inside the thread ends the run with the same error and exit code.
  */
@@ -113,6 +113,21 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     expect(endAfterSecond - endAfterFirst).to.be.at.most(1)
   })
 
+  it('worker: auto (the default) gives a replay at speed 0 a thread when both stages run here, and nothing else', async () => {
+    const bulk = await runEtl(['run', pipeline('auto-bulk', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`])], {cwd, env})
+    expect(bulk.code, bulk.stderr).to.equal(0)
+    expect(bulk.stderr).to.match(/source replay runs in a worker thread \(source\.worker: auto, and it runs flat out\)/)
+    expect(csvRows(), 'every row once, in order').to.deep.equal(expectedRows(LIMIT))
+    // The same source with only its stage in this process, a paced replay, and an explicit false: the main thread.
+    const sourceOnly = await runEtl(['run', pipeline('auto-source-only', ['  path: rows.csv', '  speed: 0', '  limit: 5']), '--stage', 'source'], {cwd, env})
+    const paced = await runEtl(['run', pipeline('auto-paced', ['  path: rows.csv', '  speed: 1000000000', '  limit: 5'])], {cwd, env})
+    const off = await runEtl(['run', pipeline('auto-off', ['  path: rows.csv', '  speed: 0', '  limit: 5', '  worker: false'])], {cwd, env})
+    for (const run of [sourceOnly, paced, off]) {
+      expect(run.code, run.stderr).to.equal(0)
+      expect(run.stderr).to.include('source finished').and.not.include('runs in a worker thread')
+    }
+  })
+
   it('--stage source alone runs the source in the worker too and produces every record once', async () => {
     const file = pipeline('worker-source-only', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`, '  worker: true'])
     const result = await runEtl(['run', file, '--stage', 'source'], {cwd, env})
@@ -156,7 +171,7 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
 
   it('a source failing at create inside the worker ends the run as it does without the worker: same code, message, exit', async () => {
     const inThread = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: true'])], {cwd, env})
-    const inline = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv'])], {cwd, env})
+    const inline = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: false'])], {cwd, env})
     expect(inline.code, inline.stderr).to.not.equal(0)
     expect(inThread.code, inThread.stderr).to.equal(inline.code)
     const line = errorLine(inline.stderr)

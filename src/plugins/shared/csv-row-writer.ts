@@ -29,15 +29,14 @@ export function createCsvRowWriter(columns: readonly string[], options: CsvRowOp
   const {delimiter, castString} = options
   if (delimiter.length !== 1) return (records) => viaCsvStringify(records.map((record) => columns.map((column) => record[column])))
 
-  const code = delimiter.charCodeAt(0)
-  /** csv-stringify quotes a cell holding the delimiter, a quote, LF or CR, and doubles its quotes. */
-  const quoteIfNeeded = (text: string): string => {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i)
-      if (c === code || c === 34 || c === 10 || c === 13) return `"${text.replaceAll('"', '""')}"`
-    }
-    return text
-  }
+  /**
+   * csv-stringify quotes a cell holding the delimiter, a quote, LF or CR, and doubles its quotes. A regular expression
+   * finds them about twice as fast as a loop over char codes; \uXXXX matches the delimiter as the one UTF-16 unit it is.
+   */
+  const special = new RegExp(`[\\u${delimiter.charCodeAt(0).toString(16).padStart(4, '0')}"\\n\\r]`)
+  const quoteIfNeeded = (text: string): string => (special.test(text) ? `"${text.replaceAll('"', '""')}"` : text)
+  /** Numbers and booleans are written with digits, letters, ".", "+" and "-" only: no quoting for other delimiters. */
+  const quoteNonText = /[\w.+-]/.test(delimiter) ? quoteIfNeeded : (text: string) => text
 
   return (records) => {
     let out = ''
@@ -49,12 +48,12 @@ export function createCsvRowWriter(columns: readonly string[], options: CsvRowOp
         let text: string
         switch (typeof value) {
           case 'string':
-            text = castString(value)
+            text = quoteIfNeeded(castString(value))
             break
           case 'number':
           case 'bigint':
           case 'boolean':
-            text = String(value)
+            text = quoteNonText(String(value))
             break
           case 'undefined':
             text = ''
@@ -64,7 +63,7 @@ export function createCsvRowWriter(columns: readonly string[], options: CsvRowOp
             if (value !== null) plain = false
             text = ''
         }
-        line += i === 0 ? quoteIfNeeded(text) : delimiter + quoteIfNeeded(text)
+        line += i === 0 ? text : delimiter + text
       }
       out += plain ? `${line}\n` : viaCsvStringify([columns.map((column) => record[column])])
     }

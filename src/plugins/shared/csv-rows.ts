@@ -1,10 +1,12 @@
 /**
- * Streaming CSV reading for sources: rows come one at a time with their line number, and rows csv-parse cannot read
- * are reported instead of thrown, so one bad line never ends a replay of a large file.
+ * Streaming CSV reading for sources: rows come in batches with their line number, and rows csv-parse cannot read are
+ * reported instead of thrown, so one bad line never ends a replay of a large file.
  */
 import {createReadStream} from 'node:fs'
+import {Readable} from 'node:stream'
 import {parse, type Options as ParseOptions} from 'csv-parse'
 import {messageOf} from '../../runtime/errors.js'
+import {CsvFastLines, type CsvHandoff} from './csv-fast-lines.js'
 
 export interface CsvRow {
   /** Cells keyed by (trimmed) header name; undefined where the row is short. */
@@ -24,26 +26,83 @@ const PARSE_OPTIONS: ParseOptions = {
   info: true,
 }
 
-/** Streams rows as objects keyed by header; rows csv-parse cannot read (bad quoting) go to onSkip, not an exception. */
-export async function* readCsvRows(path: string, signal: AbortSignal, onSkip: (line: number, reason: string) => void) {
-  const input = createReadStream(path)
+/** Rows are read in file chunks of this size; each chunk's rows come as one batch. */
+const CHUNK_BYTES = 64 * 1024
+
+/**
+ * Streams rows as objects keyed by header, one batch per file chunk read, so a consumer pays one await per chunk
+ * rather than per row. Lines without quotes are split directly (csv-fast-lines.ts); from the first line the fast path
+ * cannot read exactly like csv-parse (a quote, a stray \r), csv-parse reads the rest with the options above, with the
+ * same rows and line numbers. Rows csv-parse cannot read (bad quoting) go to onSkip, not an exception.
+ * `chunkBytes` exists for tests (small chunks split lines and UTF-8 characters).
+ */
+export async function* readCsvRowBatches(
+  path: string,
+  signal: AbortSignal,
+  onSkip: (line: number, reason: string) => void,
+  chunkBytes = CHUNK_BYTES,
+): AsyncGenerator<CsvRow[]> {
+  const input = createReadStream(path, {highWaterMark: chunkBytes})
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  const lines = new CsvFastLines()
+  try {
+    for (;;) {
+      if (signal.aborted) return
+      const next = await chunks.next()
+      const rows = next.done ? lines.end() : lines.push(next.value)
+      if (rows.length > 0) {
+        if (signal.aborted) return
+        yield rows
+      }
+      if (lines.handoff) {
+        yield* parseRest(lines.handoff, chunks, signal, onSkip)
+        return
+      }
+      if (next.done) return
+    }
+  } finally {
+    input.destroy()
+  }
+}
+
+/** csv-parse reads the hand-off's head and then the file's remaining chunks, exactly as it would have read the file. */
+async function* parseRest(
+  handoff: CsvHandoff,
+  chunks: AsyncIterator<Buffer>,
+  signal: AbortSignal,
+  onSkip: (line: number, reason: string) => void,
+): AsyncGenerator<CsvRow[]> {
+  const source = Readable.from(
+    (async function* () {
+      yield* handoff.head
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value
+    })(),
+    {objectMode: false},
+  )
   const parser = parse({
     ...PARSE_OPTIONS,
-    columns: (header: string[]) => header.map((name) => name.trim()),
+    columns: handoff.columns ?? ((header: string[]) => header.map((name) => name.trim())),
     on_skip: (error) => {
       onSkip((error as {lines?: number} | undefined)?.lines ?? 0, messageOf(error))
       return undefined
     },
   })
-  input.on('error', (error) => parser.destroy(error))
-  input.pipe(parser)
+  source.on('error', (error) => parser.destroy(error))
+  source.pipe(parser)
   try {
+    let batch: CsvRow[] = []
     for await (const {record, info} of parser as AsyncIterable<{record: CsvRow['values']; info: {lines: number}}>) {
       if (signal.aborted) return
-      yield {values: record, line: info.lines} satisfies CsvRow
+      batch.push({values: record, line: info.lines})
+      // Whatever csv-parse has parsed so far makes one batch.
+      if (parser.readableLength === 0) {
+        yield batch
+        batch = []
+      }
     }
+    if (batch.length > 0 && !signal.aborted) yield batch
   } finally {
-    input.destroy()
+    source.destroy()
     parser.destroy()
   }
 }

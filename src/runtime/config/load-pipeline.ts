@@ -35,7 +35,7 @@ export interface StageConfig {
   where?: CompiledExpression
   /** The entry's runtime `retry:` key with the kind's defaults filled in (sources and sinks; others get the defaults). */
   retry?: RetryPolicy
-  /** The source's runtime `worker:` key: run its stage in a worker thread (source-worker.ts). Sources only. */
+  /** The source's runtime `worker:` key when true or false (source-worker.ts); undefined for `auto`. Sources only. */
   worker?: boolean
 }
 
@@ -230,7 +230,7 @@ function resolveStage(
   const retryConfig = kind === 'source' || kind === 'sink' ? (rest.retry as RetryConfig | undefined) : undefined
   if (kind === 'source' || kind === 'sink') delete rest.retry
   // `worker` on the source is the runtime's too (checked by the pipeline schema): where its stage runs.
-  const worker = kind === 'source' && rest.worker === true
+  const worker = kind === 'source' && typeof rest.worker === 'boolean' ? rest.worker : undefined
   if (kind === 'source') delete rest.worker
   let retry = defaultRetryPolicy(kind)
   try {
@@ -275,7 +275,7 @@ function resolveStage(
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
-  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {}), ...(worker ? {worker} : {})}
+  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {}), ...(worker === undefined ? {} : {worker})}
 }
 
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */

@@ -3,13 +3,15 @@ import {defaultRetryPolicy, retryPolicySchema} from '../retry.js'
 
 /** The `worker` runtime key of the source entry (src/runtime/stages/source-worker.ts); plugin-docs.ts documents it. */
 export const SOURCE_WORKER_SCHEMA = {
-  type: 'boolean',
-  default: false,
+  oneOf: [{type: 'boolean'}, {const: 'auto'}],
+  default: 'auto',
   description:
     'Run the source stage in a worker thread of `etl run`, so it and the process stage use two CPU cores instead of ' +
-    'sharing one JS thread. Worth it for a source that keeps a core busy (a replay at `speed: 0`: about 1.2× the ' +
-    'records/s in `npm run bench`). It costs memory, about 50–70 MB of RSS (a second JS heap, the plugins and a Kafka ' +
-    'client loaded again), and gains nothing for a live source that polls now and then.',
+    'sharing one JS thread. `auto`: only for a source that says it runs flat out (a replay at `speed: 0`) and only ' +
+    'when both stages run in this process. It pays off for such a source (see docs/BENCHMARKS.md) and costs memory, ' +
+    'a second JS heap with the plugins and a Kafka client loaded again (about 40 MB of RSS); a live source that ' +
+    'polls now and then gains nothing from it.',
+  examples: ['auto', true, false],
 } as const
 
 /**

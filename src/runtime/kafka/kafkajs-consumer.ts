@@ -167,7 +167,13 @@ class PartitionCommits {
   }
 }
 
+/** Shared by every message without headers (most of them): nothing downstream modifies a message's headers. */
+const NO_HEADERS: Record<string, string> = Object.freeze({})
+
 function headersOf(headers: Record<string, unknown> | undefined): Record<string, string> {
+  let any = false
+  for (const key in headers) if (headers[key] !== undefined) any = true
+  if (!any) return NO_HEADERS
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key] = String(value)
   return out

@@ -22,6 +22,9 @@ const TRANSACTIONAL_RETRY = {initialRetryTime: 100, maxRetryTime: 5000, retries:
 
 type Partitioner = ReturnType<ICustomPartitioner>
 
+/** Keys whose partition is remembered per topic (a few coins in practice; the bound only guards odd sources). */
+const MAX_CACHED_KEYS = 10_000
+
 export interface ProducerFactoryInputs {
   kafka: Kafka
   /** Connected admin client, used to learn how many partitions a topic has. */
@@ -46,13 +49,22 @@ function partitionAssigner(inputs: ProducerFactoryInputs) {
     }
     return known
   }
+  // A key's partition is a hash of the key modulo the topic's partition count, which never changes here: hashed once.
+  const byKey = new Map<string, Map<string, number>>()
   return async (topic: string, messages: BusMessage[]): Promise<{messages: Message[]; counts: Map<number, number>}> => {
     const partitionMetadata = (await partitionsOf(topic)) as PartitionerArgs['partitionMetadata']
+    let known = byKey.get(topic)
+    if (!known) byKey.set(topic, (known = new Map()))
     const counts = new Map<number, number>()
-    const assigned = messages.map((message) => {
-      const partition = partitioner({topic, partitionMetadata, message})
+    const assigned = messages.map(({key, value, headers}) => {
+      let partition = typeof key === 'string' ? known.get(key) : undefined
+      if (partition === undefined) {
+        partition = partitioner({topic, partitionMetadata, message: {key, value}})
+        // Bounded, for sources with ever-new keys; unkeyed messages go round-robin and are never cached.
+        if (typeof key === 'string' && known.size < MAX_CACHED_KEYS) known.set(key, partition)
+      }
       counts.set(partition, (counts.get(partition) ?? 0) + 1)
-      return {...message, partition}
+      return headers === undefined ? {key, value, partition} : {key, value, headers, partition}
     })
     return {messages: assigned, counts}
   }

@@ -37,6 +37,9 @@ export interface ProcessStage {
   stopWhenCaughtUp(target: Map<number, bigint>): Promise<void>
 }
 
+/** Messages decoded, transformed and written at a time within a batch (a fetch holds up to ~1 MB per partition). */
+const CHUNK_MESSAGES = 500
+
 export function decodeRecord(value: Buffer | null): EtlRecord {
   if (!value) throw new EtlError('ETL_RECORD_INVALID', 'message has no value')
   let parsed: unknown
@@ -160,9 +163,16 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       const rejected: DeadLetter[] = []
       counters.add('process', 'consumed', messages.length)
       // Piece by piece where a sink's recorded position falls inside the batch: each piece's outputs are its own.
+      // Pieces go through in chunks, so what a chunk allocates dies young instead of a whole fetch's worth surviving
+      // the next scavenges (the young generation is kept small; see bin/run.js).
       for (const segment of positions.segmentsOf(batch.partition, messages, next)) {
-        const records = await transform(chain, segment.messages, rejected)
-        await writeToSinks(records, {partition: batch.partition, nextOffset: segment.nextOffset})
+        // At least one pass, also for an empty piece: a sink with positions hears of every input.
+        for (let start = 0; start === 0 || start < segment.messages.length; start += CHUNK_MESSAGES) {
+          const chunk = segment.messages.slice(start, start + CHUNK_MESSAGES)
+          const last = start + CHUNK_MESSAGES >= segment.messages.length
+          const records = await transform(chain, chunk, rejected)
+          await writeToSinks(records, {partition: batch.partition, nextOffset: last ? segment.nextOffset : BigInt(chunk[chunk.length - 1].offset) + 1n})
+        }
       }
       await flushSinks()
       positions.flushed(batch.partition, next)

@@ -1,5 +1,5 @@
 /**
- * The worker thread of `source.worker: true` (started by source-worker.ts): loads the pipeline file again, opens its
+ * The worker thread of `source.worker` (started by source-worker.ts): loads the pipeline file again, opens its
  * own Kafka client and runs the source stage exactly as the main thread would (same transactional id, same
  * checkpoints), then reports the drain target and its counts. Its log lines go to this thread's stderr, which Node
  * forwards to the process's stderr, in the same format (level and format come from the shared environment).

@@ -1,11 +1,12 @@
 /**
- * `source.worker: true`: runs the source stage in a worker thread of the same `etl run` process, so a CPU-bound source
+ * `source.worker`: runs the source stage in a worker thread of the same `etl run` process, so a CPU-bound source
  * (a replay at `speed: 0`) and the process stage use two cores instead of sharing one JS thread. Plugin definitions
  * hold functions and cannot be sent to a thread, so the worker loads the pipeline file again (same file, same shared
  * environment) and opens its own Kafka client (source-worker-entry.ts). The result is the same as runSourceStage's:
  * the drain target, the source's counts merged into the run's counters, and the same EtlError when it fails.
  */
 import {Worker} from 'node:worker_threads'
+import type {StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import {EtlError} from '../errors.js'
 import {trackPending} from '../lifecycle.js'
@@ -40,6 +41,16 @@ function workerEntry(): {url: URL; execArgv?: string[]} {
   return {url, execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx']}
 }
 
+/**
+ * `worker: true` or `false` as set. `auto` (the default): when the source says its configuration runs flat out
+ * (isBulk) and both stages run in this process; a source stage alone would only leave the main thread idle.
+ */
+export function sourceInWorker(source: StageConfig | undefined, stage: 'all' | 'source' | 'process', autoAllowed = true): boolean {
+  if (!source || stage === 'process') return false
+  if (source.worker !== undefined) return source.worker
+  return autoAllowed && stage === 'all' && (source.definition.isBulk?.(source.config) ?? false)
+}
+
 function mergeCounters(counters: Counters, rows: CounterRow[]): void {
   for (const row of rows) counters.add(row.scope, row.event, row.count)
 }
@@ -50,7 +61,8 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
   const {url, execArgv} = workerEntry()
   const data: SourceWorkerData = {file: pipeline.file, brokers, stateRoot: inputs.stateRoot}
   const worker = new Worker(url, {workerData: data, ...(execArgv ? {execArgv} : {}), env: process.env})
-  inputs.logger.info(`source ${label} runs in a worker thread (source.worker: true)`, {threadId: worker.threadId})
+  const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
+  inputs.logger.info(`source ${label} runs in a worker thread (${setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting})`, {threadId: worker.threadId})
   const send = (message: ToWorker) => worker.postMessage(message)
   const onStop = () => send({type: 'stop'})
   const onForce = () => send({type: 'force'})
@@ -81,7 +93,7 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
         if (outcome?.result) return resolve(outcome.result)
         if (outcome?.error) return reject(outcome.error)
         const why = crash ? `: ${crash.message}` : ` with code ${code}`
-        reject(new EtlError('ETL_SOURCE_WORKER', `the worker thread of source "${label}" (source.worker: true) ended unexpectedly${why}; records it had not delivered are produced again by the next run`, {cause: crash, details: {stage: 'source', exitCode: code}}))
+        reject(new EtlError('ETL_SOURCE_WORKER', `the worker thread of source "${label}" (${setting}) ended unexpectedly${why}; records it had not delivered are produced again by the next run`, {cause: crash, details: {stage: 'source', exitCode: code}}))
       })
       if (signal.aborted) onStop()
       else signal.addEventListener('abort', onStop, {once: true})

@@ -34,6 +34,19 @@ describe('csv row writer', () => {
     }
   }
 
+  it('quotes numbers, bigints and booleans exactly as csv-stringify does when the delimiter can occur in them', () => {
+    // The writer skips the quoting check for these cells unless the delimiter is a letter, digit, _, ".", "+" or "-".
+    const values: unknown[] = [1e21, -1e-7, 1.5, -2, 0, Number.NaN, Number.NEGATIVE_INFINITY, 12345678901234567890n, -5n, true, false]
+    const records = values.map((value, i) => ({a: value, b: values[(i + 3) % values.length], c: 'text'}))
+    for (const delimiter of ['+', '-', '.', 'e', 'E', 'I', 'N', 'a', 'f', 'l', 's', 't', 'y', '0', '1', '9', '_', ']', '\\', '^', '\ud83d']) {
+      const options = {delimiter, castString: neutralizeFormula}
+      expect(createCsvRowWriter(['a', 'b', 'c'], options)(records), JSON.stringify(delimiter)).to.equal(viaCsvStringify(records, ['a', 'b', 'c'], options))
+    }
+    const emoji = [{a: 'ünï 😀', b: 1}]
+    const options = {delimiter: '\ud83d', castString: neutralizeFormula}
+    expect(createCsvRowWriter(['a', 'b'], options)(emoji)).to.equal(viaCsvStringify(emoji, ['a', 'b'], options))
+  })
+
   it('reads back as the cells it was given (single-character delimiter, quoting and formula guard)', () => {
     const records = [
       {symbol: 'BTC', note: 'a,"b"\nc', price: 10.9, up: true},

@@ -2,8 +2,6 @@
  * The per-window accumulators. Each keeps O(1) state whatever the window's length, and each can be written to JSON
  * and read back exactly, so a restored window continues as if the process had never stopped.
  */
-import {CompensatedSum} from '../record-values.js'
-
 export const AGGREGATE_OPS = ['first', 'last', 'min', 'max', 'sum', 'avg', 'count'] as const
 export type AggregateOp = (typeof AGGREGATE_OPS)[number]
 
@@ -15,42 +13,49 @@ export interface AggregateSpec {
   field?: string
 }
 
-/** A window's state: how many records it holds and one slot per aggregate, in the order of the specs. */
-export interface WindowAccumulator {
-  count: number
-  slots: Slot[]
-}
+/**
+ * A window's state as one array of numbers: the record count, then two numbers per aggregate, in the order of the
+ * specs. One array rather than an object per aggregate because a window is created for (nearly) every record when
+ * windows are short, and V8 keeps an array of numbers unboxed: one allocation instead of a dozen.
+ *   first/last: [event time of the value kept, value]   min/max: [value, unused]
+ *   sum/avg: [sum, compensation] (Kahan–Babuška, as CompensatedSum)   count: unused
+ */
+export type WindowAccumulator = number[]
 
-type Slot = TimedValue | Extreme | CompensatedSum | null
-/** first/last: the value with the earliest/latest event time seen so far. */
-interface TimedValue {
-  time: number
-  value: number
-}
-interface Extreme {
-  value: number
-}
+/** Index of the first of specs[i]'s two numbers. */
+const at = (i: number) => 1 + 2 * i
 
+/** A window holding no record yet (the engine builds one and copies it for each new window). */
 export function newAccumulator(specs: readonly AggregateSpec[]): WindowAccumulator {
-  return {count: 0, slots: specs.map((spec) => newSlot(spec.op))}
+  const acc = [0]
+  for (const spec of specs) {
+    switch (spec.op) {
+      case 'first':
+        acc.push(Number.POSITIVE_INFINITY, Number.NaN)
+        break
+      case 'last':
+        acc.push(Number.NEGATIVE_INFINITY, Number.NaN)
+        break
+      case 'min':
+        acc.push(Number.POSITIVE_INFINITY, 0)
+        break
+      case 'max':
+        acc.push(Number.NEGATIVE_INFINITY, 0)
+        break
+      default:
+        acc.push(0, 0)
+    }
+  }
+  return acc
 }
 
-function newSlot(op: AggregateOp): Slot {
-  switch (op) {
-    case 'first':
-      return {time: Number.POSITIVE_INFINITY, value: Number.NaN}
-    case 'last':
-      return {time: Number.NEGATIVE_INFINITY, value: Number.NaN}
-    case 'min':
-      return {value: Number.POSITIVE_INFINITY}
-    case 'max':
-      return {value: Number.NEGATIVE_INFINITY}
-    case 'sum':
-    case 'avg':
-      return new CompensatedSum()
-    case 'count':
-      return null
-  }
+/** CompensatedSum#add (record-values.ts) on acc[index] (sum) and acc[index + 1] (compensation): the same steps, bit for bit. */
+function addCompensated(acc: WindowAccumulator, index: number, value: number): void {
+  const sum = acc[index]
+  const total = sum + value
+  if (Math.abs(sum) >= Math.abs(value)) acc[index + 1] += sum - total + value
+  else acc[index + 1] += value - total + sum
+  acc[index] = total
 }
 
 /**
@@ -59,42 +64,64 @@ function newSlot(op: AggregateOp): Slot {
  * the earlier arrival is first and the later arrival is last, which is what arrival order would give.
  */
 export function accumulate(acc: WindowAccumulator, specs: readonly AggregateSpec[], values: readonly number[], time: number): void {
-  acc.count++
+  acc[0]++
   // Index loop and plain assignments: this runs for every record and window, so it allocates nothing.
   for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i]
-    const slot = acc.slots[i]
+    const index = at(i)
     const value = values[i]
-    if (spec.op === 'first' || spec.op === 'last') {
-      const timed = slot as TimedValue
-      if (spec.op === 'first' ? time < timed.time : time >= timed.time) {
-        timed.time = time
-        timed.value = value
-      }
-    } else if (spec.op === 'min' || spec.op === 'max') {
-      const extreme = slot as Extreme
-      extreme.value = spec.op === 'min' ? Math.min(extreme.value, value) : Math.max(extreme.value, value)
-    } else if (slot instanceof CompensatedSum) {
-      slot.add(value)
+    switch (specs[i].op) {
+      case 'first':
+        if (time < acc[index]) {
+          acc[index] = time
+          acc[index + 1] = value
+        }
+        break
+      case 'last':
+        if (time >= acc[index]) {
+          acc[index] = time
+          acc[index + 1] = value
+        }
+        break
+      case 'min':
+        acc[index] = Math.min(acc[index], value)
+        break
+      case 'max':
+        acc[index] = Math.max(acc[index], value)
+        break
+      case 'sum':
+      case 'avg':
+        addCompensated(acc, index, value)
+        break
     }
   }
 }
 
-/** The aggregates' values, in spec order. A window always holds at least one record when it is read. */
-export function results(acc: WindowAccumulator, specs: readonly AggregateSpec[]): number[] {
-  return specs.map((spec, i) => {
-    const slot = acc.slots[i]
-    switch (spec.op) {
+/**
+ * Sets each aggregate's value on `record` under its name, in spec order (written in place: this runs for every
+ * window emitted). A window always holds at least one record when it is read.
+ */
+export function writeResults(acc: WindowAccumulator, specs: readonly AggregateSpec[], record: Record<string, unknown>): void {
+  const count = acc[0]
+  for (let i = 0; i < specs.length; i++) {
+    const index = at(i)
+    switch (specs[i].op) {
       case 'count':
-        return acc.count
+        record[specs[i].name] = count
+        break
       case 'sum':
-        return (slot as CompensatedSum).value
+        record[specs[i].name] = acc[index] + acc[index + 1]
+        break
       case 'avg':
-        return (slot as CompensatedSum).value / acc.count
+        record[specs[i].name] = (acc[index] + acc[index + 1]) / count
+        break
+      case 'first':
+      case 'last':
+        record[specs[i].name] = acc[index + 1]
+        break
       default:
-        return (slot as TimedValue | Extreme).value
+        record[specs[i].name] = acc[index]
     }
-  })
+  }
 }
 
 /** JSON form: [count, ...slots], sums as their two parts, first/last as [time, value]. */
@@ -102,13 +129,20 @@ export type SavedAccumulator = [count: number, ...slots: unknown[]]
 
 export function saveAccumulator(acc: WindowAccumulator, specs: readonly AggregateSpec[]): SavedAccumulator {
   return [
-    acc.count,
+    acc[0],
     ...specs.map((spec, i) => {
-      const slot = acc.slots[i]
-      if (slot === null) return null
-      if (slot instanceof CompensatedSum) return slot.parts
-      if ('time' in slot) return [slot.time, slot.value]
-      return slot.value
+      const index = at(i)
+      switch (spec.op) {
+        case 'count':
+          return null
+        case 'sum':
+        case 'avg':
+        case 'first':
+        case 'last':
+          return [acc[index], acc[index + 1]]
+        default:
+          return acc[index]
+      }
     }),
   ]
 }
@@ -128,22 +162,22 @@ export function loadAccumulator(saved: unknown, specs: readonly AggregateSpec[])
   if (!Array.isArray(saved) || saved.length !== specs.length + 1) throw new Error('accumulator does not match the aggregates')
   const count = finite(saved[0])
   if (!Number.isInteger(count) || count < 1) throw new Error(`window count ${count} is not a positive integer`)
-  const slots = specs.map((spec, i): Slot => {
+  const acc = newAccumulator(specs)
+  acc[0] = count
+  for (let i = 0; i < specs.length; i++) {
     const raw = saved[i + 1]
-    switch (spec.op) {
+    switch (specs[i].op) {
       case 'count':
-        return null
+        break
       case 'sum':
       case 'avg':
-        return CompensatedSum.fromParts(pair(raw))
       case 'first':
-      case 'last': {
-        const [time, value] = pair(raw)
-        return {time, value}
-      }
+      case 'last':
+        acc.splice(at(i), 2, ...pair(raw))
+        break
       default:
-        return {value: finite(raw)}
+        acc[at(i)] = finite(raw)
     }
-  })
-  return {count, slots}
+  }
+  return acc
 }

@@ -6,8 +6,8 @@
 import {formatDuration} from '../../../runtime/duration.js'
 import type {EtlRecord, PluginContext} from '../../../runtime/plugin-types.js'
 import {eventTime, finiteNumber, groupKey} from '../record-values.js'
-import {accumulate, newAccumulator, results, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
-import {latestStart, openWindowStarts, type WindowSpec} from './window-spec.js'
+import {accumulate, newAccumulator, writeResults, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
+import {holdsOpen, latestStart, type WindowSpec} from './window-spec.js'
 import {isoTime as iso} from '../iso-time.js'
 import {restoreState, snapshotState, type EngineState, type KeyState, type WindowSnapshot} from './window-state.js'
 
@@ -44,11 +44,18 @@ export class WindowEngine {
   private touched = new Set<KeyState>()
   /** update mode: windows that took a record in the current batch, by key. */
   private changed = new Map<KeyState, Set<number>>()
+  /** A window that holds no record yet, copied for each new window (a copy is cheaper than building one). */
+  private readonly emptyWindow: WindowAccumulator
+  /** accept()'s aggregate inputs, reused: they are folded into the record's windows before the next record is read. */
+  private readonly values: number[]
 
   constructor(
     private readonly options: WindowEngineOptions,
     private readonly hooks: EngineHooks,
-  ) {}
+  ) {
+    this.emptyWindow = newAccumulator(options.aggregates)
+    this.values = options.aggregates.map(() => Number.NaN)
+  }
 
   process(records: readonly EtlRecord[]): EtlRecord[] {
     for (const record of records) this.accept(record)
@@ -87,7 +94,7 @@ export class WindowEngine {
       this.hooks.reject(record, 'ETL_RECORD_INVALID', `field "${timeField}" is ${describeValue(record, timeField)}, not an ISO 8601 time or epoch milliseconds`)
       return
     }
-    const values: number[] = new Array(aggregates.length)
+    const values = this.values
     // Created only for a bad record: this runs once per record, and most records are fine.
     let bad: Set<string> | undefined
     for (let i = 0; i < aggregates.length; i++) {
@@ -115,9 +122,11 @@ export class WindowEngine {
     }
     // Only windows still open take the record: in a sliding window a record can be late for its earliest windows
     // and on time for the latest, and a window that closed must never change after it was emitted.
-    for (const start of openWindowStarts(time, spec, this.watermark(key))) {
+    // (openWindowStarts' loop without its array: this runs for every record.)
+    const watermark = this.watermark(key)
+    for (let start = latestStart(time, spec); holdsOpen(start, time, spec, watermark); start -= spec.slide) {
       let acc = key.windows.get(start)
-      if (!acc) key.windows.set(start, (acc = newAccumulator(aggregates)))
+      if (!acc) key.windows.set(start, (acc = this.emptyWindow.slice()))
       accumulate(acc, aggregates, values, time)
       if (this.options.emit === 'update') {
         const changed = this.changed.get(key) ?? new Set<number>()
@@ -169,9 +178,7 @@ export class WindowEngine {
 
   private output({key, start, acc}: Ready): EtlRecord {
     const record: EtlRecord = {...key.fields, window_start: iso(start), window_end: iso(start + this.options.spec.size)}
-    const values = results(acc, this.options.aggregates)
-    const {aggregates} = this.options
-    for (let i = 0; i < aggregates.length; i++) record[aggregates[i].name] = values[i]
+    writeResults(acc, this.options.aggregates, record)
     return record
   }
 }

@@ -19,12 +19,18 @@ export function latestStart(t: number, spec: WindowSpec): number {
   return Math.floor(t / spec.slide) * spec.slide
 }
 
-/** Starts of every window holding t whose end is after `openAfter` (windows ending at or before it are closed). */
+/**
+ * Whether the window starting at `start` holds t and ends after `openAfter` (windows ending at or before it are
+ * closed). Going down from latestStart(t) by slide, the first window for which this is false ends the open ones.
+ */
+export function holdsOpen(start: number, t: number, spec: WindowSpec, openAfter: number): boolean {
+  return start + spec.size > t && start + spec.size > openAfter
+}
+
+/** Starts of every window holding t whose end is after `openAfter`, latest first. */
 export function openWindowStarts(t: number, spec: WindowSpec, openAfter: number): number[] {
   const starts: number[] = []
-  for (let start = latestStart(t, spec); start + spec.size > t && start + spec.size > openAfter; start -= spec.slide) {
-    starts.push(start)
-  }
+  for (let start = latestStart(t, spec); holdsOpen(start, t, spec, openAfter); start -= spec.slide) starts.push(start)
   return starts
 }
 

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {SnapshotMismatch} from '../../../../src/plugins/shared/windowing/window-state.js'
 import type {EtlRecord} from '../../../../src/runtime/plugin-types.js'
-import {DAY, engine, messyStream, MINUTE, random} from './window-test-kit.js'
+import {DAY, engine, messyStream, MINUTE, PRICE_AGGREGATES, random} from './window-test-kit.js'
 
 describe('window snapshots', () => {
   const spec = {size: 2 * MINUTE, slide: MINUTE, lateness: 20_000}
@@ -24,6 +24,24 @@ describe('window snapshots', () => {
     const after = second.process(records.slice(1234))
     expect([...before, ...after]).to.deep.equal(uninterrupted)
     expect([...first.rejected, ...second.rejected]).to.deep.equal(whole.rejected)
+  })
+
+  it('writes windows in the JSON form saved snapshots have, and continues from one given in it', () => {
+    // The form is stored with committed batches (<group>.state), so a new version must read what an older one wrote.
+    const first = engine()
+    first.process([{symbol: 'BTC', timestamp: 10, price: 2}, {symbol: 'BTC', timestamp: 5, price: 3}, {symbol: 'BTC', timestamp: 20, price: 1}])
+    const saved = {
+      version: 1,
+      shape: {time: 'timestamp', key: ['symbol'], size: MINUTE, slide: MINUTE, aggregates: PRICE_AGGREGATES},
+      // [count, first as [time, value], last as [time, value], min, max, sum as [sum, compensation], avg as sum, count]
+      keys: [{id: 'BTC', fields: {symbol: 'BTC'}, maxTime: 20, windows: [[0, [3, [5, 3], [20, 1], 1, 3, [6, 0], [6, 0], null]]]}],
+    }
+    expect(JSON.parse(JSON.stringify(first.engine.snapshot()))).to.deep.equal(saved)
+    const second = engine()
+    second.engine.restore(structuredClone(saved))
+    expect(second.process([{symbol: 'BTC', timestamp: 30, price: 4}, {symbol: 'BTC', timestamp: MINUTE, price: 9}])).to.deep.equal([
+      {symbol: 'BTC', window_start: '1970-01-01T00:00:00.000Z', window_end: '1970-01-01T00:01:00.000Z', first: 3, last: 4, min: 1, max: 4, sum: 10, avg: 2.5, n: 4},
+    ])
   })
 
   it('keeps the per-key watermark: a record late before the snapshot is late after it', () => {
