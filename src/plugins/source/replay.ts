@@ -224,6 +224,9 @@ export default definePlugin<'source', ReplayConfig>({
 
       async run(emit, runSignal) {
         const signal = AbortSignal.any([runSignal, context.signal])
+        // Checked for every row: the composite signal's own `aborted` re-checks its sources on each read.
+        let stopped = signal.aborted
+        signal.addEventListener('abort', () => (stopped = true), {once: true})
         const limit = config.limit ?? Infinity
         let batch: EtlRecord[] = []
         let anchor: {wall: number; event: number} | undefined
@@ -231,7 +234,7 @@ export default definePlugin<'source', ReplayConfig>({
         let emitted: string | undefined
         /** Emits the batch with the position after it; with no records, only when the position moved. */
         const send = async () => {
-          if (signal.aborted) return
+          if (stopped) return
           const checkpoint: ReplayCheckpoint = {...position, file: identity, reads}
           const text = JSON.stringify(checkpoint)
           if (batch.length === 0 && text === emitted) return
@@ -247,10 +250,10 @@ export default definePlugin<'source', ReplayConfig>({
           const batches = readCsvRowBatches(path, signal, (line, reason) => {
             if (line > skipTo) reject(line, reason)
           })
-          // One await per file chunk; the per-row abort check is the one the row-at-a-time reader made.
+          // One await per file chunk; the per-row stop check is the one the row-at-a-time reader made.
           for await (const rows of batches) {
             for (const row of rows) {
-              if (signal.aborted) return
+              if (stopped) return
               if (row.line <= skipTo) continue // consumed by an earlier run
               const converted = toRecord(row, position.shiftMs)
               if (!converted) {
@@ -269,16 +272,16 @@ export default definePlugin<'source', ReplayConfig>({
                   await sleep(wait, signal)
                 }
               }
-              if (signal.aborted) return
+              if (stopped) return
               batch.push(record)
               position.produced++
               position.line = row.line
               position.last = time
               if (batch.length >= config.batchSize || position.produced >= limit) await send()
-              if (position.produced >= limit || signal.aborted) return
+              if (position.produced >= limit || stopped) return
             }
           }
-          if (signal.aborted) return
+          if (stopped) return
           const {first, second, last} = position
           if (first === undefined || last === undefined) {
             await send()
