@@ -13,6 +13,7 @@ import {homedir, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parse} from 'csv-parse/sync'
+import {systemClock} from '../src/runtime/clock.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const DATA = join(ROOT, 'data/btcusd-5m-2011.csv')
@@ -47,7 +48,7 @@ function history(count: number): {timestamp: number; close: number}[] {
 
 /** One size, in this (fresh) process: prints a Timing as JSON. */
 async function benchOne(points: number): Promise<void> {
-  const {default: vegaLite} = await import('../src/plugins/chart/vega-lite.js')
+  const {default: vegaLite} = await import('../src/plugins/chart/vega-lite/index.js')
   const {createLogger} = await import('../src/runtime/logger.js')
   const {DEFAULT_SINK_RETRY} = await import('../src/runtime/retry.js')
   const out = mkdtempSync(join(tmpdir(), 'etl-chart-bench-'))
@@ -63,6 +64,7 @@ async function benchOne(points: number): Promise<void> {
       logger: createLogger('bench', {level: 'warn', format: 'text', write: () => undefined}),
       pipelineName: 'bench', pipelineDir: ROOT, stateDir: out, resolvePath: (path: string) => path,
       signal: new AbortController().signal, count: () => undefined, reject: () => undefined, retry: DEFAULT_SINK_RETRY,
+      registerSecret: () => undefined, clock: systemClock,
     }
     const chart = await vegaLite.create(config, context)
     let rows: ReturnType<typeof history> | undefined = history(points + WARMUP + RUNS)

@@ -5,10 +5,11 @@
  */
 import {tmpdir} from 'node:os'
 import {resolve} from 'node:path'
-import {loadPipeline} from '../src/runtime/config/load-pipeline.js'
+import {loadPipeline} from '../src/index.js'
 import {createLogger} from '../src/runtime/logger.js'
 import type {EtlRecord, PluginContext, SourceInstance} from '../src/runtime/plugin-types.js'
 import {DEFAULT_SOURCE_RETRY} from '../src/runtime/retry.js'
+import {systemClock} from '../src/runtime/clock.js'
 
 export interface RecordSize {
   /** Mean value size in bytes (what --record-size gets). */
@@ -39,6 +40,8 @@ export async function measureRecordSize(pipelineFile: string, vars: Record<strin
     count: () => undefined,
     reject: () => undefined,
     retry: DEFAULT_SOURCE_RETRY,
+    registerSecret: () => undefined,
+    clock: systemClock,
   }
   // One pass over the file is every distinct row; later passes only shift the timestamps (same length).
   const config = {...stage.config, loop: 1, limit: undefined}

@@ -1,12 +1,12 @@
 /**
  * The replay source's CSV reading: as it was until 2026-11-24 (csv-parse for every row, one `for await` per row)
- * against readCsvRowBatches (src/plugins/shared/csv-rows.ts: quote-free lines split directly, one batch per 64 KiB
+ * against readCsvRowBatches (src/plugins/source/replay/csv-rows.ts: quote-free lines split directly, one batch per 64 KiB
  * chunk), reading the bench's data/btcusd-5m-2011.csv into rows. Same rows and line numbers first (checked below;
- * test/plugins/shared/csv-rows.test.ts checks many more files). Figures are per row, median of 25 rounds.
+ * test/plugins/source/replay/csv-rows.test.ts checks many more files). Figures are per row, median of 25 rounds.
  *   node --import tsx bench/micro/csv-read.ts
  */
 import {isDeepStrictEqual} from 'node:util'
-import {readCsvRowBatches, type CsvRow} from '../../src/plugins/shared/csv-rows.js'
+import {readCsvRowBatches, type CsvRow} from '../../src/plugins/source/replay/csv-rows.js'
 import {referenceRows} from '../../test/support/csv-parse-reference.js'
 import type {MicroResult} from './harness.js'
 import {ratio} from './harness.js'

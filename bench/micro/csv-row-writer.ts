@@ -1,5 +1,5 @@
 /**
- * The csv sink's row writer (src/plugins/shared/csv-row-writer.ts) with the formula guard on, as the sink runs it, on
+ * The csv sink's row writer (src/plugins/sink/csv/csv-row-writer.ts) with the formula guard on, as the sink runs it, on
  * the throughput bench's candles (one text key, two ISO bounds, six numbers). With a path argument it also times
  * another checkout's writer (e.g. a copy of HEAD) in the same process, after checking both write the same bytes:
  *   node --import tsx bench/micro/csv-row-writer.ts [/path/to/other/checkout]
@@ -13,8 +13,8 @@ const ROOT = join(import.meta.dirname, '../..')
 type Writer = (records: readonly Record<string, unknown>[]) => string
 
 async function writerFrom(root: string): Promise<Writer> {
-  const {createCsvRowWriter} = (await import(join(root, 'src/plugins/shared/csv-row-writer.ts'))) as typeof import('../../src/plugins/shared/csv-row-writer.js')
-  const {neutralizeFormula} = (await import(join(root, 'src/plugins/shared/csv-formula-guard.ts'))) as typeof import('../../src/plugins/shared/csv-formula-guard.js')
+  const {createCsvRowWriter} = (await import(join(root, 'src/plugins/sink/csv/csv-row-writer.ts'))) as typeof import('../../src/plugins/sink/csv/csv-row-writer.js')
+  const {neutralizeFormula} = (await import(join(root, 'src/plugins/sink/csv/csv-formula-guard.ts'))) as typeof import('../../src/plugins/sink/csv/csv-formula-guard.js')
   return createCsvRowWriter(COLUMNS, {delimiter: ',', castString: neutralizeFormula})
 }
 

@@ -1,11 +1,11 @@
 /**
  * The csv sink's per-batch serialisation: as it was until 2026-11-24 (records → arrays → csv-stringify/sync) against
- * the row writer it uses now (src/plugins/shared/csv-row-writer.ts), which writes the same bytes (checked below on the
- * bench's candles and on awkward values; test/plugins/shared/csv-row-writer.test.ts checks more).
+ * the row writer it uses now (src/plugins/sink/csv/csv-row-writer.ts), which writes the same bytes (checked below on the
+ * bench's candles and on awkward values; test/plugins/sink/csv/csv-row-writer.test.ts checks more).
  *   node --import tsx bench/micro/csv-rows.ts
  */
 import {stringify, type Options} from 'csv-stringify/sync'
-import {createCsvRowWriter} from '../../src/plugins/shared/csv-row-writer.js'
+import {createCsvRowWriter} from '../../src/plugins/sink/csv/csv-row-writer.js'
 import {micro, ratio} from './harness.js'
 import {BATCH, batches, candles, COLUMNS, START} from './candles.js'
 
@@ -20,7 +20,7 @@ function viaCsvStringify(records: Record<string, unknown>[], columns: string[], 
   )
 }
 
-/** What csv.ts does now (src/plugins/shared/csv-row-writer.ts), without the formula guard, as above. */
+/** What csv.ts does now (src/plugins/sink/csv/csv-row-writer.ts), without the formula guard, as above. */
 function createSerializer(columns: string[], delimiter: string) {
   return createCsvRowWriter(columns, {delimiter, castString: (text) => text})
 }

@@ -1,7 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {renderError} from '../runtime/cli-errors.js'
 import {runCharts} from '../runtime/charts/run-charts.js'
-import {loadPipeline} from '../runtime/config/load-pipeline.js'
+import {loadPipeline} from '../api/pipelines.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
 

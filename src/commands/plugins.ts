@@ -1,7 +1,6 @@
 import {Command, Flags} from '@oclif/core'
-import {createRegistry} from '../runtime/builtin-plugins.js'
+import {createRegistry, loadPipeline} from '../api/pipelines.js'
 import {renderError} from '../runtime/cli-errors.js'
-import {loadPipeline} from '../runtime/config/load-pipeline.js'
 import {redact} from '../runtime/logger.js'
 import {renderPluginsMarkdown, renderPluginsText} from '../runtime/plugin-docs.js'
 import {PLUGIN_KINDS, type PluginKind} from '../runtime/plugin-types.js'

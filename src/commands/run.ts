@@ -1,11 +1,12 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {renderError} from '../runtime/cli-errors.js'
-import {loadPipeline} from '../runtime/config/load-pipeline.js'
+import {loadPipeline} from '../api/pipelines.js'
+import {runPipeline} from '../api/run.js'
 import {parseDuration} from '../runtime/duration.js'
 import {EtlError} from '../runtime/errors.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
-import {runPipeline, type StageSelection} from '../runtime/run-pipeline.js'
+import type {StageSelection} from '../runtime/run-pipeline.js'
 import {formatCounters} from '../runtime/run-report.js'
 
 export default class Run extends Command {

@@ -1,6 +1,7 @@
 import {Args, Command, Flags} from '@oclif/core'
 import {renderError} from '../runtime/cli-errors.js'
-import {loadPipeline, type ChartConfig} from '../runtime/config/load-pipeline.js'
+import {loadPipeline} from '../api/pipelines.js'
+import type {ChartConfig} from '../runtime/config/load-pipeline.js'
 import {ConfigError} from '../runtime/config/problems.js'
 import {isEtlError} from '../runtime/errors.js'
 import {redact} from '../runtime/logger.js'

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ETL_CONFIG_ENV_MISSING: 'A ${VAR} in the pipeline file names an environment variable that is not set and has no default.',
   ETL_PLUGIN_NOT_FOUND: 'A pipeline names a plugin type that is neither built in nor provided by a plugin listed under `plugins:`.',
   ETL_PLUGIN_LOAD: 'A third-party plugin module could not be imported or does not export a valid plugin definition.',
+  ETL_PLUGIN_API: 'A plugin targets a plugin API version (`apiVersion`) that this etl does not provide.',
   ETL_PLUGIN_DUPLICATE: 'Two plugins were registered with the same kind and name.',
   ETL_PLUGIN_FAILED: 'A plugin threw while running; the message names the plugin, its kind and the stage.',
   ETL_KAFKA_UNREACHABLE: 'No Kafka broker answered at the configured addresses.',
@@ -27,6 +28,8 @@ export const ERROR_CODES = {
   ETL_VALUE_NOT_FINITE: 'A field a stage computes with is missing, not a number, NaN or Infinity.',
   ETL_CHART_INVALID: 'A chart\'s Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.',
   ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
+  ETL_TEST_FAILED: 'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
+  ETL_FILE_EXISTS: 'A scaffold (`etl init`, `etl plugin new`) would overwrite a file that already exists; nothing was written.',
   ETL_NODE_VERSION: 'The Node.js running etl is too old.',
   ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
 } as const
@@ -55,8 +58,15 @@ export class EtlError extends Error {
   }
 }
 
+/**
+ * True for an EtlError, also one made by another copy of etl's SDK (a plugin package that installed its own): the
+ * check is by shape (name and a known code), not by class identity.
+ */
 export function isEtlError(error: unknown): error is EtlError {
-  return error instanceof EtlError
+  if (error instanceof EtlError) return true
+  if (!(error instanceof Error) || error.name !== 'EtlError') return false
+  const code = (error as {code?: unknown}).code
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) && typeof (error as {exitCode?: unknown}).exitCode === 'number'
 }
 
 /** The message of anything thrown, for logs; never the stack. */

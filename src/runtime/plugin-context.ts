@@ -6,7 +6,8 @@ import {mkdirSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import type {StageConfig} from './config/load-pipeline.js'
 import type {Counters} from './counters.js'
-import type {Logger} from './logger.js'
+import {systemClock} from './clock.js'
+import {registerSecret, type Logger} from './logger.js'
 import type {EtlRecord, PluginContext, TopicProducer} from './plugin-types.js'
 import {defaultRetryPolicy} from './retry.js'
 
@@ -59,6 +60,8 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
     kafka: inputs.kafka,
     retry: stage.retry ?? defaultRetryPolicy(stage.kind),
     count: (event, amount = 1) => counters.add(scope, event, amount),
+    registerSecret,
+    clock: systemClock,
     reject(record, code, reason) {
       counters.add(scope, 'rejected')
       if (inputs.onReject) inputs.onReject({stage, record, code, reason})

@@ -8,6 +8,23 @@ import type {RetryPolicy} from './retry.js'
 export type PluginKind = 'source' | 'transform' | 'sink' | 'chart'
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'sink', 'chart']
 
+/**
+ * The version of this contract (the definition, the instances' lifecycles and the context). It changes only when a
+ * plugin written against the previous version could break; new optional members do not change it. A plugin states the
+ * version it was written for in `apiVersion`; the registry refuses one this etl does not provide (ETL_PLUGIN_API).
+ */
+export const PLUGIN_API_VERSION = 1 as const
+/** Every plugin API version this etl runs plugins of. */
+export const SUPPORTED_PLUGIN_API_VERSIONS: readonly number[] = [1]
+
+/** Wall time as plugins see it: the real clock in a pipeline, a controllable one in etl/testing. */
+export interface Clock {
+  /** Milliseconds since the epoch, like Date.now(). */
+  now(): number
+  /** Resolves after `ms` (or at once when `signal` aborts, without throwing). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
 /** A record as it travels through the topic: a flat JSON object. */
 export type EtlRecord = Record<string, unknown>
 
@@ -61,6 +78,14 @@ export interface PluginContext {
    * code ETL_SINK_PERMANENT to fail at once).
    */
   retry: RetryPolicy
+  /**
+   * Registers a value that must never be printed (an API key read from the environment): it is masked in every log
+   * line, error message and JSON output of this run from now on. Config fields named in the definition's `secrets`
+   * are registered by the runtime already. Values shorter than 4 characters are ignored.
+   */
+  registerSecret(value: string | undefined): void
+  /** The clock to read and sleep on (polling intervals, fallback timestamps), so tests can drive time. */
+  clock: Clock
 }
 
 export interface SourceEmitter {
@@ -185,6 +210,14 @@ export interface ConfigIssue {
   message: string
 }
 
+/** What validateConfig may use: nothing connects at validation time, but files named in the config can be read. */
+export interface ValidateContext {
+  /** Folder of the pipeline file. */
+  pipelineDir: string
+  /** Resolves a path from config as PluginContext.resolvePath does (against the working directory). */
+  resolvePath(path: string): string
+}
+
 export interface InstanceByKind {
   source: SourceInstance
   transform: TransformInstance
@@ -193,6 +226,12 @@ export interface InstanceByKind {
 }
 
 export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config = any> {
+  /**
+   * The plugin API version this plugin was written against, as a literal (`apiVersion: 1`): PLUGIN_API_VERSION read
+   * at run time would be the running etl's, not the one the plugin was written for. Absent means 1. A version this
+   * etl does not support is refused when the plugin is registered (ETL_PLUGIN_API).
+   */
+  apiVersion?: number
   name: string
   kind: Kind
   summary: string
@@ -203,7 +242,7 @@ export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config =
    * Checks what a JSON Schema cannot express (an expression's syntax, a field that must name another field). Runs at
    * validation time, after the schema passed, so its problems are reported with file:line:col like schema problems.
    */
-  validateConfig?(config: Config): ConfigIssue[]
+  validateConfig?(config: Config, context: ValidateContext): ConfigIssue[] | Promise<ConfigIssue[]>
   /**
    * Sources only: true when this configuration produces as fast as Kafka takes its records (a bulk replay, a
    * backfill), so `worker: auto`, the default, runs the source stage in a worker thread next to the process stage.

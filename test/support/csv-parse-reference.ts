@@ -1,12 +1,12 @@
 /**
  * The replay source's CSV reading as it was before batches (csv-parse for every row, with the options replay used
- * until 2026-11-24): the reference readCsvRowBatches must match exactly (test/plugins/shared/csv-rows.test.ts), and
+ * until 2026-11-24): the reference readCsvRowBatches must match exactly (test/plugins/source/replay/csv-rows.test.ts), and
  * the baseline of bench/micro/csv-read.ts.
  */
 import {createReadStream} from 'node:fs'
 import {parse, type Options as ParseOptions} from 'csv-parse'
 import {messageOf} from '../../src/runtime/errors.js'
-import type {CsvRow} from '../../src/plugins/shared/csv-rows.js'
+import type {CsvRow} from '../../src/plugins/source/replay/csv-rows.js'
 
 export async function* referenceRows(path: string, onSkip: (line: number, reason: string) => void) {
   const options: ParseOptions = {

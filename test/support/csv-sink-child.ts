@@ -5,7 +5,7 @@
  * prints one JSON line per step ({step, ok, value?, error?}); the step `wait` prints {waiting: true} and hangs.
  */
 import {spawnSync} from 'node:child_process'
-import csv from '../../src/plugins/sink/csv.js'
+import csv from '../../src/plugins/sink/csv/index.js'
 import type {EtlRecord, SinkInstance} from '../../src/runtime/plugin-types.js'
 import {configFor, testContext} from './plugin-context.js'
 

@@ -4,7 +4,7 @@
  */
 import {mkdtempSync} from 'node:fs'
 import {join} from 'node:path'
-import {loadPipeline} from '../../src/runtime/config/load-pipeline.js'
+import {loadPipeline} from '../../src/index.js'
 import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
 import type {Logger} from '../../src/runtime/logger.js'
 import {runPipeline, type RunSummary} from '../../src/runtime/run-pipeline.js'

@@ -3,8 +3,7 @@
  * consumed by a second pipeline). Records are buffered by write() and produced by flush(), which the runtime awaits
  * before committing the input offsets: every input record's outputs are on the topic before it counts as done.
  */
-import {EtlError} from '../../runtime/errors.js'
-import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
+import {definePlugin, EtlError, type EtlRecord} from '../../sdk/index.js'
 
 export interface KafkaSinkConfig {
   topic: string

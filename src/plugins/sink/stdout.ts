@@ -3,7 +3,7 @@
  * backpressure: a slow reader slows the pipeline instead of growing an unbounded buffer in memory.
  */
 import {once} from 'node:events'
-import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
+import {definePlugin, type EtlRecord} from '../../sdk/index.js'
 
 export interface StdoutSinkConfig {
   pretty: boolean

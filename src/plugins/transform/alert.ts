@@ -3,11 +3,7 @@
  * it turns false, so a price that stays above a threshold for a week raises one alert, not one per record. Alert
  * records carry `record_type: 'alert'` (input records never get that field), so `record_type == 'alert'` routes them.
  */
-import {parseDuration, durationSchema, formatDuration, type Duration} from '../../runtime/duration.js'
-import {definePlugin, type ConfigIssue, type EtlRecord} from '../../runtime/plugin-types.js'
-import {compileConfigExpression, EXPRESSION_HELP, validateExpression} from '../../runtime/expression/expression.js'
-import {truthy} from '../../runtime/expression/expression-functions.js'
-import {eventTime, finiteNumber} from '../shared/record-values.js'
+import {compileConfigExpression, type ConfigIssue, definePlugin, type Duration, durationSchema, type EtlRecord, eventTime, EXPRESSION_HELP, finiteNumber, formatDuration, parseDuration, truthy, validateExpression} from '../../sdk/index.js'
 import {notFiniteReason} from '../shared/rolling/indicator.js'
 import {KeyedState, keyFields, keyLabel, keyProperty} from '../shared/rolling/keyed-state.js'
 import {EdgeTrigger} from '../shared/rolling/edge-trigger.js'
@@ -151,7 +147,7 @@ function ruleIssues(rule: AlertRule, index: number): ConfigIssue[] {
   return issues
 }
 
-function alertRecord(name: string, fired: Fired, record: EtlRecord, config: AlertConfig): EtlRecord {
+function alertRecord(name: string, fired: Fired, record: EtlRecord, config: AlertConfig, now: () => number): EtlRecord {
   const time = eventTime(record, config.time)
   return {
     record_type: 'alert',
@@ -159,7 +155,7 @@ function alertRecord(name: string, fired: Fired, record: EtlRecord, config: Aler
     ...keyFields(record, config.key),
     value: fired.value,
     message: `${keyLabel(record, config.key)}: ${fired.detail}`,
-    time: time === undefined ? new Date().toISOString() : iso(time),
+    time: iso(time ?? now()),
     triggered_by: record[config.time] ?? null,
   }
 }
@@ -288,7 +284,7 @@ export default definePlugin<'transform', AlertConfig>({
             if (readings[i] === 'skip') continue
             for (const fired of rules[i].decide(readings[i] as Exclude<Reading, 'skip'>, ruleStates[i], record)) {
               context.count('alerts_fired')
-              out.push(alertRecord(rules[i].name, fired, record, config))
+              out.push(alertRecord(rules[i].name, fired, record, config, () => context.clock.now()))
             }
           }
         }

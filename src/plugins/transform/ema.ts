@@ -2,8 +2,7 @@
  * Exponential moving average per series, seeded the way TA libraries (TA-Lib, pandas-ta) do: the first value is the
  * SMA of the first `period` values, so early outputs do not lean on whichever price happened to come first.
  */
-import {definePlugin} from '../../runtime/plugin-types.js'
-import {CompensatedSum} from '../shared/record-values.js'
+import {CompensatedSum, definePlugin} from '../../sdk/index.js'
 import {asProperty, fieldProperty, indicatorTransform, periodProperty} from '../shared/rolling/indicator.js'
 import {keyProperty} from '../shared/rolling/keyed-state.js'
 

@@ -1,6 +1,5 @@
 /** Keeps the records for which an expression is true; the rest are counted as filtered_out. */
-import {definePlugin} from '../../runtime/plugin-types.js'
-import {compileConfigExpression, EXPRESSION_HELP, validateExpression} from '../../runtime/expression/expression.js'
+import {compileConfigExpression, definePlugin, EXPRESSION_HELP, validateExpression} from '../../sdk/index.js'
 
 export interface FilterConfig {
   where: string

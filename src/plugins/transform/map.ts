@@ -2,8 +2,7 @@
  * Reshapes records: computes new fields from expressions, renames, keeps a selection, drops. Input records are never
  * modified (another stage may still hold them); each step builds a fresh object only when it is configured.
  */
-import {definePlugin, type EtlRecord} from '../../runtime/plugin-types.js'
-import {compileConfigExpression, EXPRESSION_HELP, validateExpression, type CompiledExpression} from '../../runtime/expression/expression.js'
+import {compileConfigExpression, type CompiledExpression, definePlugin, type EtlRecord, EXPRESSION_HELP, validateExpression} from '../../sdk/index.js'
 
 export interface MapConfig {
   select?: string[]

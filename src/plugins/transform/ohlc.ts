@@ -1,6 +1,5 @@
 /** Open/high/low/close candles per key over event-time windows, from price ticks or from finer candles. */
-import {EtlError} from '../../runtime/errors.js'
-import {definePlugin, type ConfigIssue} from '../../runtime/plugin-types.js'
+import {type ConfigIssue, definePlugin, EtlError} from '../../sdk/index.js'
 import type {AggregateSpec} from '../shared/windowing/aggregates.js'
 import {commonWindowProperties, WINDOW_SEMANTICS, type CommonWindowConfig} from '../shared/windowing/window-schema.js'
 import {resolveWindowSpec} from '../shared/windowing/window-spec.js'

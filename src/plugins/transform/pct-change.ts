@@ -1,5 +1,5 @@
 /** Percent change per series against the value `periods` records earlier, as pandas' pct_change() × 100. */
-import {definePlugin} from '../../runtime/plugin-types.js'
+import {definePlugin} from '../../sdk/index.js'
 import {asProperty, fieldProperty, indicatorTransform, periodProperty} from '../shared/rolling/indicator.js'
 import {keyProperty} from '../shared/rolling/keyed-state.js'
 import {RingBuffer} from '../shared/rolling/ring-buffer.js'

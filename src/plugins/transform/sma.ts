@@ -1,5 +1,5 @@
 /** Simple moving average per series: the mean of the last `period` values, from a drift-free rolling sum. */
-import {definePlugin} from '../../runtime/plugin-types.js'
+import {definePlugin} from '../../sdk/index.js'
 import {asProperty, fieldProperty, indicatorTransform, periodProperty} from '../shared/rolling/indicator.js'
 import {keyProperty} from '../shared/rolling/keyed-state.js'
 import {RollingSum} from '../shared/rolling/rolling-sum.js'

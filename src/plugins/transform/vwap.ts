@@ -3,7 +3,7 @@
  * sums; whether the window holds any volume at all is tracked by counting non-zero volumes, because a sum that had
  * volumes added and removed may end a hair away from 0 and would then divide by rounding residue.
  */
-import {definePlugin} from '../../runtime/plugin-types.js'
+import {definePlugin} from '../../sdk/index.js'
 import {asProperty, fieldProperty, indicatorTransform, periodProperty} from '../shared/rolling/indicator.js'
 import {keyProperty} from '../shared/rolling/keyed-state.js'
 import {RollingSum} from '../shared/rolling/rolling-sum.js'

@@ -1,6 +1,5 @@
 /** Event-time tumbling or sliding windows with aggregates (first, last, min, max, sum, avg, count) per key. */
-import {EtlError} from '../../runtime/errors.js'
-import {definePlugin, type ConfigIssue} from '../../runtime/plugin-types.js'
+import {type ConfigIssue, definePlugin, EtlError} from '../../sdk/index.js'
 import {AGGREGATE_OPS, type AggregateOp, type AggregateSpec} from '../shared/windowing/aggregates.js'
 import {commonWindowProperties, WINDOW_FIELDS, WINDOW_SEMANTICS, type CommonWindowConfig} from '../shared/windowing/window-schema.js'
 import {resolveWindowSpec} from '../shared/windowing/window-spec.js'

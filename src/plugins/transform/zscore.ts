@@ -3,7 +3,7 @@
  * `period` values. Recomputed over the window for every record (O(period)), so nothing can drift; the one-pass
  * Σx² − (Σx)²/n is avoided because it cancels catastrophically on flat price stretches.
  */
-import {definePlugin} from '../../runtime/plugin-types.js'
+import {definePlugin} from '../../sdk/index.js'
 import {asProperty, fieldProperty, indicatorTransform, periodProperty} from '../shared/rolling/indicator.js'
 import {keyProperty} from '../shared/rolling/keyed-state.js'
 import {RingBuffer} from '../shared/rolling/ring-buffer.js'

@@ -5,7 +5,6 @@
 import {stat} from 'node:fs/promises'
 import {basename, dirname, extname, resolve} from 'node:path'
 import type {ValidateFunction} from 'ajv'
-import {createRegistry} from '../builtin-plugins.js'
 import {parseDuration, type Duration} from '../duration.js'
 import {compileExpression, validateExpression, type CompiledExpression} from '../expression/expression.js'
 import {EtlError, messageOf} from '../errors.js'
@@ -13,7 +12,7 @@ import {registerSecret} from '../logger.js'
 import {defaultRetryPolicy, retryPolicyFrom, type RetryConfig, type RetryPolicy} from '../retry.js'
 import {loadPluginModule} from '../plugin-loader.js'
 import type {PluginRegistry} from '../plugin-registry.js'
-import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
+import type {AnyPluginDefinition, ConfigIssue, PluginKind} from '../plugin-types.js'
 import {sourceStateTopicOf} from '../state/source-state-store.js'
 import {interpolateEnv} from './interpolate-env.js'
 import {PIPELINE_SCHEMA} from './pipeline-schema.js'
@@ -109,10 +108,11 @@ async function readPipelineText(file: string): Promise<string> {
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
-  registry?: PluginRegistry
+  /** The plugins the file may name: the built-ins (the CLI's and the programmatic API's registry) and any others. */
+  registry: PluginRegistry
 }
 
-export async function loadPipeline(fileArgument: string, options: LoadOptions = {}): Promise<PipelineConfig> {
+export async function loadPipeline(fileArgument: string, options: LoadOptions): Promise<PipelineConfig> {
   const env = options.env ?? process.env
   const file = fileArgument
   const text = await readPipelineText(file)
@@ -128,7 +128,7 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
   }
   if (!validatePipelineShape(data)) problems.push(...schemaProblems(parsed, validatePipelineShape, data))
 
-  const registry = options.registry ?? createRegistry()
+  const registry = options.registry
   const dir = dirname(resolve(file))
   const pluginList = Array.isArray(data.plugins) ? data.plugins : []
   for (const [index, specifier] of pluginList.entries()) {
@@ -143,10 +143,14 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
 
   const stage = (kind: PluginKind, entry: unknown, path: (string | number)[]) =>
     resolveStage(parsed, registry, kind, entry, path, problems)
-  const source = data.source === undefined ? undefined : stage('source', data.source, ['source'])
-  const transforms = asArray(data.transforms).map((entry, i) => stage('transform', entry, ['transforms', i]))
-  const sinks = asArray(data.sinks).map((entry, i) => stage('sink', entry, ['sinks', i]))
-  const charts = asArray(data.charts).map((entry, i) => resolveChart(parsed, registry, entry, ['charts', i], problems))
+  // One after the other, so that problems keep the file's order.
+  const source = data.source === undefined ? undefined : await stage('source', data.source, ['source'])
+  const transforms: (StageConfig | undefined)[] = []
+  for (const [i, entry] of asArray(data.transforms).entries()) transforms.push(await stage('transform', entry, ['transforms', i]))
+  const sinks: (StageConfig | undefined)[] = []
+  for (const [i, entry] of asArray(data.sinks).entries()) sinks.push(await stage('sink', entry, ['sinks', i]))
+  const charts: (ChartConfig | undefined)[] = []
+  for (const [i, entry] of asArray(data.charts).entries()) charts.push(await resolveChart(parsed, registry, entry, ['charts', i], problems))
   problems.push(...duplicateChartNames(parsed, asArray(data.charts)))
 
   if (problems.length > 0) throw new ConfigError(file, withoutEchoes(problems))
@@ -183,16 +187,16 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions = 
   }
 }
 
-function resolveChart(
+async function resolveChart(
   parsed: ParsedYaml,
   registry: PluginRegistry,
   entry: unknown,
   path: (string | number)[],
   problems: ConfigProblem[],
-): ChartConfig | undefined {
+): Promise<ChartConfig | undefined> {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return undefined
   const {data, every, ...rest} = entry as Record<string, unknown>
-  const stage = resolveStage(parsed, registry, 'chart', {type: 'vega-lite', ...rest}, path, problems)
+  const stage = await resolveStage(parsed, registry, 'chart', {type: 'vega-lite', ...rest}, path, problems)
   if (!stage || data === undefined) return undefined
   const source: ChartDataSource = data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: String((data as {csv: string}).csv)}
   return {...stage, data: source, everyMs: parseDuration((every ?? '10s') as Duration)}
@@ -213,14 +217,14 @@ function duplicateChartNames(parsed: ParsedYaml, entries: unknown[]): ConfigProb
   return problems
 }
 
-function resolveStage(
+export async function resolveStage(
   parsed: ParsedYaml,
   registry: PluginRegistry,
   kind: PluginKind,
   entry: unknown,
   path: (string | number)[],
   problems: ConfigProblem[],
-): StageConfig | undefined {
+): Promise<StageConfig | undefined> {
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return undefined
   // `where` on a sink is routing (the runtime's); on other kinds it is the plugin's own config (the filter transform).
   const {type, name, ...rest} = entry as Record<string, unknown>
@@ -268,7 +272,14 @@ function resolveStage(
   if (!validate(config)) {
     problems.push(...schemaProblems(parsed, validate, config, path))
   } else {
-    for (const issue of definition.validateConfig?.(config) ?? []) {
+    const validateContext = {pipelineDir: dirname(resolve(parsed.file)), resolvePath: (p: string) => resolve(p)}
+    let issues: ConfigIssue[] = []
+    try {
+      issues = (await definition.validateConfig?.(config, validateContext)) ?? []
+    } catch (error) {
+      issues = [{path: [], message: `${kind} plugin "${type}" could not check its config: ${messageOf(error)}`}]
+    }
+    for (const issue of issues) {
       problems.push({file: parsed.file, ...locate(parsed, [...path, ...issue.path]), path: formatPath([...path, ...issue.path]), message: issue.message, code: 'ETL_CONFIG_INVALID'})
     }
   }

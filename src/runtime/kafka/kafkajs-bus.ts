@@ -3,6 +3,7 @@ import {Kafka, logLevel as KafkaLogLevel, type LogEntry} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {backoffDelay, sleep} from '../retry.js'
+import {reportKafkajsBuild} from './kafkajs-build.js'
 import {createGroupConsumer, readLatestValues} from './kafkajs-consumer.js'
 import {createIdempotentProducer, createKafkajsTransactionalProducer} from './kafkajs-producers.js'
 import type {BusProducer, MessageBus, TopicSpec, TransactionalProducer} from './message-bus.js'
@@ -54,6 +55,7 @@ export interface KafkajsBusOptions {
 
 export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
   const logger = options.logger
+  reportKafkajsBuild(logger)
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,

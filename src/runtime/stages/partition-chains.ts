@@ -5,15 +5,16 @@
  */
 import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
-import {pluginFailure} from '../errors.js'
+import {pluginFailure, type EtlError} from '../errors.js'
 import type {Assignment, ConsumedMessage} from '../kafka/message-bus.js'
 import type {Logger} from '../logger.js'
 import {createPluginContext, type Rejection} from '../plugin-context.js'
-import type {TopicProducer, TransformInstance} from '../plugin-types.js'
+import type {EtlRecord, TopicProducer, TransformInstance} from '../plugin-types.js'
 import type {SavedStates, StateEntry, TransformStateStore} from '../state/transform-state-store.js'
 
-export interface PluginInputs {
-  pipeline: PipelineConfig
+/** What creating plugin instances needs; `etl test` creates them with these too. */
+export interface PluginCreateInputs {
+  pipeline: Pick<PipelineConfig, 'name' | 'dir'>
   logger: Logger
   counters: Counters
   stateRoot: string
@@ -22,12 +23,16 @@ export interface PluginInputs {
   kafka: TopicProducer
 }
 
+export interface PluginInputs extends PluginCreateInputs {
+  pipeline: PipelineConfig
+}
+
 export interface Running<T> {
   stage: StageConfig
   instance: T
 }
 
-export async function createPlugins<T>(inputs: PluginInputs, stages: StageConfig[], partition?: number): Promise<Running<T>[]> {
+export async function createPlugins<T>(inputs: PluginCreateInputs, stages: StageConfig[], partition?: number): Promise<Running<T>[]> {
   const created: Running<T>[] = []
   for (const stage of stages) {
     const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir, partition})
@@ -38,6 +43,52 @@ export async function createPlugins<T>(inputs: PluginInputs, stages: StageConfig
     }
   }
   return created
+}
+
+/**
+ * Runs a batch through a chain's transforms in order — what every batch of `etl run` and every input of `etl test`
+ * goes through. `onStep` sees each step's output (`etl test` checks a chosen step's). A throw becomes
+ * ETL_PLUGIN_FAILED naming the transform.
+ */
+export async function applyTransforms(
+  transforms: Running<TransformInstance>[],
+  input: EtlRecord[],
+  onStep?: (index: number, records: EtlRecord[]) => void,
+): Promise<EtlRecord[]> {
+  let records = input
+  for (const [index, {stage, instance}] of transforms.entries()) {
+    try {
+      records = await instance.process(records)
+    } catch (error) {
+      throw pluginFailure(stage.definition, 'process', 'process', error)
+    }
+    onStep?.(index, records)
+  }
+  return records
+}
+
+/**
+ * A chain at shutdown: each transform gets what the ones before it still held (through process()), then gives up
+ * what it holds itself (flush()), and is closed. Resolves what leaves the last one. A failing transform is reported
+ * to `onError` and skipped; the rest still flush and close.
+ */
+export async function flushTransforms(
+  transforms: Running<TransformInstance>[],
+  onError: (error: EtlError) => void,
+  onStep?: (index: number, records: EtlRecord[]) => void,
+): Promise<EtlRecord[]> {
+  let held: EtlRecord[] = []
+  for (const [index, {stage, instance}] of transforms.entries()) {
+    try {
+      if (held.length > 0) held = await instance.process(held)
+      if (instance.flush) held = held.concat(await instance.flush())
+      onStep?.(index, held)
+      await instance.close?.()
+    } catch (error) {
+      onError(pluginFailure(stage.definition, 'process', 'flush', error))
+    }
+  }
+  return held
 }
 
 export interface Chain {

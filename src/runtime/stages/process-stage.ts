@@ -15,7 +15,7 @@ import {truthy} from '../expression/expression-functions.js'
 import {scopeOf, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, SinkInstance, SinkOrigin, TopicProducer} from '../plugin-types.js'
 import {stateTopicOf, TransformStateStore} from '../state/transform-state-store.js'
-import {createPlugins, PartitionChains, type Chain} from './partition-chains.js'
+import {applyTransforms, createPlugins, flushTransforms, PartitionChains, type Chain} from './partition-chains.js'
 import {SinkPositions} from './sink-positions.js'
 import {withSinkRetries} from './sink-retry.js'
 
@@ -187,7 +187,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
 
   /** Decodes messages (the undecodable become dead letters) and runs the records through the partition's chain. */
   async function transform(chain: Chain, messages: ConsumedMessage[], rejected: DeadLetter[]): Promise<EtlRecord[]> {
-    let records: EtlRecord[] = []
+    const records: EtlRecord[] = []
     for (const message of messages) {
       try {
         records.push(decodeRecord(message.value))
@@ -196,14 +196,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
         rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: chain.partition, offset: message.offset})
       }
     }
-    for (const {stage, instance} of chain.transforms) {
-      try {
-        records = await instance.process(records)
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'process', error)
-      }
-    }
-    return records
+    return applyTransforms(chain.transforms, records)
   }
 
   /** Hands records to every sink (by its where:) that does not hold them yet; `origin`: the input they come from. */
@@ -240,17 +233,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     await chains.settle().catch((error) => logger.error(messageOf(error)))
     let pending: EtlRecord[] = []
     for (const chain of chains.all) {
-      let held: EtlRecord[] = []
-      for (const {stage, instance} of chain.transforms) {
-        try {
-          if (held.length > 0) held = await instance.process(held)
-          if (instance.flush) held = held.concat(await instance.flush())
-          await instance.close?.()
-        } catch (error) {
-          logger.error(pluginFailure(stage.definition, 'process', 'flush', error).message)
-        }
-      }
-      pending = pending.concat(held)
+      pending = pending.concat(await flushTransforms(chain.transforms, (error) => logger.error(error.message)))
     }
     if (pending.length > 0) await writeToSinks(pending).then(flushSinks).catch((error) => logger.error(messageOf(error)))
     await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))

@@ -10,6 +10,7 @@ import {Counters} from '../counters.js'
 import {pendingWork} from '../lifecycle.js'
 import {createLogger} from '../logger.js'
 import {createMessageBus} from '../kafka/create-bus.js'
+import {PluginRegistry} from '../plugin-registry.js'
 import type {MessageBus} from '../kafka/message-bus.js'
 import {runSourceStage} from './source-stage.js'
 import type {FromWorker, SourceWorkerData, ToWorker} from './source-worker.js'
@@ -32,7 +33,7 @@ async function main(port: NonNullable<typeof parentPort>, data: SourceWorkerData
   const counters = new Counters()
   let bus: MessageBus | undefined
   try {
-    const pipeline = await loadPipeline(data.file)
+    const pipeline = await loadPipeline(data.file, {registry: await PluginRegistry.fromBuiltinsModule(data.builtinsModule)})
     bus = await createMessageBus(pipeline.kafka.client, {brokers: data.brokers, clientId: pipeline.kafka.clientId, logger: logger.child('kafka')})
     const {drainTarget} = await runSourceStage({pipeline, bus, logger, counters, stateRoot: data.stateRoot, signal: stop.signal, forceSignal: force.signal})
     post({type: 'done', drainTarget, counters: counters.entries()})

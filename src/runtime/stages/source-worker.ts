@@ -18,6 +18,8 @@ export interface SourceWorkerData {
   file: string
   brokers: string[]
   stateRoot: string
+  /** Module the registry's built-in plugins come from (PluginRegistry.builtinsModule). */
+  builtinsModule?: string
 }
 
 /** Messages from the worker to the main thread. */
@@ -59,7 +61,7 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
   const {pipeline, counters, signal, forceSignal} = inputs
   const label = pipeline.source?.label ?? 'source'
   const {url, execArgv} = workerEntry()
-  const data: SourceWorkerData = {file: pipeline.file, brokers, stateRoot: inputs.stateRoot}
+  const data: SourceWorkerData = {file: pipeline.file, brokers, stateRoot: inputs.stateRoot, builtinsModule: pipeline.registry.builtinsModule}
   const worker = new Worker(url, {workerData: data, ...(execArgv ? {execArgv} : {}), env: process.env})
   const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
   inputs.logger.info(`source ${label} runs in a worker thread (${setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting})`, {threadId: worker.threadId})

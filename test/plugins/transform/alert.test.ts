@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import alert from '../../../src/plugins/transform/alert.js'
 import zscore from '../../../src/plugins/transform/zscore.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
-import {configFor, testContext} from '../../support/plugin-context.js'
+import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
 import {btcDaily, btcEurDaily, expectClose, interleave, runBatches, seriesOf} from '../shared/rolling/price-history.js'
 
 async function alertTransform(config: Record<string, unknown>) {
@@ -258,7 +258,7 @@ describe('alert transform', () => {
   })
 
   describe('config checks', () => {
-    const issuesFor = (rules: unknown[]) => alert.validateConfig?.(configFor(alert, {rules})) ?? []
+    const issuesFor = (rules: unknown[]) => issuesOf(alert, configFor(alert, {rules}))
     const pm = {field: 'price_usd', percent: 5, within: '1h'}
     const cases: [string, unknown[], (string | number)[][], string][] = [
       ['no condition', [{name: 'a'}], [['rules', 0]], 'has no condition'],
@@ -272,15 +272,15 @@ describe('alert transform', () => {
       ['duplicate names', [{name: 'a', when: 'true'}, {name: 'a', when: 'false'}], [['rules', 1, 'name']], 'duplicate'],
     ]
     for (const [what, rules, paths, message] of cases) {
-      it(`reports ${what} with its path`, () => {
-        const issues = issuesFor(rules)
+      it(`reports ${what} with its path`, async () => {
+        const issues = await issuesFor(rules)
         expect(issues.map((issue) => issue.path)).to.deep.equal(paths)
         expect(issues[0].message).to.include(message)
       })
     }
 
-    it('accepts one condition per rule and rejects what the schema covers', () => {
-      expect(issuesFor([{name: 'a', when: 'true'}, {name: 'b', field: 'p', below: 1}, {name: 'c', percentMove: pm}])).to.deep.equal([])
+    it('accepts one condition per rule and rejects what the schema covers', async () => {
+      expect(await issuesFor([{name: 'a', when: 'true'}, {name: 'b', field: 'p', below: 1}, {name: 'c', percentMove: pm}])).to.deep.equal([])
       expect(() => configFor(alert, {rules: []})).to.throw(/rules/)
       expect(() => configFor(alert, {rules: [{name: 'a', percentMove: {...pm, percent: 0}}]})).to.throw(/percent/)
       expect(() => configFor(alert, {rules: [{name: 'a', when: 'true'}], output: 'alerts'})).to.throw(/output/)

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import filter from '../../../src/plugins/transform/filter.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
-import {configFor, testContext} from '../../support/plugin-context.js'
+import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
 
 async function filterer(where: string) {
   const test = testContext()
@@ -59,9 +59,9 @@ describe('filter transform', () => {
     }
   })
 
-  it('reports a bad expression through validateConfig, pinned to where', () => {
-    expect(filter.validateConfig?.(configFor(filter, {where: "symbol == 'BTC'"}))).to.deep.equal([])
-    expect(filter.validateConfig?.(configFor(filter, {where: 'price_usd >'}))).to.deep.equal([
+  it('reports a bad expression through validateConfig, pinned to where', async () => {
+    expect(await issuesOf(filter, configFor(filter, {where: "symbol == 'BTC'"}))).to.deep.equal([])
+    expect(await issuesOf(filter, configFor(filter, {where: 'price_usd >'}))).to.deep.equal([
       {path: ['where'], message: 'expected a value but found the end of the expression at column 12 in "price_usd >"'},
     ])
   })

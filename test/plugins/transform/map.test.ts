@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import map from '../../../src/plugins/transform/map.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
-import {configFor, testContext} from '../../support/plugin-context.js'
+import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
 
 const price = (): EtlRecord => ({
   symbol: 'BTC',
@@ -107,12 +107,12 @@ describe('map transform', () => {
     }
   })
 
-  it('reports each bad compute expression through validateConfig, pinned to its field', () => {
+  it('reports each bad compute expression through validateConfig, pinned to its field', async () => {
     const config = configFor(map, {compute: {ok: 'price_usd * 2', bad: 'rnd(price_usd)', worse: '1 +'}})
-    const issues = map.validateConfig?.(config) ?? []
+    const issues = await issuesOf(map, config)
     expect(issues.map((issue) => issue.path)).to.deep.equal([['compute', 'bad'], ['compute', 'worse']])
     expect(issues[0].message).to.include('unknown function "rnd"').and.include('at column 1')
-    expect(map.validateConfig?.(configFor(map, {drop: ['a']}))).to.deep.equal([])
+    expect(await issuesOf(map, configFor(map, {drop: ['a']}))).to.deep.equal([])
   })
 
   it('rejects configs outside the schema', () => {

@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import ohlc from '../../../src/plugins/transform/ohlc.js'
 import type {EtlRecord} from '../../../src/runtime/plugin-types.js'
-import {configFor} from '../../support/plugin-context.js'
+import {configFor, issuesOf} from '../../support/plugin-context.js'
 import {DAY, feed, harness, iso, MINUTE} from '../shared/windowing/window-test-kit.js'
 
 const DATA = join(import.meta.dirname, '../../../data/btcusd-1d-2011-2025.csv')
@@ -139,13 +139,13 @@ describe('ohlc transform', () => {
     ])
   })
 
-  it('has documented defaults and reports a bad slide or a key field a candle field would overwrite', () => {
+  it('has documented defaults and reports a bad slide or a key field a candle field would overwrite', async () => {
     expect(configFor(ohlc, {})).to.deep.equal({
       time: 'timestamp', key: ['symbol', 'vs_currency'], size: '1m', lateness: '0s', emit: 'final', late: 'dead-letter', input: 'ticks', price: 'price_usd', open: 'open', high: 'high', low: 'low',
     })
-    const issues = (config: Record<string, unknown>) => ohlc.validateConfig!(configFor(ohlc, config)).map((i) => i.message)
-    expect(issues({size: '1h', slide: '15m'})).to.deep.equal([])
-    expect(issues({size: '1h', slide: '2h'})[0]).to.match(/must not exceed size/)
-    expect(issues({key: ['symbol', 'close']})).to.deep.equal(['key field "close" would be overwritten by the candle\'s own close'])
+    const issues = async (config: Record<string, unknown>) => (await issuesOf(ohlc, configFor(ohlc, config))).map((i) => i.message)
+    expect(await issues({size: '1h', slide: '15m'})).to.deep.equal([])
+    expect((await issues({size: '1h', slide: '2h'}))[0]).to.match(/must not exceed size/)
+    expect(await issues({key: ['symbol', 'close']})).to.deep.equal(['key field "close" would be overwritten by the candle\'s own close'])
   })
 })

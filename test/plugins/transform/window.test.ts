@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {readdirSync} from 'node:fs'
 import window from '../../../src/plugins/transform/window.js'
 import type {EtlRecord} from '../../../src/runtime/plugin-types.js'
-import {configFor, testContext} from '../../support/plugin-context.js'
+import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
 import {harness, iso, MINUTE} from '../shared/windowing/window-test-kit.js'
 
 const AGGREGATES = {
@@ -16,7 +16,7 @@ const AGGREGATES = {
 }
 const base = Date.parse('2024-05-01T10:00:00Z')
 const tick = (offset: number, price: unknown, extra: EtlRecord = {}): EtlRecord => ({symbol: 'BTC', vs_currency: 'usd', timestamp: iso(base + offset), price_usd: price, volume: 1, ...extra})
-const issues = (config: Record<string, unknown>) => window.validateConfig!(configFor(window, config)).map((i) => `${i.path.join('.')}: ${i.message}`)
+const issues = async (config: Record<string, unknown>) => (await issuesOf(window, configFor(window, config))).map((i) => `${i.path.join('.')}: ${i.message}`)
 
 describe('window transform', () => {
   describe('config', () => {
@@ -28,12 +28,12 @@ describe('window transform', () => {
       expect(() => configFor(window, {size: '1m', aggregates: {n: {op: 'median', field: 'x'}}})).to.throw(/must be equal to one of the allowed values/)
     })
 
-    it('reports what the schema cannot: slide rules, fields of ops, clashing output names', () => {
-      expect(issues({size: '1m', aggregates: {n: {op: 'count'}}})).to.deep.equal([])
-      expect(issues({window: 'sliding', size: '1m', aggregates: {n: {op: 'count'}}})).to.have.length(1)
-      expect(issues({window: 'sliding', size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}})[0]).to.match(/^slide: slide \(120000 ms\) must not exceed size/)
-      expect(issues({size: '1m', slide: '30s', aggregates: {n: {op: 'count'}}})[0]).to.match(/^slide: tumbling windows have slide = size/)
-      expect(issues({size: '1m', aggregates: {total: {op: 'sum'}, n: {op: 'count', field: 'x'}, symbol: {op: 'max', field: 'x'}, window_end: {op: 'count'}}})).to.deep.equal([
+    it('reports what the schema cannot: slide rules, fields of ops, clashing output names', async () => {
+      expect(await issues({size: '1m', aggregates: {n: {op: 'count'}}})).to.deep.equal([])
+      expect(await issues({window: 'sliding', size: '1m', aggregates: {n: {op: 'count'}}})).to.have.length(1)
+      expect((await issues({window: 'sliding', size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}}))[0]).to.match(/^slide: slide \(120000 ms\) must not exceed size/)
+      expect((await issues({size: '1m', slide: '30s', aggregates: {n: {op: 'count'}}}))[0]).to.match(/^slide: tumbling windows have slide = size/)
+      expect(await issues({size: '1m', aggregates: {total: {op: 'sum'}, n: {op: 'count', field: 'x'}, symbol: {op: 'max', field: 'x'}, window_end: {op: 'count'}}})).to.deep.equal([
         'aggregates.total: sum needs field: the input field to aggregate',
         'aggregates.n.field: count counts records and takes no field',
         'aggregates.symbol: output field "symbol" is already a key field or window bound; pick another name',

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import zscore from '../../../src/plugins/transform/zscore.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
-import {configFor, testContext} from '../../support/plugin-context.js'
+import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
 import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, mean, random, runBatches, seriesOf} from '../shared/rolling/price-history.js'
 
 async function zscoreTransform(config: Record<string, unknown> = {}) {
@@ -68,9 +68,9 @@ describe('zscore transform', () => {
     expectClose(out[4].price_usd_zscore_4, 3 / 2, 'lone outlier: (n − 1)/√n')
   })
 
-  it('reports a threshold the z-score can never reach for its period', () => {
-    expect(zscore.validateConfig?.(configFor(zscore, {period: 11, threshold: 3}))).to.deep.equal([])
-    const issues = zscore.validateConfig?.(configFor(zscore, {period: 10, threshold: 3})) ?? []
+  it('reports a threshold the z-score can never reach for its period', async () => {
+    expect(await issuesOf(zscore, configFor(zscore, {period: 11, threshold: 3}))).to.deep.equal([])
+    const issues = await issuesOf(zscore, configFor(zscore, {period: 10, threshold: 3}))
     expect(issues.map((issue) => issue.path)).to.deep.equal([['threshold']])
     expect(issues[0].message).to.include('never be reached').and.include('2.846')
     expect(() => configFor(zscore, {period: 1})).to.throw(/period/)

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {loadPipeline} from '../../../src/runtime/config/load-pipeline.js'
+import {loadPipeline} from '../../../src/index.js'
 import {ConfigError, formatProblem} from '../../../src/runtime/config/problems.js'
 import {EtlError} from '../../../src/runtime/errors.js'
 import type {ExpectedPipelineError} from '../../support/pipeline-fixtures.js'

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {loadPipeline} from '../../../src/runtime/config/load-pipeline.js'
+import {loadPipeline} from '../../../src/index.js'
 import {DEFAULT_SINK_RETRY, DEFAULT_SOURCE_RETRY} from '../../../src/runtime/retry.js'
 
 function pipelineFile(text: string): string {

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {loadPipeline} from '../../../src/runtime/config/load-pipeline.js'
+import {loadPipeline} from '../../../src/index.js'
 import {ConfigError, formatProblem} from '../../../src/runtime/config/problems.js'
 
 describe('kafka.client', () => {

@@ -3,8 +3,7 @@
  * record when one is not a finite number (before it can touch any state), else fold it into its key's state and pass
  * on a copy with the indicator's fields added. Input records are never modified: another stage may still hold them.
  */
-import type {EtlRecord, PluginContext, TransformInstance} from '../../../runtime/plugin-types.js'
-import {finiteNumber} from '../record-values.js'
+import {type EtlRecord, finiteNumber, type PluginContext, type TransformInstance} from '../../../sdk/index.js'
 import {KeyedState} from './keyed-state.js'
 
 export interface IndicatorSpec<State> {

@@ -2,8 +2,7 @@
  * Per-series state for the keyed transforms: each distinct combination of key fields (a coin in a currency) gets its
  * own state, created on first sight, so interleaved BTC and ETH records never mix their windows.
  */
-import type {EtlRecord} from '../../../runtime/plugin-types.js'
-import {groupKey} from '../record-values.js'
+import {type EtlRecord, groupKey} from '../../../sdk/index.js'
 
 export const DEFAULT_KEY: readonly string[] = ['symbol', 'vs_currency']
 

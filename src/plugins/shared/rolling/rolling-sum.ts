@@ -3,7 +3,7 @@
  * added, and the total is a compensated sum, so after millions of add/subtract pairs it still equals a fresh sum of
  * the window (a plain running sum would keep the rounding residue of every price that ever passed through).
  */
-import {CompensatedSum} from '../record-values.js'
+import {CompensatedSum} from '../../../sdk/index.js'
 import {RingBuffer} from './ring-buffer.js'
 
 export class RollingSum {

@@ -3,12 +3,9 @@
  * when a window closes) depends only on the records of its key in arrival order, never on where batches begin or
  * end, so the same input gives the same windows however Kafka happens to batch it.
  */
-import {formatDuration} from '../../../runtime/duration.js'
-import type {EtlRecord, PluginContext} from '../../../runtime/plugin-types.js'
-import {eventTime, finiteNumber, groupKey} from '../record-values.js'
+import {type EtlRecord, eventTime, finiteNumber, formatDuration, groupKey, isoTime as iso, type PluginContext} from '../../../sdk/index.js'
 import {accumulate, newAccumulator, writeResults, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
 import {holdsOpen, latestStart, type WindowSpec} from './window-spec.js'
-import {isoTime as iso} from '../iso-time.js'
 import {restoreState, snapshotState, type EngineState, type KeyState, type WindowSnapshot} from './window-state.js'
 
 export interface WindowEngineOptions {

@@ -2,7 +2,7 @@
  * Config fields and wording shared by the window and ohlc transforms, so both document the same semantics the same
  * way (the docs are generated from these descriptions).
  */
-import {durationSchema, type Duration} from '../../../runtime/duration.js'
+import {type Duration, durationSchema} from '../../../sdk/index.js'
 
 export interface CommonWindowConfig {
   time: string

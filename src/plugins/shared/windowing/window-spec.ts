@@ -4,8 +4,7 @@
  * [start, start + size) with start = k·slide, start ≤ t < start + size (start inclusive, end exclusive, as in Kafka
  * Streams and Spark).
  */
-import {parseDuration, type Duration} from '../../../runtime/duration.js'
-import type {ConfigIssue} from '../../../runtime/plugin-types.js'
+import {type ConfigIssue, type Duration, parseDuration} from '../../../sdk/index.js'
 
 export interface WindowSpec {
   /** All in milliseconds; tumbling windows have slide === size. */

@@ -4,7 +4,7 @@
  * one. flush() emits nothing, because a window cut short by a shutdown is not a result (a half-week candle would look
  * like a real one downstream); the next owner of the partition finishes it.
  */
-import type {PluginContext, TransformInstance} from '../../../runtime/plugin-types.js'
+import type {PluginContext, TransformInstance} from '../../../sdk/index.js'
 import {WindowEngine, type WindowEngineOptions} from './window-engine.js'
 
 export function createWindowTransform(options: WindowEngineOptions, context: PluginContext): TransformInstance {

@@ -1,0 +1,42 @@
+/**
+ * The plugins that ship with etl. The CLI and the programmatic API (src/index.ts) register them; the runtime never
+ * imports a concrete plugin. Adding a built-in plugin means adding it here.
+ */
+import type {AnyPluginDefinition} from '../sdk/index.js'
+import vegaLite from './chart/vega-lite/index.js'
+import csv from './sink/csv/index.js'
+import kafka from './sink/kafka.js'
+import stdout from './sink/stdout.js'
+import coingecko from './source/coingecko/index.js'
+import replay from './source/replay/index.js'
+import alert from './transform/alert.js'
+import ema from './transform/ema.js'
+import filter from './transform/filter.js'
+import map from './transform/map.js'
+import ohlc from './transform/ohlc.js'
+import pctChange from './transform/pct-change.js'
+import sma from './transform/sma.js'
+import vwap from './transform/vwap.js'
+import window from './transform/window.js'
+import zscore from './transform/zscore.js'
+
+const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [
+  coingecko,
+  replay,
+  map,
+  filter,
+  window,
+  ohlc,
+  sma,
+  ema,
+  vwap,
+  pctChange,
+  zscore,
+  alert,
+  csv,
+  stdout,
+  kafka,
+  vegaLite,
+]
+
+export default BUILTIN_PLUGINS

@@ -1,0 +1,169 @@
+/**
+ * Exactly-once bookkeeping of an append-only sink file: `<file>.offsets.json` records, per partition of the consumed
+ * topic, the offset after the last input whose rows are in the file, and the file's length in bytes at that moment.
+ * It is replaced atomically (temp file, fsync, rename, fsync of the folder) right after the rows reached the disk, so
+ * after a crash the pair is always consistent: bytes past the recorded length belong to inputs after the recorded
+ * offsets, which the process stage delivers again; the sink cuts them off at start-up and the rows are written anew.
+ */
+import {open, readFile, rename, rm} from 'node:fs/promises'
+import {basename, dirname} from 'node:path'
+import type {Logger, SinkOrigin} from '../../../sdk/index.js'
+
+const VERSION = 1
+
+export interface SavedPositions {
+  /** Topic the offsets belong to (null: recorded before the topic was known). */
+  topic: string | null
+  /** Length of the data file the offsets correspond to. */
+  bytes: number
+  partitions: Map<number, bigint>
+}
+
+interface PositionsJson {
+  version: number
+  topic: string | null
+  bytes: number
+  partitions: Record<string, string>
+}
+
+export function positionsPathOf(path: string): string {
+  return `${path}.offsets.json`
+}
+
+/** The saved positions of a data file; undefined when there are none or they are unreadable (warned). */
+export async function readPositions(path: string, logger: Logger): Promise<SavedPositions | undefined> {
+  const file = positionsPathOf(path)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const json = JSON.parse(text) as PositionsJson
+    if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0) throw new Error(`unknown version or length`)
+    const partitions = new Map<number, bigint>()
+    for (const [partition, offset] of Object.entries(json.partitions ?? {})) partitions.set(Number(partition), BigInt(offset))
+    return {topic: typeof json.topic === 'string' ? json.topic : null, bytes: json.bytes, partitions}
+  } catch (error) {
+    // Only a hand edit produces this (the file is replaced atomically): without usable positions, at-least-once.
+    logger.warn(`${file} is unreadable (${(error as Error).message}); ignoring it: rows of inputs after the committed offsets may be written again`)
+    return undefined
+  }
+}
+
+/** Replaces the positions file atomically; with `sync`, durably (the rows must already be on disk). */
+export async function writePositions(path: string, saved: SavedPositions, sync: boolean): Promise<void> {
+  const file = positionsPathOf(path)
+  const temp = `${file}.tmp`
+  const json: PositionsJson = {
+    version: VERSION,
+    topic: saved.topic,
+    bytes: saved.bytes,
+    partitions: Object.fromEntries([...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()])),
+  }
+  const handle = await open(temp, 'w')
+  try {
+    await handle.writeFile(JSON.stringify(json) + '\n', 'utf8')
+    if (sync) await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temp, file)
+  if (sync) await syncDirectory(dirname(file))
+}
+
+export async function removePositions(path: string): Promise<void> {
+  await rm(positionsPathOf(path), {force: true})
+}
+
+/** Makes a new or renamed directory entry durable; not possible (and not needed) on every platform. */
+export async function syncDirectory(path: string): Promise<void> {
+  try {
+    const dir = await open(path, 'r')
+    try {
+      await dir.sync()
+    } finally {
+      await dir.close()
+    }
+  } catch {
+    // Windows cannot open directories; its file system journals the entry with the file.
+  }
+}
+
+/**
+ * Positions of one sink file: those accepted with writes since the last flush, and those recorded on disk. Kept
+ * apart from the file's rows so any append-only file sink can use it.
+ */
+export class FilePositions {
+  /** Set once the process stage asked for positions (or a write carried an origin): only then is a file kept. */
+  private topic: string | null | undefined
+  private accepted = new Map<number, bigint>()
+  private recorded: {bytes: number; json: string} | undefined
+
+  constructor(
+    private readonly path: string,
+    private readonly logger: Logger,
+    private saved: SavedPositions | undefined,
+  ) {
+    if (saved) {
+      this.accepted = new Map(saved.partitions)
+      this.recorded = {bytes: saved.bytes, json: this.json(saved.topic)}
+    }
+  }
+
+  /** The length the data file must be cut back to at start-up, or undefined (see the module comment). */
+  reconcile(size: number): number | undefined {
+    const saved = this.saved
+    if (!saved) return undefined
+    if (size > saved.bytes) return saved.bytes
+    if (size < saved.bytes) {
+      this.logger.warn(
+        `${this.path} is shorter (${size} bytes) than ${basename(positionsPathOf(this.path))} records (${saved.bytes}): it was truncated or ` +
+          'replaced, so the recorded positions no longer describe it; forgetting them (rows of uncommitted inputs may be written again)',
+      )
+      this.forget()
+    }
+    return undefined
+  }
+
+  /** Positions for `topic`; positions recorded for another topic are forgotten with a warning. */
+  forTopic(topic: string): Map<number, bigint> {
+    if (this.saved && this.saved.topic !== topic) {
+      this.logger.warn(
+        `${positionsPathOf(this.path)} holds positions of topic ${this.saved.topic ?? '(unknown)'}, not ${topic}; ignoring them ` +
+          `(rows of uncommitted inputs may be written again)`,
+      )
+      this.forget()
+    }
+    this.saved = undefined
+    this.topic = topic
+    return new Map(this.accepted)
+  }
+
+  /** The runtime hands over positions in order; a lower one replaces an ignored stale one (a recreated topic). */
+  accept(origin: SinkOrigin): void {
+    this.topic ??= null
+    this.accepted.set(origin.partition, origin.nextOffset)
+  }
+
+  /** Records the accepted positions for a file of `bytes` whose rows are all on disk; skips an unchanged record. */
+  async record(bytes: number, sync: boolean): Promise<void> {
+    if (this.topic === undefined) return // not used for exactly-once (e.g. outside the process stage)
+    const json = this.json(this.topic)
+    if (this.recorded?.bytes === bytes && this.recorded.json === json) return
+    await writePositions(this.path, {topic: this.topic, bytes, partitions: this.accepted}, sync)
+    this.recorded = {bytes, json}
+  }
+
+  private forget(): void {
+    this.saved = undefined
+    this.accepted = new Map()
+    this.recorded = undefined
+  }
+
+  private json(topic: string | null): string {
+    return JSON.stringify([topic, [...this.accepted].map(([p, o]) => [p, o.toString()])])
+  }
+}
