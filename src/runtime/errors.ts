@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
   ETL_TEST_FAILED: 'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
   ETL_FILE_EXISTS: 'A scaffold (`etl init`, `etl plugin new`) would overwrite a file that already exists; nothing was written.',
+  ETL_FILE_WRITE: 'A scaffold (`etl init`, `etl plugin new`) could not write its files (permissions, a full disk); what it wrote was removed.',
   ETL_NODE_VERSION: 'The Node.js running etl is too old.',
   ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
 } as const

@@ -5,7 +5,7 @@
  */
 import {lstatSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, relative, resolve} from 'node:path'
-import {EtlError} from '../errors.js'
+import {EtlError, messageOf} from '../errors.js'
 import type {ScaffoldFile} from './render-template.js'
 
 export interface Scaffolded {
@@ -60,7 +60,9 @@ export function writeFilesOnce(dir: string, files: ScaffoldFile[]): string[] {
   } catch (error) {
     for (const path of written) rmSync(path, {force: true})
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw refuse(existingFiles(dir, files))
-    throw error
+    throw new EtlError('ETL_FILE_WRITE', `nothing was written: cannot write into ${shown(resolve(dir))}: ${messageOf(error)}`, {
+      cause: error,
+    })
   }
   return written
 }

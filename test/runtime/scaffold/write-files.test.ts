@@ -81,6 +81,15 @@ describe('writeFilesOnce', () => {
     expect(existsSync(join(dir, 'nowhere')), 'the dangling link was not followed').to.equal(false)
   })
 
+  it('a file the system will not write (a name too long): ETL_FILE_WRITE, and what was written is removed again', () => {
+    const target = join(dir, 'pkg')
+    const files = [{path: 'README.md', content: 'readme'}, {path: 'x'.repeat(300), content: 'never'}]
+    const error = refusal(() => writeFilesOnce(target, files))
+    expect(error.code).to.equal('ETL_FILE_WRITE')
+    expect(error.message).to.match(/^nothing was written: cannot write into .*pkg: ENAMETOOLONG/)
+    expect(readdirSync(target)).to.deep.equal([])
+  })
+
   it('refuses a target folder that is a file', () => {
     const file = join(dir, 'pkg')
     writeFileSync(file, 'x')
