@@ -4,7 +4,13 @@
  *
  *   import {loadPipeline, runPipeline, runPipelineTests, validatePipeline} from 'etl'
  */
-export {createRegistry, loadPipeline, validatePipeline, type LoadPipelineOptions, type ValidationResult} from './api/pipelines.js'
+export {
+  createRegistry,
+  loadPipeline,
+  validatePipeline,
+  type LoadPipelineOptions,
+  type ValidationResult,
+} from './api/pipelines.js'
 export {runPipeline, type RunPipelineOptions, type RunResult} from './api/run.js'
 export {runPipelineTests, type PipelineTestOptions} from './api/tests.js'
 

@@ -28,7 +28,8 @@ describe('docs/TESTING.md examples', function () {
     dir = mkdtempSync(join(tmpdir(), 'etl-docs-'))
     for (const [file, body] of files) writeFileSync(join(dir, file), body)
     mkdirSync(join(dir, 'node_modules'))
-    for (const name of ['chai', 'tsx', '@types']) symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name))
+    for (const name of ['chai', 'tsx', '@types'])
+      symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name))
     symlinkSync(REPO, join(dir, 'node_modules', 'etl'))
     writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'docs-examples', private: true, type: 'module'}))
   })
@@ -44,7 +45,14 @@ describe('docs/TESTING.md examples', function () {
   })
 
   it('the etl/testing example type-checks and passes', () => {
-    const compilerOptions = {module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', strict: true, noEmit: true, types: ['node', 'mocha']}
+    const compilerOptions = {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2023',
+      strict: true,
+      noEmit: true,
+      types: ['node', 'mocha'],
+    }
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({compilerOptions, include: ['*.ts']}))
     const typecheck = run([join(REPO, 'node_modules/typescript/bin/tsc'), '-p', dir], dir)
     expect(typecheck.code, typecheck.output).to.equal(0)

@@ -29,7 +29,8 @@ describe('programmatic API (etl)', function () {
     const pipeline = (name: string) => {
       const file = join(dir, `${name}.yaml`)
       const topic = uniqueName('api-prices')
-      const yaml = `name: ${uniqueName(name)}\nkafka: {topic: ${topic}}\nsource: {type: replay, limit: 20}\n` +
+      const yaml =
+        `name: ${uniqueName(name)}\nkafka: {topic: ${topic}}\nsource: {type: replay, limit: 20}\n` +
         `sinks:\n  - {type: csv, path: ${join(dir, `${name}.csv`)}, columns: [timestamp, price_usd]}\n`
       writeFileSync(file, yaml)
       return file
@@ -46,7 +47,10 @@ describe('programmatic API (etl)', function () {
     expect(readFileSync(join(dir, 'api.csv'), 'utf8').trim().split('\n')).to.have.length(21)
 
     const env = {...process.env, ETL_STATE_DIR: join(dir, '.etl-cli')}
-    const cli = await runEtl(['run', pipeline('cli'), '--brokers', testBrokers().join(','), '--no-local-broker'], {cwd: dir, env})
+    const cli = await runEtl(['run', pipeline('cli'), '--brokers', testBrokers().join(','), '--no-local-broker'], {
+      cwd: dir,
+      env,
+    })
     expect(cli.code, cli.stderr).to.equal(0)
     for (const [scope, events] of Object.entries(result.counts)) {
       for (const [event, count] of Object.entries(events)) {
@@ -58,7 +62,10 @@ describe('programmatic API (etl)', function () {
 
   it('runPipeline rejects with the error etl run prints', async () => {
     const options = {brokers: '127.0.0.1:1', localBroker: false, logger: createLogger('etl', {write: () => {}})}
-    const error = await runPipeline('pipelines/btc-replay.yaml', options).then(() => undefined, (caught: unknown) => caught)
+    const error = await runPipeline('pipelines/btc-replay.yaml', options).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    )
     expect(error).to.be.instanceOf(EtlError)
     expect((error as EtlError).code).to.equal('ETL_KAFKA_UNREACHABLE')
     const cli = await runEtl(['run', 'pipelines/btc-replay.yaml', '--brokers', '127.0.0.1:1', '--no-local-broker'])

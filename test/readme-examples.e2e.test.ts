@@ -20,7 +20,10 @@ interface Example {
 
 function readmeExamples(): Example[] {
   const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('## Writing a plugin'), readme.indexOf('\n## ', readme.indexOf('## Writing a plugin') + 3))
+  const section = readme.slice(
+    readme.indexOf('## Writing a plugin'),
+    readme.indexOf('\n## ', readme.indexOf('## Writing a plugin') + 3),
+  )
   return [...section.matchAll(/```\w+ file=(\S+)\n([\s\S]*?)```/g)].map(([, file, text]) => ({file, text}))
 }
 
@@ -42,7 +45,8 @@ describe('README: Writing a plugin', function () {
     }
     // What `npm install etl chai @types/…` gives a plugin project, linked from this checkout (built by pretest).
     mkdirSync(join(dir, 'node_modules'))
-    for (const name of ['chai', 'tsx', '@types']) symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name))
+    for (const name of ['chai', 'tsx', '@types'])
+      symlinkSync(join(REPO, 'node_modules', name), join(dir, 'node_modules', name))
     symlinkSync(REPO, join(dir, 'node_modules', 'etl'))
     writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'readme-examples', private: true, type: 'module'}))
   })
@@ -59,7 +63,14 @@ describe('README: Writing a plugin', function () {
   })
 
   it('the plugins and tests type-check against etl/sdk and etl/testing', () => {
-    const compilerOptions = {module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2023', strict: true, noEmit: true, types: ['node', 'mocha']}
+    const compilerOptions = {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2023',
+      strict: true,
+      noEmit: true,
+      types: ['node', 'mocha'],
+    }
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({compilerOptions, include: ['my-plugins/*.ts']}))
     const {code, output} = run(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', dir], dir)
     expect(code, output).to.equal(0)
@@ -75,7 +86,9 @@ describe('README: Writing a plugin', function () {
   it('the pipeline using the compiled plugin validates, passes its etl test, and runs through Kafka', async () => {
     for (const name of ['upper', 'ticks']) {
       const source = readFileSync(join(dir, `my-plugins/${name}.ts`), 'utf8')
-      const js = ts.transpileModule(source, {compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023}})
+      const js = ts.transpileModule(source, {
+        compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023},
+      })
       writeFileSync(join(dir, `my-plugins/${name}.js`), js.outputText)
     }
     const env = {...process.env, ETL_STATE_DIR: join(dir, '.etl')}
@@ -85,11 +98,20 @@ describe('README: Writing a plugin', function () {
     expect(tested.code, tested.stdout + tested.stderr).to.equal(0)
     expect(tested.stdout).to.include('1 passed, 0 failed')
 
-    const pipeline = readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('name: upper-demo', `name: ${uniqueName('upper-demo')}`)
+    const pipeline = readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace(
+      'name: upper-demo',
+      `name: ${uniqueName('upper-demo')}`,
+    )
     writeFileSync(join(dir, 'pipeline.yaml'), `${pipeline}kafka: {topic: ${uniqueName('readme-upper')}}\n`)
-    const ran = await runEtl(['run', 'pipeline.yaml', '--brokers', testBrokers().join(','), '--no-local-broker'], {cwd: dir, env})
+    const ran = await runEtl(['run', 'pipeline.yaml', '--brokers', testBrokers().join(','), '--no-local-broker'], {
+      cwd: dir,
+      env,
+    })
     expect(ran.code, ran.stderr).to.equal(0)
-    const records = ran.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const records = ran.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(records).to.have.length(10)
     expect(records.every((record) => record.source === 'REPLAY')).to.equal(true)
     expect(ran.stderr).to.match(/sink stdout written +10\n/)

@@ -10,7 +10,8 @@ import {isEtlError, type EtlError} from '../runtime/errors.js'
 import {PluginRegistry} from '../runtime/plugin-registry.js'
 
 /** Same extension as this file: .js from dist/, .ts when run from src/ under tsx. */
-const BUILTINS_MODULE = new URL(`../plugins/builtin-plugins${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href
+const BUILTINS_MODULE = new URL(`../plugins/builtin-plugins${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+  .href
 
 /** A registry holding the built-in plugins; third-party ones are added by the `plugins:` of each pipeline file. */
 export function createRegistry(): PluginRegistry {

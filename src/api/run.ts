@@ -22,7 +22,10 @@ export interface RunResult extends RunSummary {
  * aborts (a poller runs until then), with the same defaults as the CLI: the local broker when nothing listens at the
  * default address, logs on stderr. Resolves with every count; rejects with the EtlError the CLI would print.
  */
-export async function runPipeline(pipeline: string | PipelineConfig, options: RunPipelineOptions = {}): Promise<RunResult> {
+export async function runPipeline(
+  pipeline: string | PipelineConfig,
+  options: RunPipelineOptions = {},
+): Promise<RunResult> {
   const config = typeof pipeline === 'string' ? await loadPipeline(pipeline, options) : pipeline
   const summary = await runStages(config, {
     ...options,

@@ -8,7 +8,7 @@ export default class Init extends Command {
   static override summary = 'Write a starter project: a pipeline of weekly BTC candles, its tests and package.json.'
   static override description =
     'Writes package.json (scripts start, test and validate; etl as a dependency), pipelines/main.yaml (a replay of ' +
-    'etl\'s bundled BTC/USD daily history rolled up into weekly candles in data/weekly.csv), ' +
+    "etl's bundled BTC/USD daily history rolled up into weekly candles in data/weekly.csv), " +
     'pipelines/main.test.yaml (its pipeline tests), README.md and .gitignore. Writes nothing and exits 1 ' +
     '(ETL_FILE_EXISTS) when any of these files already exists.'
   static override examples = [

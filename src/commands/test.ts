@@ -27,7 +27,10 @@ export default class Test extends Command {
       const run = await runPipelineTests(argv as string[])
       await written(process.stdout, redact(formatTestRun(run, {quiet: flags.quiet})))
       if (run.failed > 0) {
-        await written(process.stderr, `ETL_TEST_FAILED: ${run.failed} of ${run.failed + run.passed} pipeline test(s) failed\n`)
+        await written(
+          process.stderr,
+          `ETL_TEST_FAILED: ${run.failed} of ${run.failed + run.passed} pipeline test(s) failed\n`,
+        )
         this.exit(1)
       }
     } catch (error) {

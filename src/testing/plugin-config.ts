@@ -24,7 +24,10 @@ function schemaIssues(definition: AnyPluginDefinition, config: Record<string, un
   const validate = validatorOf(definition)
   if (validate(config)) return []
   return (validate.errors ?? []).map((error) => ({
-    path: error.instancePath.split('/').slice(1).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
+    path: error.instancePath
+      .split('/')
+      .slice(1)
+      .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
     message: error.message ?? 'is invalid',
   }))
 }

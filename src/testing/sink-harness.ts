@@ -12,14 +12,16 @@ export function origin(partition: number, nextOffset: number | bigint): SinkOrig
 }
 
 export interface SinkHarnessOptions extends TestContextOptions {
-  /** The topic the process stage would consume (default 'test-topic'): exactly-once sinks record positions per topic. */
+  /** The topic the process stage would consume (default 'test-topic'): exactly-once sinks keep positions per topic. */
   topic?: string
 }
 
 type Positions = Record<number, number> | undefined
 
 function plain(map: Map<number, bigint> | undefined): Positions {
-  return map === undefined ? undefined : Object.fromEntries([...map].map(([partition, next]) => [partition, Number(next)]))
+  return map === undefined
+    ? undefined
+    : Object.fromEntries([...map].map(([partition, next]) => [partition, Number(next)]))
 }
 
 export class SinkHarness<Config = unknown> extends PluginHarness<'sink', Config> {
@@ -48,7 +50,10 @@ export class SinkHarness<Config = unknown> extends PluginHarness<'sink', Config>
   }
 
   write(records: EtlRecord[], from?: SinkOrigin): Promise<void> {
-    return this.instance.write(records.map((record) => structuredClone(record)), from)
+    return this.instance.write(
+      records.map((record) => structuredClone(record)),
+      from,
+    )
   }
 
   flush(): Promise<void> {

@@ -51,7 +51,10 @@ export async function collectSource<Config>(
   config: Record<string, unknown> = {},
   options: CollectSourceOptions = {},
 ): Promise<SourceRun> {
-  const {instance, test} = await createInstance(definition, config, {...options, clock: options.clock ?? new TestClock({auto: true})})
+  const {instance, test} = await createInstance(definition, config, {
+    ...options,
+    clock: options.clock ?? new TestClock({auto: true}),
+  })
   if (options.restore !== undefined) await instance.restore?.(options.restore)
   const records: EtlRecord[] = []
   const emits: Emitted[] = []

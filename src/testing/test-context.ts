@@ -64,7 +64,11 @@ export function testContext(options: TestContextOptions = {}, overrides: Partial
   const clock = options.clock ?? systemClock
   let stateDir = options.stateDir
   const context: PluginContext = {
-    logger: createLogger('test', {level: options.logLevel ?? 'debug', format: 'text', write: (line) => logs.push(line)}),
+    logger: createLogger('test', {
+      level: options.logLevel ?? 'debug',
+      format: 'text',
+      write: (line) => logs.push(line),
+    }),
     pipelineName: options.pipelineName ?? 'test-pipeline',
     pipelineDir: cwd,
     get stateDir() {

@@ -24,7 +24,8 @@ export class TransformHarness<Config = unknown> extends PluginHarness<'transform
   ): Promise<TransformHarness<Config>> {
     const {instance, test, config: resolved} = await createInstance(definition, config, options)
     if (options.restore !== undefined) {
-      if (!instance.restore) throw new TypeError(`transform "${definition.name}" has no restore(), but options.restore was given`)
+      if (!instance.restore)
+        throw new TypeError(`transform "${definition.name}" has no restore(), but options.restore was given`)
       await instance.restore(options.restore)
     }
     return new TransformHarness(instance, test, resolved)

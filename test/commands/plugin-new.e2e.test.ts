@@ -18,8 +18,15 @@ import {buildCli, REPO, runEtl, type CliResult} from '../support/run-cli.js'
 
 const STACK_LINE = /^\s+at /m
 const FILES = [
-  '.gitignore', '.mocharc.json', 'README.md', 'examples/pipeline.yaml', 'package.json', 'src/index.ts',
-  'test/index.test.ts', 'test/tsconfig.json', 'tsconfig.json',
+  '.gitignore',
+  '.mocharc.json',
+  'README.md',
+  'examples/pipeline.yaml',
+  'package.json',
+  'src/index.ts',
+  'test/index.test.ts',
+  'test/tsconfig.json',
+  'tsconfig.json',
 ]
 
 function cleanEnv(cwd: string): NodeJS.ProcessEnv {
@@ -85,14 +92,20 @@ const EFFECTS: Record<string, (dir: string, run: CliResult) => void> = {
   },
   sink(dir) {
     const text = readFileSync(join(dir, 'data', 'mysink-example.jsonl'), 'utf8')
-    const lines = text.trim().split('\n').map((line) => JSON.parse(line))
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(lines).to.have.length(100)
     const history = replayedRows(100)
     expect(lines.map((record) => record.price_usd)).to.deep.equal(history.map((row) => Number(row.close)))
     expect(lines[0]).to.include({symbol: 'BTC', timestamp: '2011-08-18T00:00:00.000Z', source: 'replay'})
   },
   source(_dir, run) {
-    const records = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(records.map((record) => record.counter).sort((a, b) => a - b)).to.deep.equal([...Array(20).keys()])
   },
   chart(dir) {

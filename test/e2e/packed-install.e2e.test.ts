@@ -79,7 +79,12 @@ function expectSuccess(result: Ran): Ran {
 function hashJsTree(dir: string): {hash: string; files: number} {
   const files = (readdirSync(dir, {recursive: true}) as string[]).filter((file) => file.endsWith('.js')).sort()
   const hash = createHash('sha256')
-  for (const file of files) hash.update(file).update('\0').update(readFileSync(join(dir, file))).update('\0')
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(dir, file)))
+      .update('\0')
   return {hash: hash.digest('hex'), files: files.length}
 }
 
@@ -169,7 +174,7 @@ describe('the package works installed (npm pack, npm install in a new project)',
     expect(rows[0]).to.include({symbol: 'BTC', timestamp: '2011-08-18T00:00:00.000Z', source: 'replay'})
   })
 
-  it('`npx etl plugin new`: the package installs, tests and builds, and runs in the project\'s pipeline', async () => {
+  it("`npx etl plugin new`: the package installs, tests and builds, and runs in the project's pipeline", async () => {
     const args = ['plugin', 'new', 'etl-plugin-upper', '--kind', 'transform', '--dir', 'plugins/upper']
     const made = expectSuccess(await etl(args))
     const dir = join(project, 'plugins', 'upper')

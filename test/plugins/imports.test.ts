@@ -33,7 +33,8 @@ function unitOf(file: string): string {
 /** Why an import of `specifier` from `file` breaks the rule, or undefined when it is allowed. */
 export function forbidden(file: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.') && !specifier.startsWith('/')) {
-    if (specifier === 'etl' || (specifier.startsWith('etl/') && specifier !== 'etl/sdk')) return 'etl internals by package name'
+    if (specifier === 'etl' || (specifier.startsWith('etl/') && specifier !== 'etl/sdk'))
+      return 'etl internals by package name'
     return undefined
   }
   const target = resolve(dirname(file), specifier).replace(/\.js$/, '.ts')

@@ -32,7 +32,8 @@ describe('plugin registry', () => {
     expect(error).to.be.instanceOf(EtlError)
     expect((error as EtlError).code).to.equal('ETL_PLUGIN_API')
     expect((error as EtlError).message).to.equal(
-      'plugin module "etl-plugin-upper": transform plugin "upper" targets etl plugin API 2, but this etl provides API 1: ' +
+      'plugin module "etl-plugin-upper": transform plugin "upper" targets etl plugin API 2, ' +
+        'but this etl provides API 1: ' +
         'install a version of the plugin written for API 1, or an etl that provides API 2',
     )
     expect(() => registry.register(plugin({apiVersion: 1.5}))).to.throw(/apiVersion must be an integer/)
@@ -58,7 +59,9 @@ describe('isEtlError', () => {
       }
     }
     expect(isEtlError(new OtherCopyEtlError())).to.equal(true)
-    expect(isEtlError(Object.assign(new Error('x'), {name: 'EtlError', code: 'NOT_A_CODE', exitCode: 1}))).to.equal(false)
+    expect(isEtlError(Object.assign(new Error('x'), {name: 'EtlError', code: 'NOT_A_CODE', exitCode: 1}))).to.equal(
+      false,
+    )
     expect(isEtlError(new Error('plain'))).to.equal(false)
   })
 })

@@ -4,14 +4,14 @@ import filter from '../../src/plugins/transform/filter.js'
 import {checkConfig, pluginConfig} from '../../src/testing/index.js'
 
 describe('etl/testing: plugin configs', () => {
-  it('pluginConfig fills the schema\'s defaults into a copy, as the runtime does before create()', () => {
+  it("pluginConfig fills the schema's defaults into a copy, as the runtime does before create()", () => {
     const given = {size: '5m'}
     const config = pluginConfig(ohlc, given)
     expect(config).to.include({size: '5m', time: 'timestamp', emit: 'final', late: 'dead-letter'})
     expect(given).to.deep.equal({size: '5m'})
   })
 
-  it('checkConfig reports what etl validate would: schema problems, else validateConfig\'s', async () => {
+  it("checkConfig reports what etl validate would: schema problems, else validateConfig's", async () => {
     expect(await checkConfig(filter, {where: "symbol == 'BTC'"})).to.deep.equal([])
     expect(await checkConfig(filter, {})).to.deep.equal([{path: [], message: "must have required property 'where'"}])
     expect(await checkConfig(filter, {where: 'price_usd >'})).to.deep.equal([

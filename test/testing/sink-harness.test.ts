@@ -12,7 +12,13 @@ describe('etl/testing: sinks', () => {
     const config = {path: join(dir, 'out.csv'), columns: ['symbol', 'price_usd']}
     const sink = await SinkHarness.create(csv, config, {topic: 'prices'})
     expect(sink.positions).to.deep.equal({})
-    await sink.deliver([{symbol: 'BTC', price_usd: 1}, {symbol: 'ETH', price_usd: 2}], origin(0, 2))
+    await sink.deliver(
+      [
+        {symbol: 'BTC', price_usd: 1},
+        {symbol: 'ETH', price_usd: 2},
+      ],
+      origin(0, 2),
+    )
     await sink.deliver([{symbol: 'BTC', price_usd: 3}], origin(1, 7))
     await sink.close()
     expect(readFileSync(config.path, 'utf8')).to.equal('symbol,price_usd\nBTC,1\nETH,2\nBTC,3\n')

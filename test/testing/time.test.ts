@@ -30,7 +30,11 @@ describe('etl/testing: clocks and event time', () => {
   it('EventTimeline stamps records with event times, forward and back', () => {
     const time = new EventTimeline('2026-01-01T00:00:00Z')
     const rows = time.records([{n: 1}, {n: 2}, {n: 3}], '30s')
-    expect(rows.map((row) => row.timestamp)).to.deep.equal(['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:30.000Z', '2026-01-01T00:01:00.000Z'])
+    expect(rows.map((row) => row.timestamp)).to.deep.equal([
+      '2026-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:30.000Z',
+      '2026-01-01T00:01:00.000Z',
+    ])
     expect(time.advance('-45s').record({n: 4})).to.deep.equal({n: 4, timestamp: '2026-01-01T00:00:15.000Z'})
     expect(new EventTimeline(0, 'time').record({}, {at: 1000})).to.deep.equal({time: '1970-01-01T00:00:01.000Z'})
     expect(at('2026-01-01T00:00:00+01:00', {x: 1})).to.deep.equal({x: 1, timestamp: '2025-12-31T23:00:00.000Z'})

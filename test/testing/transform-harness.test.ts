@@ -8,12 +8,21 @@ const tick = (time: EventTimeline, price: number) => time.record({symbol: 'BTC',
 describe('etl/testing: transforms', () => {
   it('runTransform feeds batches, returns every output, rejection and count', async () => {
     const time = new EventTimeline('2026-01-01T00:00:10Z')
-    const input = [[tick(time, 100), tick(time.advance('40s'), 101)], [tick(time.advance('20s'), 99), tick(time.advance('-50s'), 150)]]
+    const input = [
+      [tick(time, 100), tick(time.advance('40s'), 101)],
+      [tick(time.advance('20s'), 99), tick(time.advance('-50s'), 150)],
+    ]
     const run = await runTransform(ohlc, {size: '1m'}, input)
     expect(run.batches).to.have.length(2)
     expect(run.batches[0]).to.deep.equal([])
     expect(run.records).to.have.length(1)
-    expect(run.records[0]).to.include({window_start: '2026-01-01T00:00:00.000Z', open: 100, high: 101, close: 101, count: 2})
+    expect(run.records[0]).to.include({
+      window_start: '2026-01-01T00:00:00.000Z',
+      open: 100,
+      high: 101,
+      close: 101,
+      count: 2,
+    })
     expect(run.rejected.map((r) => r.code)).to.deep.equal(['ETL_RECORD_LATE'])
     expect(run.rejected[0].record).to.include({price_usd: 150})
   })

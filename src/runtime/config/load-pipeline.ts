@@ -2,7 +2,6 @@
  * Reads, interpolates and validates a pipeline file — the whole file against the pipeline schema and every stage
  * against its plugin's own schema — before anything connects. Every problem is collected and raised at once.
  */
-import {stat} from 'node:fs/promises'
 import {basename, dirname, extname, resolve} from 'node:path'
 import type {ValidateFunction} from 'ajv'
 import {parseDuration, type Duration} from '../duration.js'
@@ -18,7 +17,7 @@ import {interpolateEnv} from './interpolate-env.js'
 import {PIPELINE_SCHEMA} from './pipeline-schema.js'
 import {ConfigError, formatPath, type ConfigProblem} from './problems.js'
 import {closest, createAjv, schemaProblems} from './schema-problems.js'
-import {locate, MAX_PIPELINE_BYTES, parseYaml, readPipelineFile, toData, tooLarge, type ParsedYaml} from './yaml-document.js'
+import {locate, parseYaml, readConfigFile, toData, type ParsedYaml} from './yaml-document.js'
 
 export interface StageConfig {
   kind: PluginKind
@@ -95,16 +94,6 @@ function pluginValidator(definition: AnyPluginDefinition): ValidateFunction {
   return validate
 }
 
-async function readPipelineText(file: string): Promise<string> {
-  try {
-    const info = await stat(file)
-    if (info.size > MAX_PIPELINE_BYTES) throw tooLarge(file, `${info.size} bytes`)
-    return await readPipelineFile(file)
-  } catch (error) {
-    if (error instanceof EtlError) throw error
-    throw new EtlError('ETL_CONFIG_READ', `cannot read pipeline file ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
-  }
-}
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
@@ -115,7 +104,7 @@ export interface LoadOptions {
 export async function loadPipeline(fileArgument: string, options: LoadOptions): Promise<PipelineConfig> {
   const env = options.env ?? process.env
   const file = fileArgument
-  const text = await readPipelineText(file)
+  const text = await readConfigFile(file, 'pipeline file')
   const parsed = parseYaml(file, text)
   if (parsed.problems.length > 0) throw new ConfigError(file, parsed.problems)
 
@@ -130,27 +119,15 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions): 
 
   const registry = options.registry
   const dir = dirname(resolve(file))
-  const pluginList = Array.isArray(data.plugins) ? data.plugins : []
-  for (const [index, specifier] of pluginList.entries()) {
-    if (typeof specifier !== 'string') continue
-    try {
-      await loadPluginModule(registry, specifier, dir)
-    } catch (error) {
-      const where = locate(parsed, ['plugins', index])
-      problems.push({file, ...where, path: `plugins[${index}]`, message: messageOf(error), code: (error as EtlError).code ?? 'ETL_PLUGIN_LOAD'})
-    }
-  }
+  problems.push(...(await loadPluginModules(parsed, registry, asArray(data.plugins), dir)))
 
   const stage = (kind: PluginKind, entry: unknown, path: (string | number)[]) =>
     resolveStage(parsed, registry, kind, entry, path, problems)
   // One after the other, so that problems keep the file's order.
   const source = data.source === undefined ? undefined : await stage('source', data.source, ['source'])
-  const transforms: (StageConfig | undefined)[] = []
-  for (const [i, entry] of asArray(data.transforms).entries()) transforms.push(await stage('transform', entry, ['transforms', i]))
-  const sinks: (StageConfig | undefined)[] = []
-  for (const [i, entry] of asArray(data.sinks).entries()) sinks.push(await stage('sink', entry, ['sinks', i]))
-  const charts: (ChartConfig | undefined)[] = []
-  for (const [i, entry] of asArray(data.charts).entries()) charts.push(await resolveChart(parsed, registry, entry, ['charts', i], problems))
+  const transforms = await inOrder(asArray(data.transforms), (entry, i) => stage('transform', entry, ['transforms', i]))
+  const sinks = await inOrder(asArray(data.sinks), (entry, i) => stage('sink', entry, ['sinks', i]))
+  const charts = await inOrder(asArray(data.charts), (entry, i) => resolveChart(parsed, registry, entry, ['charts', i], problems))
   problems.push(...duplicateChartNames(parsed, asArray(data.charts)))
 
   if (problems.length > 0) throw new ConfigError(file, withoutEchoes(problems))
@@ -268,31 +245,62 @@ export async function resolveStage(
     return undefined
   }
   const config = structuredClone(rest)
-  const validate = pluginValidator(definition)
-  if (!validate(config)) {
-    problems.push(...schemaProblems(parsed, validate, config, path))
-  } else {
-    const validateContext = {pipelineDir: dirname(resolve(parsed.file)), resolvePath: (p: string) => resolve(p)}
-    let issues: ConfigIssue[] = []
-    try {
-      issues = (await definition.validateConfig?.(config, validateContext)) ?? []
-    } catch (error) {
-      issues = [{path: [], message: `${kind} plugin "${type}" could not check its config: ${messageOf(error)}`}]
-    }
-    for (const issue of issues) {
-      problems.push({file: parsed.file, ...locate(parsed, [...path, ...issue.path]), path: formatPath([...path, ...issue.path]), message: issue.message, code: 'ETL_CONFIG_INVALID'})
-    }
-  }
+  problems.push(...(await pluginConfigProblems(parsed, definition, config, path)))
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
   return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {}), ...(worker === undefined ? {} : {worker})}
 }
 
+/** Registers the modules under `plugins:`; a module that does not load is a problem at its entry. */
+async function loadPluginModules(parsed: ParsedYaml, registry: PluginRegistry, specifiers: unknown[], dir: string) {
+  const problems: ConfigProblem[] = []
+  for (const [index, specifier] of specifiers.entries()) {
+    if (typeof specifier !== 'string') continue
+    try {
+      await loadPluginModule(registry, specifier, dir)
+    } catch (error) {
+      const where = locate(parsed, ['plugins', index])
+      const code = (error as EtlError).code ?? 'ETL_PLUGIN_LOAD'
+      problems.push({file: parsed.file, ...where, path: `plugins[${index}]`, message: messageOf(error), code})
+    }
+  }
+  return problems
+}
+
+/** The plugin's schema problems with its config (defaults filled in), else those of its validateConfig. */
+async function pluginConfigProblems(
+  parsed: ParsedYaml,
+  definition: AnyPluginDefinition,
+  config: Record<string, unknown>,
+  path: (string | number)[],
+): Promise<ConfigProblem[]> {
+  const validate = pluginValidator(definition)
+  if (!validate(config)) return schemaProblems(parsed, validate, config, path)
+  const context = {pipelineDir: dirname(resolve(parsed.file)), resolvePath: (p: string) => resolve(p)}
+  let issues: ConfigIssue[]
+  try {
+    issues = (await definition.validateConfig?.(config, context)) ?? []
+  } catch (error) {
+    issues = [{path: [], message: `${definition.kind} plugin "${definition.name}" could not check its config: ${messageOf(error)}`}]
+  }
+  return issues.map((issue) => {
+    const at = [...path, ...issue.path]
+    return {file: parsed.file, ...locate(parsed, at), path: formatPath(at), message: issue.message, code: 'ETL_CONFIG_INVALID'}
+  })
+}
+
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */
 function withoutEchoes(problems: ConfigProblem[]): ConfigProblem[] {
   const interpolationPaths = new Set(problems.filter((p) => p.message.startsWith('malformed ${') || p.code === 'ETL_CONFIG_ENV_MISSING').map((p) => p.path))
   return problems.filter((p) => !(interpolationPaths.has(p.path) && p.code === 'ETL_CONFIG_INVALID' && !p.message.startsWith('malformed ${')))
+}
+
+/** `resolve` of each entry, one after the other (not at once: its problems are pushed in the file's order). */
+async function inOrder<T>(entries: unknown[], resolve: (entry: unknown, index: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  for (const [index, entry] of entries.entries()) out.push(await resolve(entry, index))
+  return out
 }
 
 function asArray(value: unknown): unknown[] {

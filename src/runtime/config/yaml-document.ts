@@ -2,7 +2,8 @@
  * Parses a pipeline file with the `yaml` package keeping every node's source range, so that any later problem (from
  * the schema, a plugin, an unknown type) can be pinned to file:line:col.
  */
-import {open} from 'node:fs/promises'
+import {open, stat} from 'node:fs/promises'
+import {EtlError, messageOf} from '../errors.js'
 import {Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair} from 'yaml'
 import {ConfigError, type ConfigProblem} from './problems.js'
 import {checkNodes, checkStructure, checkText, decodePipelineBytes, MAX_ALIASES, MAX_PIPELINE_BYTES} from './yaml-limits.js'
@@ -39,6 +40,21 @@ export async function readPipelineFile(file: string): Promise<string> {
   const {text, problems} = decodePipelineBytes(file, Buffer.concat(chunks))
   if (problems.length > 0) throw new ConfigError(file, problems)
   return text
+}
+
+/**
+ * A pipeline or test file's text: refused before reading when stat says it is too large, read with the limits of
+ * readPipelineFile; a file that cannot be read at all is ETL_CONFIG_READ (exit 2), naming `what` it is.
+ */
+export async function readConfigFile(file: string, what: string): Promise<string> {
+  try {
+    const info = await stat(file)
+    if (info.size > MAX_PIPELINE_BYTES) throw tooLarge(file, `${info.size} bytes`)
+    return await readPipelineFile(file)
+  } catch (error) {
+    if (error instanceof EtlError) throw error
+    throw new EtlError('ETL_CONFIG_READ', `cannot read ${what} ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
+  }
 }
 
 /** The problem for a file over MAX_PIPELINE_BYTES, `size` saying how big it is. */

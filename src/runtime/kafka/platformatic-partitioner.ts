@@ -33,12 +33,17 @@ export function murmur2(data: Buffer): number {
   return h | 0
 }
 
+/** The partition of a keyed message: Java's murmur2 of the key, as both clients (and Kafka's own) compute it. */
+export function keyPartition(key: string, partitionCount: number): number {
+  return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitionCount
+}
+
 /** Picks partitions per topic: keyed records by hash, keyless ones round-robin (as kafkajs does). */
 export class KeyPartitioner {
   private readonly counters = new Map<string, number>()
 
   partition(topic: string, key: string | null, partitionCount: number): number {
-    if (key !== null) return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitionCount
+    if (key !== null) return keyPartition(key, partitionCount)
     const next = this.counters.get(topic) ?? Math.floor(Math.random() * partitionCount)
     this.counters.set(topic, (next + 1) % partitionCount)
     return next % partitionCount

@@ -35,7 +35,13 @@ function countsFailure(output: CaseOutput, counts: Record<string, number>): Fail
     .map(([key, value]) => `${key}: expected ${value}, got ${output.counts[key] ?? 0}`)
   if (lines.length === 0) return undefined
   const known = Object.keys(output.counts)
-  return {heading: 'counts:', lines: [...lines, `(counted: ${known.length === 0 ? 'nothing' : known.map((k) => `${k} ${output.counts[k]}`).join(', ')})`]}
+  return {
+    heading: 'counts:',
+    lines: [
+      ...lines,
+      `(counted: ${known.length === 0 ? 'nothing' : known.map((k) => `${k} ${output.counts[k]}`).join(', ')})`,
+    ],
+  }
 }
 
 export function checkCase(test: TestCase, output: CaseOutput): Failure[] {
@@ -47,11 +53,12 @@ export function checkCase(test: TestCase, output: CaseOutput): Failure[] {
   }
   const letters = deadLetterDifferences(test.deadLetters, output.deadLetters)
   if (letters.length > 0) {
-    const where = test.deadLettersPlace ? `expected at ${at(test.deadLettersPlace)}` : 'none expected (the test has no deadLetters:)'
+    const where = test.deadLettersPlace
+      ? `expected at ${at(test.deadLettersPlace)}`
+      : 'none expected (the test has no deadLetters:)'
     failures.push({heading: `dead letters, ${where}:`, lines: letters})
   }
   const counts = test.counts ? countsFailure(output, test.counts) : undefined
   if (counts) failures.push(counts)
   return failures
 }
-

@@ -53,7 +53,8 @@ export function fieldDifferences(expected: EtlRecord, actual: EtlRecord, options
   const lines: string[] = []
   for (const [field, value] of Object.entries(expected)) {
     if (!Object.hasOwn(actual, field)) lines.push(`${field}: expected ${show(value)}, got no such field`)
-    else if (!valuesEqual(value, actual[field], options.tolerance)) lines.push(`${field}: expected ${show(value)}, got ${show(actual[field])}`)
+    else if (!valuesEqual(value, actual[field], options.tolerance))
+      lines.push(`${field}: expected ${show(value)}, got ${show(actual[field])}`)
   }
   if (options.match === 'exact') {
     for (const field of Object.keys(actual)) {
@@ -73,7 +74,9 @@ export function recordDifferences(expected: ExpectedRecord[], actual: EtlRecord[
     const label = `record ${i + 1}`
     if (want && !got) lines.push(`${label} (line ${want.place.line}): expected ${show(want.fields)}, got no record`)
     else if (!want) lines.push(`${label}: not expected, got ${show(got)}`)
-    else for (const line of fieldDifferences(want.fields, got, options)) lines.push(`${label} (line ${want.place.line}): ${line}`)
+    else
+      for (const line of fieldDifferences(want.fields, got, options))
+        lines.push(`${label} (line ${want.place.line}): ${line}`)
   }
   return lines
 }
@@ -81,14 +84,23 @@ export function recordDifferences(expected: ExpectedRecord[], actual: EtlRecord[
 function letterDifferences(want: ExpectedDeadLetter, got: DeadLetter): string[] {
   const lines: string[] = []
   if (want.code !== got.code) lines.push(`code: expected ${want.code}, got ${got.code}`)
-  if (want.plugin !== undefined && want.plugin !== got.plugin && `${got.plugin.split(':')[0]}:${want.plugin}` !== got.plugin) {
+  if (
+    want.plugin !== undefined &&
+    want.plugin !== got.plugin &&
+    `${got.plugin.split(':')[0]}:${want.plugin}` !== got.plugin
+  ) {
     lines.push(`plugin: expected ${want.plugin}, got ${got.plugin}`)
   }
-  if (want.reason !== undefined && !got.reason.includes(want.reason)) lines.push(`reason: expected to contain ${show(want.reason)}, got ${show(got.reason)}`)
-  if (want.partition !== undefined && want.partition !== got.partition) lines.push(`partition: expected ${want.partition}, got ${got.partition}`)
+  if (want.reason !== undefined && !got.reason.includes(want.reason))
+    lines.push(`reason: expected to contain ${show(want.reason)}, got ${show(got.reason)}`)
+  if (want.partition !== undefined && want.partition !== got.partition)
+    lines.push(`partition: expected ${want.partition}, got ${got.partition}`)
   if (want.record) {
-    if (!got.record) lines.push(`record: expected ${show(want.record.fields)}, got an undecodable message ${show(got.raw)}`)
-    else for (const line of fieldDifferences(want.record.fields, got.record, {match: 'fields'})) lines.push(`record: ${line}`)
+    if (!got.record)
+      lines.push(`record: expected ${show(want.record.fields)}, got an undecodable message ${show(got.raw)}`)
+    else
+      for (const line of fieldDifferences(want.record.fields, got.record, {match: 'fields'}))
+        lines.push(`record: ${line}`)
   }
   return lines
 }
@@ -107,7 +119,9 @@ export function deadLetterDifferences(expected: ExpectedDeadLetter[] | undefined
     const label = `dead letter ${i + 1}`
     if (!actual[i]) lines.push(`${label} (line ${want[i].place.line}): expected ${want[i].code}, got none`)
     else if (!want[i]) lines.push(`${label}: not expected, got ${describeLetter(actual[i])}`)
-    else for (const line of letterDifferences(want[i], actual[i])) lines.push(`${label} (line ${want[i].place.line}): ${line}`)
+    else
+      for (const line of letterDifferences(want[i], actual[i]))
+        lines.push(`${label} (line ${want[i].place.line}): ${line}`)
   }
   return lines
 }

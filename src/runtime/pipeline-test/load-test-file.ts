@@ -7,8 +7,7 @@ import {dirname, resolve} from 'node:path'
 import {loadPipeline, resolveStage} from '../config/load-pipeline.js'
 import {ConfigError, type ConfigProblem} from '../config/problems.js'
 import {createAjv, schemaProblems} from '../config/schema-problems.js'
-import {parseYaml, readPipelineFile, toData, type ParsedYaml} from '../config/yaml-document.js'
-import {EtlError, messageOf} from '../errors.js'
+import {parseYaml, readConfigFile, toData, type ParsedYaml} from '../config/yaml-document.js'
 import type {PluginRegistry} from '../plugin-registry.js'
 import {inputBatches, type InputProblem} from './test-inputs.js'
 import {placeOf, problemAt} from './test-places.js'
@@ -28,19 +27,15 @@ export interface LoadTestOptions {
 type Data = Record<string, unknown>
 
 export async function loadTestFile(file: string, options: LoadTestOptions): Promise<TestFile> {
-  let text: string
-  try {
-    text = await readPipelineFile(file)
-  } catch (error) {
-    if (error instanceof EtlError) throw error
-    throw new EtlError('ETL_CONFIG_READ', `cannot read test file ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
-  }
+  const text = await readConfigFile(file, 'test file')
   const shown = options.shownAs ?? file
   const parsed = parseYaml(shown, text)
   if (parsed.problems.length > 0) throw new ConfigError(shown, parsed.problems)
   const data = toData(parsed) as Data | null
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(shown, [problemAt(parsed, [], 'a test file must be a mapping with tests: (and pipeline: or steps:)')])
+    throw new ConfigError(shown, [
+      problemAt(parsed, [], 'a test file must be a mapping with tests: (and pipeline: or steps:)'),
+    ])
   }
   const problems: ConfigProblem[] = validateTestFile(data) ? [] : schemaProblems(parsed, validateTestFile, data)
   const shapeOk = problems.length === 0
@@ -51,10 +46,22 @@ export async function loadTestFile(file: string, options: LoadTestOptions): Prom
   return {file: shown, pipeline, cases}
 }
 
-async function pipelineOf(parsed: ParsedYaml, path: string, data: Data, options: LoadTestOptions, problems: ConfigProblem[]) {
+async function pipelineOf(
+  parsed: ParsedYaml,
+  path: string,
+  data: Data,
+  options: LoadTestOptions,
+  problems: ConfigProblem[],
+) {
   const hasPipeline = typeof data.pipeline === 'string'
   if (hasPipeline === Array.isArray(data.steps)) {
-    problems.push(problemAt(parsed, hasPipeline ? ['steps'] : [], 'name the pipeline under test (pipeline:) or give its transforms (steps:), not both'))
+    problems.push(
+      problemAt(
+        parsed,
+        hasPipeline ? ['steps'] : [],
+        'name the pipeline under test (pipeline:) or give its transforms (steps:), not both',
+      ),
+    )
     return undefined
   }
   const env = {...(options.env ?? process.env), ...stringValues(data.env)}
@@ -62,7 +69,14 @@ async function pipelineOf(parsed: ParsedYaml, path: string, data: Data, options:
     const file = resolve(dirname(path), data.pipeline as string)
     // Its problems (with its own file:line:col) are what the user must fix first: they end the load as they are.
     const config = await loadPipeline(file, {env, registry: options.registry})
-    return {file, dir: config.dir, name: config.name, partitions: config.kafka.partitions, transforms: config.transforms, sinks: config.sinks}
+    return {
+      file,
+      dir: config.dir,
+      name: config.name,
+      partitions: config.kafka.partitions,
+      transforms: config.transforms,
+      sinks: config.sinks,
+    }
   }
   const transforms = []
   for (const [i, entry] of (data.steps as unknown[]).entries()) {

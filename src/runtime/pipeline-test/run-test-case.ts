@@ -9,12 +9,18 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Counters} from '../counters.js'
 import {EtlError, messageOf} from '../errors.js'
-import {truthy} from '../expression/expression-functions.js'
 import {createLogger} from '../logger.js'
 import type {Rejection} from '../plugin-context.js'
 import type {EtlRecord, TopicProducer, TransformInstance} from '../plugin-types.js'
-import {applyTransforms, createPlugins, flushTransforms, type PluginCreateInputs, type Running} from '../stages/partition-chains.js'
+import {
+  applyTransforms,
+  createPlugins,
+  flushTransforms,
+  type PluginCreateInputs,
+  type Running,
+} from '../stages/partition-chains.js'
 import {decodeRecord} from '../stages/process-stage.js'
+import {pluginLabel, routedTo} from '../stages/routing.js'
 import type {InputBatch, PipelineUnderTest, TestCase} from './test-model.js'
 
 export interface DeadLetter {
@@ -45,7 +51,8 @@ export interface CaseOutput {
 }
 
 const NO_KAFKA: TopicProducer = {
-  produce: () => Promise.reject(new EtlError('ETL_KAFKA', 'etl test runs without Kafka: a transform cannot produce to a topic')),
+  produce: () =>
+    Promise.reject(new EtlError('ETL_KAFKA', 'etl test runs without Kafka: a transform cannot produce to a topic')),
 }
 
 class CaseRun {
@@ -58,14 +65,29 @@ class CaseRun {
     private readonly pipeline: PipelineUnderTest,
     private readonly stateRoot: string,
   ) {
-    this.out = {steps: pipeline.transforms.map(() => []), output: [], sinks: pipeline.sinks.map(() => []), deadLetters: [], counts: {}, warnings: []}
+    this.out = {
+      steps: pipeline.transforms.map(() => []),
+      output: [],
+      sinks: pipeline.sinks.map(() => []),
+      deadLetters: [],
+      counts: {},
+      warnings: [],
+    }
   }
 
   private inputs(): PluginCreateInputs {
     const logger = createLogger('etl', {level: 'warn', format: 'text', write: (line) => this.out.warnings.push(line)})
     const onReject = (rejection: Rejection) => void this.rejects.push(rejection)
     const signal = new AbortController().signal
-    return {pipeline: this.pipeline, logger, counters: this.counters, stateRoot: this.stateRoot, signal, onReject, kafka: NO_KAFKA}
+    return {
+      pipeline: this.pipeline,
+      logger,
+      counters: this.counters,
+      stateRoot: this.stateRoot,
+      signal,
+      onReject,
+      kafka: NO_KAFKA,
+    }
   }
 
   private async chainFor(partition: number): Promise<Running<TransformInstance>[]> {
@@ -82,11 +104,16 @@ class CaseRun {
   private deliver(records: EtlRecord[], partition: number): void {
     this.out.output.push(...records)
     for (const [index, sink] of this.pipeline.sinks.entries()) {
-      this.out.sinks[index].push(...(sink.where ? records.filter((record) => truthy(sink.where!(record))) : records))
+      this.out.sinks[index].push(...routedTo(sink, records))
     }
     for (const r of this.rejects) {
-      const plugin = `${r.stage.kind}:${r.stage.label}`
-      this.out.deadLetters.push({code: r.code, plugin, reason: r.reason, record: r.record, partition})
+      this.out.deadLetters.push({
+        code: r.code,
+        plugin: pluginLabel(r.stage),
+        reason: r.reason,
+        record: r.record,
+        partition,
+      })
     }
     this.rejects = []
   }

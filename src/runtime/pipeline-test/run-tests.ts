@@ -35,7 +35,8 @@ const SKIPPED_DIRS = new Set(['node_modules', 'dist'])
 
 function walk(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((entry) => {
-    if (entry.isDirectory()) return entry.name.startsWith('.') || SKIPPED_DIRS.has(entry.name) ? [] : walk(join(dir, entry.name))
+    if (entry.isDirectory())
+      return entry.name.startsWith('.') || SKIPPED_DIRS.has(entry.name) ? [] : walk(join(dir, entry.name))
     return TEST_FILE.test(entry.name) ? [join(dir, entry.name)] : []
   })
 }
@@ -50,7 +51,11 @@ export function findTestFiles(paths: string[], cwd = process.cwd()): string[] {
     } catch {
       return [path] // reading it reports it
     }
-    return isDir ? walk(resolve(cwd, path)).sort().map((file) => relative(cwd, file)) : [path]
+    return isDir
+      ? walk(resolve(cwd, path))
+          .sort()
+          .map((file) => relative(cwd, file))
+      : [path]
   })
   if (files.length === 0) {
     throw new EtlError('ETL_CONFIG_READ', `no pipeline tests (*.test.yaml) under ${roots.join(', ')}`, {exitCode: 2})
@@ -71,7 +76,10 @@ export async function runTestFiles(files: string[], options: RunTestsOptions): P
   const loaded = []
   for (const file of files) {
     const path = resolve(options.cwd ?? process.cwd(), file)
-    loaded.push({path, suite: await loadTestFile(path, {registry: options.registry(), env: options.env, shownAs: file})})
+    loaded.push({
+      path,
+      suite: await loadTestFile(path, {registry: options.registry(), env: options.env, shownAs: file}),
+    })
   }
   const results: FileResult[] = []
   for (const {path, suite} of loaded) {
@@ -80,7 +88,13 @@ export async function runTestFiles(files: string[], options: RunTestsOptions): P
       const started = performance.now()
       const output = await runTestCase(suite.pipeline, test)
       const failures = checkCase(test, output)
-      cases.push({name: test.name, line: test.place.line, failures, warnings: output.warnings, ms: performance.now() - started})
+      cases.push({
+        name: test.name,
+        line: test.place.line,
+        failures,
+        warnings: output.warnings,
+        ms: performance.now() - started,
+      })
     }
     results.push({file: suite.file, path, pipelineFile: suite.pipeline.file, cases})
   }
@@ -98,7 +112,8 @@ export interface FormatOptions {
 function formatCase(result: CaseResult): string[] {
   const mark = result.failures.length === 0 ? '✔' : '✘'
   const out = [`  ${mark} ${result.name} (${Math.round(result.ms)} ms)`]
-  for (const failure of result.failures) out.push(`      ${failure.heading}`, ...failure.lines.map((line) => `        ${line}`))
+  for (const failure of result.failures)
+    out.push(`      ${failure.heading}`, ...failure.lines.map((line) => `        ${line}`))
   if (result.failures.length > 0 && result.warnings.length > 0) {
     out.push('      log:', ...result.warnings.slice(-10).map((line) => `        ${line}`))
   }

@@ -33,17 +33,25 @@ function targetOf(
   }
   if (entry.sink !== undefined) {
     const index = findStage(pipeline.sinks, entry.sink as string)
-    if (index < 0) return void report('sink', `no sink "${entry.sink}" in the pipeline (sinks: ${names(pipeline.sinks)})`)
+    if (index < 0)
+      return void report('sink', `no sink "${entry.sink}" in the pipeline (sinks: ${names(pipeline.sinks)})`)
     return {target: {kind: 'sink', index}, label: `sink ${describeStage(pipeline.sinks[index])}`}
   }
   if (entry.step !== undefined) {
     const index = findStage(pipeline.transforms, entry.step as string | number)
-    if (index < 0) return void report('step', `no step ${JSON.stringify(entry.step)} in the pipeline (steps: ${names(pipeline.transforms)})`)
+    if (index < 0)
+      return void report(
+        'step',
+        `no step ${JSON.stringify(entry.step)} in the pipeline (steps: ${names(pipeline.transforms)})`,
+      )
     return {target: {kind: 'step', index}, label: `step ${index + 1} (${describeStage(pipeline.transforms[index])})`}
   }
   const last = pipeline.transforms.length - 1
   if (last < 0) return {target: {kind: 'output'}, label: 'the input (the pipeline has no transforms)'}
-  return {target: {kind: 'output'}, label: `the output of the transforms (step ${last + 1}, ${describeStage(pipeline.transforms[last])})`}
+  return {
+    target: {kind: 'output'},
+    label: `the output of the transforms (step ${last + 1}, ${describeStage(pipeline.transforms[last])})`,
+  }
 }
 
 function recordsOf(parsed: ParsedYaml, records: unknown, path: (string | number)[]): ExpectedRecord[] | undefined {
@@ -63,7 +71,9 @@ export function expectationsOf(
   const expectations: Expectation[] = []
   for (const [i, entry] of list.entries()) {
     const at = Array.isArray(expect) ? [...path, i] : path
-    const resolved = targetOf(entry, pipeline, (key, message) => problems.push(problemAt(parsed, [...at, key], message)))
+    const resolved = targetOf(entry, pipeline, (key, message) =>
+      problems.push(problemAt(parsed, [...at, key], message)),
+    )
     if (!resolved) continue
     if (entry.records === undefined && entry.count === undefined) {
       problems.push(problemAt(parsed, at, 'an expectation needs records: or count:'))
@@ -81,13 +91,20 @@ export function expectationsOf(
   return expectations
 }
 
-export function expectedDeadLetters(parsed: ParsedYaml, letters: unknown, path: (string | number)[]): ExpectedDeadLetter[] | undefined {
+export function expectedDeadLetters(
+  parsed: ParsedYaml,
+  letters: unknown,
+  path: (string | number)[],
+): ExpectedDeadLetter[] | undefined {
   if (!Array.isArray(letters)) return undefined
   return (letters as Data[]).map((letter, i) => ({
     code: letter.code as string,
     plugin: letter.plugin as string | undefined,
     reason: letter.reason as string | undefined,
-    record: letter.record === undefined ? undefined : {fields: letter.record as EtlRecord, place: placeOf(parsed, [...path, i, 'record'])},
+    record:
+      letter.record === undefined
+        ? undefined
+        : {fields: letter.record as EtlRecord, place: placeOf(parsed, [...path, i, 'record'])},
     partition: letter.partition as number | undefined,
     place: placeOf(parsed, [...path, i]),
   }))

@@ -9,15 +9,20 @@ const EXPECTATION = {
     step: {
       type: ['string', 'integer'],
       minimum: 1,
-      description: 'A transform: its name:, its type, or its 1-based position. Default: the last one (the chain\'s output).',
+      description:
+        "A transform: its name:, its type, or its 1-based position. Default: the last one (the chain's output).",
     },
-    sink: {type: 'string', description: 'A sink (its name: or type): the records its where: lets through. Not with step.'},
+    sink: {
+      type: 'string',
+      description: 'A sink (its name: or type): the records its where: lets through. Not with step.',
+    },
     records: {type: 'array', items: RECORD, description: 'The records expected there, in order.'},
     count: {type: 'integer', minimum: 0, description: 'How many records are expected there.'},
     match: {
       enum: ['fields', 'exact'],
       default: 'fields',
-      description: '`fields`: only the fields an expected record names are compared; `exact`: no other field may exist.',
+      description:
+        '`fields`: only the fields an expected record names are compared; `exact`: no other field may exist.',
     },
     tolerance: {
       type: 'number',
@@ -56,7 +61,12 @@ const TEST = {
     },
     // One schema for both forms, so that a mistake inside either is reported precisely (anyOf would only say
     // "wrong form"): properties apply to a mapping, items to a list.
-    expect: {...EXPECTATION, type: ['object', 'array'], items: EXPECTATION, description: 'One expectation or a list of them.'},
+    expect: {
+      ...EXPECTATION,
+      type: ['object', 'array'],
+      items: EXPECTATION,
+      description: 'One expectation or a list of them.',
+    },
     deadLetters: {
       type: 'array',
       items: DEAD_LETTER,
@@ -70,7 +80,8 @@ const TEST = {
     flush: {
       type: 'boolean',
       default: false,
-      description: 'After the input, stop the pipeline as Ctrl-C does: transforms flush (open windows are not emitted).',
+      description:
+        'After the input, stop the pipeline as Ctrl-C does: transforms flush (open windows are not emitted).',
     },
   },
 }
@@ -85,17 +96,18 @@ export const TEST_FILE_SCHEMA = {
     steps: {
       type: 'array',
       items: {type: 'object'},
-      description: 'Instead of pipeline: the transforms under test, written as in a pipeline\'s transforms:.',
+      description: "Instead of pipeline: the transforms under test, written as in a pipeline's transforms:.",
     },
     partitions: {
       type: 'integer',
       minimum: 1,
-      description: 'Partitions of the topic with inline steps (a pipeline file says it in kafka.partitions). Default 1.',
+      description:
+        'Partitions of the topic with inline steps (a pipeline file says it in kafka.partitions). Default 1.',
     },
     env: {
       type: 'object',
       additionalProperties: {type: ['string', 'number', 'boolean']},
-      description: 'Environment variables for the pipeline\'s ${VAR} references, over the real environment.',
+      description: "Environment variables for the pipeline's ${VAR} references, over the real environment.",
     },
     tests: {type: 'array', minItems: 1, items: TEST},
   },

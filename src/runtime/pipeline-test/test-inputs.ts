@@ -3,7 +3,7 @@
  * JSON, or raw text), on the partition the source stage would choose (the record's key, hashed as both Kafka clients
  * do), in batches as the process stage receives them.
  */
-import {murmur2} from '../kafka/platformatic-partitioner.js'
+import {keyPartition} from '../kafka/platformatic-partitioner.js'
 import type {EtlRecord} from '../plugin-types.js'
 import {recordKey} from '../stages/source-stage.js'
 import type {InputBatch, InputMessage} from './test-model.js'
@@ -16,15 +16,21 @@ export interface InputProblem {
 
 type Entry = Record<string, unknown>
 
-const isObject = (value: unknown): value is Entry => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Entry =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 const only = (entry: Entry, keys: string[]) => Object.keys(entry).every((key) => keys.includes(key))
 
 /** The partition of a keyed message, as the source stage's producer picks it; keyless messages go to partition 0. */
 export function partitionOf(key: string | null, partitions: number): number {
-  return key === null ? 0 : (murmur2(Buffer.from(key)) & 0x7fffffff) % partitions
+  return key === null ? 0 : keyPartition(key, partitions)
 }
 
-function messageOf(entry: Entry, partitions: number, problems: InputProblem[], path: (string | number)[]): InputMessage | undefined {
+function messageOf(
+  entry: Entry,
+  partitions: number,
+  problems: InputProblem[],
+  path: (string | number)[],
+): InputMessage | undefined {
   const wrapped = only(entry, ['record', 'partition', 'key']) && isObject(entry.record)
   const raw = only(entry, ['raw', 'partition', 'key']) && typeof entry.raw === 'string'
   const record = (wrapped ? entry.record : entry) as EtlRecord
@@ -36,13 +42,19 @@ function messageOf(entry: Entry, partitions: number, problems: InputProblem[], p
     if (entry.partition !== undefined) {
       const partition = entry.partition
       if (!Number.isInteger(partition) || (partition as number) < 0 || (partition as number) >= partitions) {
-        problems.push({path: [...path, 'partition'], message: `partition must be an integer from 0 to ${partitions - 1}`})
+        problems.push({
+          path: [...path, 'partition'],
+          message: `partition must be an integer from 0 to ${partitions - 1}`,
+        })
         return undefined
       }
       return {value: raw ? (entry.raw as string) : JSON.stringify(record), partition: partition as number}
     }
     if (entry.key !== undefined) {
-      return {value: raw ? (entry.raw as string) : JSON.stringify(record), partition: partitionOf(String(entry.key), partitions)}
+      return {
+        value: raw ? (entry.raw as string) : JSON.stringify(record),
+        partition: partitionOf(String(entry.key), partitions),
+      }
     }
     if (raw) return {value: entry.raw as string, partition: 0}
   }
@@ -52,7 +64,8 @@ function messageOf(entry: Entry, partitions: number, problems: InputProblem[], p
 /** Consecutive messages of one partition in a `batch:` arrive together; each other entry is a batch of its own. */
 function batchesOf(messages: InputMessage[]): InputBatch[] {
   const byPartition = new Map<number, InputMessage[]>()
-  for (const message of messages) byPartition.set(message.partition, [...(byPartition.get(message.partition) ?? []), message])
+  for (const message of messages)
+    byPartition.set(message.partition, [...(byPartition.get(message.partition) ?? []), message])
   return [...byPartition].map(([partition, list]) => ({partition, messages: list}))
 }
 

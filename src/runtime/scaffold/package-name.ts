@@ -37,6 +37,9 @@ export function packageNameProblems(name: string): string[] {
 export function pluginNameOf(packageName: string): string {
   const bare = packageName.replace(/^@[^/]*\//, '')
   const short = bare.replace(/^etl-plugin-/, '').replace(/^etl-/, '') || bare
-  const cleaned = short.replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '').replace(/-+$/, '')
+  const cleaned = short
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .replace(/-+$/, '')
   return cleaned || 'plugin'
 }

@@ -29,7 +29,10 @@ function occupied(path: string): boolean {
 export function existingFiles(dir: string, files: ScaffoldFile[]): string[] {
   const root = resolve(dir)
   if (occupied(root) && !lstatSync(root).isDirectory()) return [shown(root)]
-  return files.map((file) => join(root, file.path)).filter(occupied).map(shown)
+  return files
+    .map((file) => join(root, file.path))
+    .filter(occupied)
+    .map(shown)
 }
 
 function shown(path: string): string {
@@ -60,9 +63,13 @@ export function writeFilesOnce(dir: string, files: ScaffoldFile[]): string[] {
   } catch (error) {
     for (const path of written) rmSync(path, {force: true})
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw refuse(existingFiles(dir, files))
-    throw new EtlError('ETL_FILE_WRITE', `nothing was written: cannot write into ${shown(resolve(dir))}: ${messageOf(error)}`, {
-      cause: error,
-    })
+    throw new EtlError(
+      'ETL_FILE_WRITE',
+      `nothing was written: cannot write into ${shown(resolve(dir))}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    )
   }
   return written
 }

@@ -11,11 +11,11 @@ import type {Counters} from '../counters.js'
 import {EtlError, pluginFailure, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusMessage, BusProducer, ConsumedBatch, ConsumedMessage, MessageBus} from '../kafka/message-bus.js'
-import {truthy} from '../expression/expression-functions.js'
 import {scopeOf, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, SinkInstance, SinkOrigin, TopicProducer} from '../plugin-types.js'
 import {stateTopicOf, TransformStateStore} from '../state/transform-state-store.js'
 import {applyTransforms, createPlugins, flushTransforms, PartitionChains, type Chain} from './partition-chains.js'
+import {pluginLabel, routedTo} from './routing.js'
 import {SinkPositions} from './sink-positions.js'
 import {withSinkRetries} from './sink-retry.js'
 
@@ -145,7 +145,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
       value: JSON.stringify(r.record),
       code: r.code,
       message: r.reason,
-      plugin: `${r.stage.kind}:${r.stage.label}`,
+      plugin: pluginLabel(r.stage),
       partition,
     }))
     pluginRejects = []
@@ -203,7 +203,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
   async function writeToSinks(records: EtlRecord[], origin?: SinkOrigin) {
     let anyWrote = false
     for (const [index, {stage, instance}] of sinks.entries()) {
-      const routed = stage.where ? records.filter((record) => truthy(stage.where!(record))) : records
+      const routed = routedTo(stage, records)
       if (origin && positions.alreadyWritten(index, origin, routed.length)) continue
       anyWrote = true
       try {

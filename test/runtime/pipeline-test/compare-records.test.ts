@@ -29,6 +29,8 @@ describe('pipeline tests: comparing records', () => {
       'close: expected 101, got 102',
       'open: expected 100, got no such field',
     ])
-    expect(fieldDifferences({symbol: 'BTC', close: 102}, actual, {match: 'exact'})).to.deep.equal(['volume: not expected, got 5'])
+    expect(fieldDifferences({symbol: 'BTC', close: 102}, actual, {match: 'exact'})).to.deep.equal([
+      'volume: not expected, got 5',
+    ])
   })
 })

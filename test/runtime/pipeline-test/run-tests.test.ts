@@ -40,11 +40,16 @@ describe('pipeline tests (etl test)', () => {
       },
     ])
     expect(second.failures).to.deep.equal([
-      {heading: `step 1 (map), expected at ${file}:24:9:`, lines: ['record 1 (line 27): price_usd: not expected, got 6']},
+      {
+        heading: `step 1 (map), expected at ${file}:24:9:`,
+        lines: ['record 1 (line 27): price_usd: not expected, got 6'],
+      },
     ])
     expect(third.failures).to.have.length(1)
     expect(third.failures[0].heading).to.equal('dead letters, none expected (the test has no deadLetters:):')
-    expect(third.failures[0].lines[1]).to.match(/^dead letter 1: not expected, got ETL_RECORD_INVALID by decode \(partition 0\): value is not JSON/)
+    expect(third.failures[0].lines[1]).to.match(
+      /^dead letter 1: not expected, got ETL_RECORD_INVALID by decode \(partition 0\): value is not JSON/,
+    )
   })
 
   it('refuses an invalid test file with every problem at file:line:col, steps included', async () => {
@@ -59,7 +64,8 @@ describe('pipeline tests (etl test)', () => {
       throw new Error(`${name} was accepted`)
     }
     expect(await problemsOf('problems.test.yaml')).to.deep.equal([
-      '3:11 steps[0].size has the wrong form — expected: Length of each window. A number of seconds, or a number with a unit: ms, s, m, h, d.',
+      '3:11 steps[0].size has the wrong form — expected: Length of each window. ' +
+        'A number of seconds, or a number with a unit: ms, s, m, h, d.',
       '7:36 tests[0].expect.colour unknown field (known fields: step, sink, records, count, match, tolerance)',
     ])
     expect(await problemsOf('unknown-targets.test.yaml')).to.deep.equal([

@@ -66,7 +66,11 @@ describe('starter project scaffold', () => {
   it('has package.json with scripts and etl, the pipeline, its tests, README and .gitignore', () => {
     const files = starterProjectFiles({dir: join(dir, 'starter')})
     expect(files.map((file) => file.path)).to.have.members([
-      '.gitignore', 'package.json', 'pipelines/main.test.yaml', 'pipelines/main.yaml', 'README.md',
+      '.gitignore',
+      'package.json',
+      'pipelines/main.test.yaml',
+      'pipelines/main.yaml',
+      'README.md',
     ])
     const manifest = JSON.parse(files.find((file) => file.path === 'package.json')!.content)
     expect(manifest).to.include({name: 'starter', private: true, type: 'module'})
@@ -98,7 +102,7 @@ describe('starter project scaffold', () => {
     expect(pipeline.kafka.topic).to.equal(`${pipeline.name}.prices`)
   })
 
-  it('its pipeline tests expect exactly what the pipeline\'s transforms emit', async () => {
+  it("its pipeline tests expect exactly what the pipeline's transforms emit", async () => {
     createStarterProject({dir})
     const suite = parseYaml(readFileSync(join(dir, 'pipelines', 'main.test.yaml'), 'utf8')) as {
       pipeline: string

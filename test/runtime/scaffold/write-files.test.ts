@@ -59,7 +59,9 @@ describe('writeFilesOnce', () => {
     const error = refusal(() => writeFilesOnce(dir, FILES))
     expect(error.code).to.equal('ETL_FILE_EXISTS')
     expect(error.exitCode).to.equal(1)
-    expect(error.message).to.include(join(dir, 'package.json')).and.include(join(dir, 'test', 'deep', 'index.test.ts'))
+    expect(error.message)
+      .to.include(join(dir, 'package.json'))
+      .and.include(join(dir, 'test', 'deep', 'index.test.ts'))
     expect(error.message).to.not.include('index.ts\n').and.not.include(join(dir, 'src'))
     const inTheWay = [join(dir, 'package.json'), join(dir, 'test', 'deep', 'index.test.ts')]
     expect(error.details).to.deep.equal({files: inTheWay})
@@ -81,9 +83,12 @@ describe('writeFilesOnce', () => {
     expect(existsSync(join(dir, 'nowhere')), 'the dangling link was not followed').to.equal(false)
   })
 
-  it('a file the system will not write (a name too long): ETL_FILE_WRITE, and what was written is removed again', () => {
+  it('a file the system will not write (a name too long): ETL_FILE_WRITE; what was written is removed', () => {
     const target = join(dir, 'pkg')
-    const files = [{path: 'README.md', content: 'readme'}, {path: 'x'.repeat(300), content: 'never'}]
+    const files = [
+      {path: 'README.md', content: 'readme'},
+      {path: 'x'.repeat(300), content: 'never'},
+    ]
     const error = refusal(() => writeFilesOnce(target, files))
     expect(error.code).to.equal('ETL_FILE_WRITE')
     expect(error.message).to.match(/^nothing was written: cannot write into .*pkg: ENAMETOOLONG/)
