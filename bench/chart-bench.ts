@@ -33,7 +33,8 @@ interface Timing {
   renderedPoints?: number
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 
 /** `count` rows of (time, close), looping the file and shifting each loop after the previous one. */
 function history(count: number): {timestamp: number; close: number}[] {
@@ -56,15 +57,36 @@ async function benchOne(points: number): Promise<void> {
     const config = {
       spec: join(ROOT, 'charts/price.vl.json'),
       output: {png: join(out, 'chart.png'), svg: join(out, 'chart.svg')},
-      width: WIDTH, height: HEIGHT, scale: SCALE,
-      fields: {time: 'timestamp', value: 'close', series: 'symbol', open: 'open', high: 'high', low: 'low', close: 'close', volume: 'volume'},
-      defaultSeries: 'BTC', downsample: 'lttb' as const, points: 200_000, movingAverage: 20,
+      width: WIDTH,
+      height: HEIGHT,
+      scale: SCALE,
+      fields: {
+        time: 'timestamp',
+        value: 'close',
+        series: 'symbol',
+        open: 'open',
+        high: 'high',
+        low: 'low',
+        close: 'close',
+        volume: 'volume',
+      },
+      defaultSeries: 'BTC',
+      downsample: 'lttb' as const,
+      points: 200_000,
+      movingAverage: 20,
     }
     const context = {
       logger: createLogger('bench', {level: 'warn', format: 'text', write: () => undefined}),
-      pipelineName: 'bench', pipelineDir: ROOT, stateDir: out, resolvePath: (path: string) => path,
-      signal: new AbortController().signal, count: () => undefined, reject: () => undefined, retry: DEFAULT_SINK_RETRY,
-      registerSecret: () => undefined, clock: systemClock,
+      pipelineName: 'bench',
+      pipelineDir: ROOT,
+      stateDir: out,
+      resolvePath: (path: string) => path,
+      signal: new AbortController().signal,
+      count: () => undefined,
+      reject: () => undefined,
+      retry: DEFAULT_SINK_RETRY,
+      registerSecret: () => undefined,
+      clock: systemClock,
     }
     const chart = await vegaLite.create(config, context)
     let rows: ReturnType<typeof history> | undefined = history(points + WARMUP + RUNS)
@@ -112,7 +134,16 @@ function benchMatplotlib(): {timings?: Timing[]; version?: string; skipped?: str
   const python = matplotlibPython()
   if (!python) return {skipped: 'Matplotlib is not installed and could not be installed into a venv; skipping it'}
   const script = join(ROOT, 'bench/matplotlib-chart.py')
-  const args = [script, DATA, SIZES.join(','), String(WARMUP), String(RUNS), String(WIDTH), String(HEIGHT), String(SCALE)]
+  const args = [
+    script,
+    DATA,
+    SIZES.join(','),
+    String(WARMUP),
+    String(RUNS),
+    String(WIDTH),
+    String(HEIGHT),
+    String(SCALE),
+  ]
   const result = spawnSync(python, args, {encoding: 'utf8', maxBuffer: 16 * 2 ** 20})
   if (result.status !== 0) return {skipped: `matplotlib-chart.py failed: ${result.stderr.trim().split('\n').at(-1)}`}
   return JSON.parse(result.stdout)
@@ -121,33 +152,50 @@ function benchMatplotlib(): {timings?: Timing[]; version?: string; skipped?: str
 async function main(): Promise<void> {
   const ours: Timing[] = []
   for (const points of SIZES) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--points', String(points)], {
-      encoding: 'utf8',
-      cwd: ROOT,
-    })
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--points', String(points)],
+      {
+        encoding: 'utf8',
+        cwd: ROOT,
+      },
+    )
     if (result.status !== 0) throw new Error(`bench for ${points} points failed:\n${result.stderr}`)
     ours.push(JSON.parse(result.stdout))
   }
   const matplotlib = benchMatplotlib()
   const fmt = (value: number | undefined, digits = 1) => (value === undefined ? '—' : value.toFixed(digits)).padStart(8)
-  console.log(`\nvega-lite chart plugin vs Matplotlib — ${WIDTH}×${HEIGHT} at scale ${SCALE} (${WIDTH * SCALE}×${HEIGHT * SCALE} PNG), ` +
-    `price line + ${20}-point moving average; ${RUNS} timed renders after ${WARMUP} warm-up`)
+  console.log(
+    `\nvega-lite chart plugin vs Matplotlib — ${WIDTH}×${HEIGHT} at scale ${SCALE} (${WIDTH * SCALE}×${HEIGHT * SCALE} PNG), ` +
+      `price line + ${20}-point moving average; ${RUNS} timed renders after ${WARMUP} warm-up`,
+  )
   console.log('history: data/btcusd-5m-2011.csv (39,017 rows) looped and shifted in time to reach 100k points\n')
   console.log('  points    drawn   p50 ms   p95 ms   RSS MB | mpl p50  mpl p95 | p50 ratio (mpl / ours)')
   for (const [i, timing] of ours.entries()) {
     const mpl = matplotlib.timings?.[i]
     const ratio = mpl ? `${(mpl.p50 / timing.p50).toFixed(1)}×` : '—'
-    console.log(`${String(timing.points).padStart(8)} ${String(timing.renderedPoints).padStart(8)} ${fmt(timing.p50)} ${fmt(timing.p95)} ` +
-      `${fmt(timing.rssMb, 0)} | ${fmt(mpl?.p50)} ${fmt(mpl?.p95)} | ${ratio.padStart(8)}`)
+    console.log(
+      `${String(timing.points).padStart(8)} ${String(timing.renderedPoints).padStart(8)} ${fmt(timing.p50)} ${fmt(timing.p95)} ` +
+        `${fmt(timing.rssMb, 0)} | ${fmt(mpl?.p50)} ${fmt(mpl?.p95)} | ${ratio.padStart(8)}`,
+    )
   }
   if (matplotlib.skipped) console.log(`\n${matplotlib.skipped}`)
-  else console.log(`\nMatplotlib ${matplotlib.version} (Agg) draws every point; the plugin draws ≤ ${WIDTH} per series (LTTB).`)
+  else
+    console.log(
+      `\nMatplotlib ${matplotlib.version} (Agg) draws every point; the plugin draws ≤ ${WIDTH} per series (LTTB).`,
+    )
   const target = ours.find((timing) => timing.points === 100_000)
-  if (target) console.log(`issue target p50 ≤ 35 ms at 100k points: ${target.p50.toFixed(1)} ms — ${target.p50 <= 35 ? 'met' : 'NOT met'}`)
+  if (target)
+    console.log(
+      `issue target p50 ≤ 35 ms at 100k points: ${target.p50.toFixed(1)} ms — ${target.p50 <= 35 ? 'met' : 'NOT met'}`,
+    )
   const dir = join(ROOT, 'bench/results')
   mkdirSync(dir, {recursive: true})
   const file = join(dir, `chart-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-  writeFileSync(file, JSON.stringify({date: new Date().toISOString(), node: process.version, ours, matplotlib}, null, 2) + '\n')
+  writeFileSync(
+    file,
+    JSON.stringify({date: new Date().toISOString(), node: process.version, ours, matplotlib}, null, 2) + '\n',
+  )
   console.log(`results: ${file}`)
 }
 

@@ -58,7 +58,12 @@ function top(map: Map<string, {name: string; where: string; us: number}>, busyUs
   return [...map.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, count)
-    .map((entry) => ({name: entry.name, where: entry.where, selfMs: entry.us / 1000, selfPct: (100 * entry.us) / busyUs}))
+    .map((entry) => ({
+      name: entry.name,
+      where: entry.where,
+      selfMs: entry.us / 1000,
+      selfPct: (100 * entry.us) / busyUs,
+    }))
 }
 
 /**
@@ -99,11 +104,19 @@ export function summarizeProfile(file: string, window: {fromMs: number; toMs: nu
     mod.us += us
     modules.set(module, mod)
   }
-  return {file, busyMs: busyUs / 1000, idleMs: idleUs / 1000, functions: top(functions, busyUs, count), modules: top(modules, busyUs, 10)}
+  return {
+    file,
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+    functions: top(functions, busyUs, count),
+    modules: top(modules, busyUs, 10),
+  }
 }
 
 export function newestProfile(dir: string): string {
-  const files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile')).sort()
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort()
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`)
   return join(dir, files[files.length - 1])
 }

@@ -54,7 +54,16 @@ export function parseSummary(text: string): Map<string, number> {
 }
 
 export function startEtl(options: EtlRunOptions): EtlRun {
-  const args = [...(options.nodeArgs ?? []), ETL_BIN, 'run', options.pipeline, '--stage', options.stage, '--brokers', options.brokers]
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ETL_BIN,
+    'run',
+    options.pipeline,
+    '--stage',
+    options.stage,
+    '--brokers',
+    options.brokers,
+  ]
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ETL_LOG_FORMAT: 'json',
@@ -92,15 +101,21 @@ export function startEtl(options: EtlRunOptions): EtlRun {
       }
     }
   })
-  const exited = new Promise<{code: number | null; counters: Map<string, number>; endedAt: number}>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => {
-      const endedAt = Date.now()
-      for (const waiter of waiters.splice(0)) waiter.resolve(Number.NaN)
-      if (code === 0) return resolve({code, counters: parseSummary(stderr), endedAt})
-      reject(new Error(`etl run ${options.pipeline} --stage ${options.stage} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-3000)}`))
-    })
-  })
+  const exited = new Promise<{code: number | null; counters: Map<string, number>; endedAt: number}>(
+    (resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code, signal) => {
+        const endedAt = Date.now()
+        for (const waiter of waiters.splice(0)) waiter.resolve(Number.NaN)
+        if (code === 0) return resolve({code, counters: parseSummary(stderr), endedAt})
+        reject(
+          new Error(
+            `etl run ${options.pipeline} --stage ${options.stage} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-3000)}`,
+          ),
+        )
+      })
+    },
+  )
   exited.catch(() => undefined) // observed by whoever awaits it; never an unhandled rejection in between
   return {
     child,

@@ -88,32 +88,62 @@ export function batchBytes(options: Pick<KafkaPerfOptions, 'batchRecords' | 'rec
 
 export async function producerPerformance(options: KafkaPerfOptions): Promise<ProducerPerfResult> {
   const output = await runTool(options, 'org.apache.kafka.tools.ProducerPerformance', [
-    '--bootstrap-server', options.brokers,
-    '--topic', options.topic,
-    '--num-records', String(options.records),
-    '--record-size', String(options.recordSize),
-    '--throughput', '-1',
-    '--command-property', 'acks=all', 'enable.idempotence=true', 'compression.type=none', `batch.size=${batchBytes(options)}`,
+    '--bootstrap-server',
+    options.brokers,
+    '--topic',
+    options.topic,
+    '--num-records',
+    String(options.records),
+    '--record-size',
+    String(options.recordSize),
+    '--throughput',
+    '-1',
+    '--command-property',
+    'acks=all',
+    'enable.idempotence=true',
+    'compression.type=none',
+    `batch.size=${batchBytes(options)}`,
   ])
   // Progress lines have the same shape; the summary is the last one.
-  const lines = output.trim().split('\n').filter((line) => / records sent, /.test(line))
+  const lines = output
+    .trim()
+    .split('\n')
+    .filter((line) => / records sent, /.test(line))
   const line = lines[lines.length - 1] ?? ''
-  const match = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.*?(\d+) ms 99th/.exec(line)
+  const match =
+    /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency.*?(\d+) ms 99th/.exec(line)
   if (!match) throw new Error(`unexpected ProducerPerformance output:\n${output}`)
-  return {batchSizeBytes: batchBytes(options), recordsPerSec: Number(match[1]), mbPerSec: Number(match[2]), avgLatencyMs: Number(match[3]), p99LatencyMs: Number(match[4]), line}
+  return {
+    batchSizeBytes: batchBytes(options),
+    recordsPerSec: Number(match[1]),
+    mbPerSec: Number(match[2]),
+    avgLatencyMs: Number(match[3]),
+    p99LatencyMs: Number(match[4]),
+    line,
+  }
 }
 
 export async function consumerPerformance(options: KafkaPerfOptions, group: string): Promise<ConsumerPerfResult> {
   const output = await runTool(options, 'org.apache.kafka.tools.ConsumerPerformance', [
-    '--bootstrap-server', options.brokers,
-    '--topic', options.topic,
-    '--group', group,
-    '--num-records', String(options.records),
-    '--timeout', '30000',
+    '--bootstrap-server',
+    options.brokers,
+    '--topic',
+    options.topic,
+    '--group',
+    group,
+    '--num-records',
+    String(options.records),
+    '--timeout',
+    '30000',
   ])
   // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms,
   // fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
-  const line = output.trim().split('\n').filter((l) => /^\d{4}-/.test(l)).pop() ?? ''
+  const line =
+    output
+      .trim()
+      .split('\n')
+      .filter((l) => /^\d{4}-/.test(l))
+      .pop() ?? ''
   const cells = line.split(',').map((cell) => cell.trim())
   if (cells.length < 10) throw new Error(`unexpected ConsumerPerformance output:\n${output}`)
   const consumed = Number(cells[4])

@@ -51,7 +51,8 @@ export async function latencyAt(inputs: LatencyInputs): Promise<LatencyResult> {
   const {counters} = await run.exited
   const {warmup, samples} = JSON.parse(readFileSync(samplesFile, 'utf8')) as {warmup: number; samples: number[]}
   const expected = Math.round(inputs.rate * inputs.seconds)
-  if (samples.length !== expected) throw new Error(`latency at ${inputs.rate}/s: ${samples.length} samples, expected ${expected}`)
+  if (samples.length !== expected)
+    throw new Error(`latency at ${inputs.rate}/s: ${samples.length} samples, expected ${expected}`)
   return {
     rate: inputs.rate,
     seconds: inputs.seconds,

@@ -72,7 +72,10 @@ export async function memoryRun(inputs: MemoryInputs): Promise<MemoryResult> {
     },
   })
   let exited = false
-  run.exited.then(() => (exited = true), () => (exited = true))
+  run.exited.then(
+    () => (exited = true),
+    () => (exited = true),
+  )
   const started = await run.logged('pipeline ')
   const samples: {sec: number; rssMb: number}[] = []
   // Sampled on a fixed schedule from the stages' start until the source ran out (the drain after it is not steady).

@@ -24,7 +24,10 @@ export interface RecordSize {
   sourceBatchSize: number
 }
 
-export async function measureRecordSize(pipelineFile: string, vars: Record<string, string | number>): Promise<RecordSize> {
+export async function measureRecordSize(
+  pipelineFile: string,
+  vars: Record<string, string | number>,
+): Promise<RecordSize> {
   const env = {...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]))}
   const pipeline = await loadPipeline(pipelineFile, {env})
   const stage = pipeline.source
@@ -67,5 +70,13 @@ export async function measureRecordSize(pipelineFile: string, vars: Record<strin
   }, controller.signal)
   await source.close?.()
   const sourceBatchSize = Number(stage.config.batchSize)
-  return {meanBytes: Math.round(total / sampled), minBytes: min, maxBytes: max, keyBytes, sampled, example, sourceBatchSize}
+  return {
+    meanBytes: Math.round(total / sampled),
+    minBytes: min,
+    maxBytes: max,
+    keyBytes,
+    sampled,
+    example,
+    sourceBatchSize,
+  }
 }

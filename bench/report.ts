@@ -14,12 +14,27 @@ import type {ConsumerPerfResult, ProducerPerfResult} from './kafka-perf.js'
 
 // Some runs are too short to judge a target (see docs/BENCHMARKS.md): V8 keeps growing its heap for the first few
 // minutes, and Kafka's tools spend most of a run of fewer than a million records warming up their JVM.
-export const TARGETS = {throughputRatio: 0.5, latencyRate: 1000, latencyP99Ms: 25, rssMb: 150, flatMbPerMin: 0.5, flatMinMinutes: 5, ratioMinRecords: 1_000_000}
+export const TARGETS = {
+  throughputRatio: 0.5,
+  latencyRate: 1000,
+  latencyP99Ms: 25,
+  rssMb: 150,
+  flatMbPerMin: 0.5,
+  flatMinMinutes: 5,
+  ratioMinRecords: 1_000_000,
+}
 
 /** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
 export interface ClientThroughput {
   client: string
-  pipeline: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; allOneThread?: StageRate; split?: StageRate}
+  pipeline: {
+    produce?: StageRate
+    process?: StageRate
+    all?: StageRate
+    allWorker?: StageRate
+    allOneThread?: StageRate
+    split?: StageRate
+  }
   /** Each run against the same Kafka limit (absent without the limit section). */
   ratios?: Record<string, number>
 }
@@ -33,7 +48,14 @@ export interface BenchResults {
   recordSize?: RecordSize
   kafka?: {produce: ProducerPerfResult; consume: ConsumerPerfResult; combinedPerSec: number}
   /** The default client's (kafkajs) figures, as before clients were compared; every client's are in `clients`. */
-  pipeline?: {produce?: StageRate; process?: StageRate; all?: StageRate; allWorker?: StageRate; allOneThread?: StageRate; split?: StageRate}
+  pipeline?: {
+    produce?: StageRate
+    process?: StageRate
+    all?: StageRate
+    allWorker?: StageRate
+    allOneThread?: StageRate
+    split?: StageRate
+  }
   ratios?: Record<string, number>
   clients?: ClientThroughput[]
   latency: LatencyResult[]
@@ -48,13 +70,14 @@ export interface BenchResults {
 function command(cmd: string, args: string[]): string {
   const result = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8'})
   if (result.error) return 'unknown'
-  return (result.stdout.trim() || result.stderr.trim())
+  return result.stdout.trim() || result.stderr.trim()
 }
 
 export function machineInfo() {
   const java = command(javaCommand(), ['-version']).split('\n')[0]
   const commit = command('git', ['rev-parse', '--short', 'HEAD'])
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], {cwd: ROOT, encoding: 'utf8'}).stdout.trim() !== ''
+  const dirty =
+    spawnSync('git', ['status', '--porcelain', '--', 'src'], {cwd: ROOT, encoding: 'utf8'}).stdout.trim() !== ''
   return {
     cores: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -63,8 +86,11 @@ export function machineInfo() {
     node: process.version,
     kafka: KAFKA_VERSION,
     java,
-    kafkajs: (JSON.parse(readFileSync(join(ROOT, 'node_modules/kafkajs/package.json'), 'utf8')) as {version: string}).version,
-    platformaticKafka: (JSON.parse(readFileSync(join(ROOT, 'node_modules/@platformatic/kafka/package.json'), 'utf8')) as {version: string}).version,
+    kafkajs: (JSON.parse(readFileSync(join(ROOT, 'node_modules/kafkajs/package.json'), 'utf8')) as {version: string})
+      .version,
+    platformaticKafka: (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules/@platformatic/kafka/package.json'), 'utf8')) as {version: string}
+    ).version,
     commit: dirty ? `${commit} (src/ has uncommitted changes)` : commit,
   }
 }
@@ -75,7 +101,8 @@ export function loadNow(): number[] {
 
 const int = (value: number) => Math.round(value).toLocaleString('en-US')
 const fixed = (value: number, digits = 1) => value.toFixed(digits)
-const pad = (cells: string[], widths: number[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
+const pad = (cells: string[], widths: number[]) =>
+  cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')
 
 export function evaluateTargets(results: BenchResults): NonNullable<BenchResults['targets']> {
   const targets: NonNullable<BenchResults['targets']> = {}
@@ -84,16 +111,34 @@ export function evaluateTargets(results: BenchResults): NonNullable<BenchResults
     const records = Number(results.options.records)
     const met = records < TARGETS.ratioMinRecords ? null : ratio >= TARGETS.throughputRatio
     const why = met === null ? ` (${records} records is too few to judge; use ≥ ${TARGETS.ratioMinRecords})` : ''
-    targets.throughput = {target: `≥ ${TARGETS.throughputRatio * 100} % of Kafka produce+consume`, measured: `${fixed(ratio * 100)} %${why}`, met}
+    targets.throughput = {
+      target: `≥ ${TARGETS.throughputRatio * 100} % of Kafka produce+consume`,
+      measured: `${fixed(ratio * 100)} %${why}`,
+      met,
+    }
   }
   const at = results.latency.find((l) => l.rate === TARGETS.latencyRate)
-  if (at) targets.latency = {target: `p99 ≤ ${TARGETS.latencyP99Ms} ms at ${TARGETS.latencyRate}/s`, measured: `p99 ${fixed(at.p99)} ms`, met: at.p99 <= TARGETS.latencyP99Ms}
+  if (at)
+    targets.latency = {
+      target: `p99 ≤ ${TARGETS.latencyP99Ms} ms at ${TARGETS.latencyRate}/s`,
+      measured: `p99 ${fixed(at.p99)} ms`,
+      met: at.p99 <= TARGETS.latencyP99Ms,
+    }
   const memory = results.memory
   if (memory) {
-    targets.rss = {target: `peak RSS ≤ ${TARGETS.rssMb} MB`, measured: `${fixed(memory.peakMb)} MB`, met: memory.peakMb <= TARGETS.rssMb}
+    targets.rss = {
+      target: `peak RSS ≤ ${TARGETS.rssMb} MB`,
+      measured: `${fixed(memory.peakMb)} MB`,
+      met: memory.peakMb <= TARGETS.rssMb,
+    }
     const flat = memory.minutes < TARGETS.flatMinMinutes ? null : Math.abs(memory.slopeMbPerMin) <= TARGETS.flatMbPerMin
-    const why = flat === null ? ` (a ${memory.minutes} min run is too short to judge; use ≥ ${TARGETS.flatMinMinutes})` : ''
-    targets.flat = {target: `RSS flat (|slope| ≤ ${TARGETS.flatMbPerMin} MB/min)`, measured: `${fixed(memory.slopeMbPerMin, 2)} MB/min${why}`, met: flat}
+    const why =
+      flat === null ? ` (a ${memory.minutes} min run is too short to judge; use ≥ ${TARGETS.flatMinMinutes})` : ''
+    targets.flat = {
+      target: `RSS flat (|slope| ≤ ${TARGETS.flatMbPerMin} MB/min)`,
+      measured: `${fixed(memory.slopeMbPerMin, 2)} MB/min${why}`,
+      met: flat,
+    }
   }
   return targets
 }
@@ -101,24 +146,62 @@ export function evaluateTargets(results: BenchResults): NonNullable<BenchResults
 export function formatReport(r: BenchResults): string {
   const out: string[] = []
   const m = r.machine
-  out.push(`etl bench — ${m.cores} cores ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, Kafka ${m.kafka}, ${m.java}, commit ${m.commit}`)
+  out.push(
+    `etl bench — ${m.cores} cores ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, Kafka ${m.kafka}, ${m.java}, commit ${m.commit}`,
+  )
   out.push(`load average at start ${r.load.start?.join(' ')}${r.load.end ? `, at end ${r.load.end.join(' ')}` : ''}`)
-  if (r.recordSize) out.push(`record: ${r.recordSize.meanBytes} B mean JSON value (${r.recordSize.minBytes}–${r.recordSize.maxBytes}), key ${r.recordSize.keyBytes} B`)
+  if (r.recordSize)
+    out.push(
+      `record: ${r.recordSize.meanBytes} B mean JSON value (${r.recordSize.minBytes}–${r.recordSize.maxBytes}), key ${r.recordSize.keyBytes} B`,
+    )
   if (r.kafka || r.pipeline) {
     const w = [56, 12, 10, 22, 10]
     out.push('', pad(['throughput', 'records/s', 'seconds', 'ratio', 'peak RSS'], w))
     const k = r.kafka
     if (k) {
-      out.push(pad(['Kafka ProducerPerformance (acks=all, idempotent)', int(k.produce.recordsPerSec), '', `(batch.size ${Math.round(k.produce.batchSizeBytes / 1024)} KiB)`], w))
-      out.push(pad(['Kafka ConsumerPerformance (after group join)', int(k.consume.fetchRecordsPerSec), '', `(whole run ${int(k.consume.recordsPerSec)})`], w))
+      out.push(
+        pad(
+          [
+            'Kafka ProducerPerformance (acks=all, idempotent)',
+            int(k.produce.recordsPerSec),
+            '',
+            `(batch.size ${Math.round(k.produce.batchSizeBytes / 1024)} KiB)`,
+          ],
+          w,
+        ),
+      )
+      out.push(
+        pad(
+          [
+            'Kafka ConsumerPerformance (after group join)',
+            int(k.consume.fetchRecordsPerSec),
+            '',
+            `(whole run ${int(k.consume.recordsPerSec)})`,
+          ],
+          w,
+        ),
+      )
       out.push(pad(['Kafka produce+consume limit, 1/(1/P+1/C)', int(k.combinedPerSec), '', ''], w))
     }
     // Results written before clients were compared have only `pipeline`: that was kafkajs.
     const clients = r.clients ?? (r.pipeline ? [{client: 'kafkajs', pipeline: r.pipeline, ratios: r.ratios}] : [])
     for (const {client, pipeline: p, ratios} of clients) {
-      const ratio = (key: string, label: string) => (ratios?.[key] === undefined ? '' : `${fixed(ratios[key] * 100)} % of ${label}`)
+      const ratio = (key: string, label: string) =>
+        ratios?.[key] === undefined ? '' : `${fixed(ratios[key] * 100)} % of ${label}`
       const row = (label: string, run: StageRate | undefined, key: string, of: string) => {
-        if (run) out.push(pad([`${label} [${client}]`, int(run.recordsPerSec), fixed(run.seconds), ratio(key, of), run.peakRssMb === undefined ? '' : `${int(run.peakRssMb)} MB`], w))
+        if (run)
+          out.push(
+            pad(
+              [
+                `${label} [${client}]`,
+                int(run.recordsPerSec),
+                fixed(run.seconds),
+                ratio(key, of),
+                run.peakRssMb === undefined ? '' : `${int(run.peakRssMb)} MB`,
+              ],
+              w,
+            ),
+          )
       }
       row('etl --stage source (replay → topic)', p.produce, 'produceVsKafka', 'producer')
       row('etl --stage process (topic → ohlc → csv)', p.process, 'processVsKafka', 'consumer')
@@ -132,23 +215,45 @@ export function formatReport(r: BenchResults): string {
   if (r.latency.length > 0) {
     const w = [22, 8, 8, 8, 8, 8, 9]
     out.push('', pad(['latency (ms)', 'p50', 'p95', 'p99', 'max', 'mean', 'samples'], w))
-    for (const l of r.latency) out.push(pad([`${int(l.rate)} records/s`, fixed(l.p50), fixed(l.p95), fixed(l.p99), fixed(l.max), fixed(l.mean), int(l.count)], w))
+    for (const l of r.latency)
+      out.push(
+        pad(
+          [
+            `${int(l.rate)} records/s`,
+            fixed(l.p50),
+            fixed(l.p95),
+            fixed(l.p99),
+            fixed(l.max),
+            fixed(l.mean),
+            int(l.count),
+          ],
+          w,
+        ),
+      )
   }
   const mem = r.memory
   if (mem) {
-    out.push('', `memory: RSS over ${mem.minutes} min at ${int(mem.rate)} records/s, every ${mem.sampleEverySec} s: start ${fixed(mem.startMb)} MB, ` +
-      `peak ${fixed(mem.peakMb)} MB, end ${fixed(mem.endMb)} MB, slope ${fixed(mem.slopeMbPerMin, 2)} MB/min over the second half`)
+    out.push(
+      '',
+      `memory: RSS over ${mem.minutes} min at ${int(mem.rate)} records/s, every ${mem.sampleEverySec} s: start ${fixed(mem.startMb)} MB, ` +
+        `peak ${fixed(mem.peakMb)} MB, end ${fixed(mem.endMb)} MB, slope ${fixed(mem.slopeMbPerMin, 2)} MB/min over the second half`,
+    )
   }
   for (const profile of [r.profile, r.sourceProfile]) {
     if (!profile) continue
-    out.push('', `CPU profile (node --cpu-prof) of ${profile.note}: ${fixed(profile.busyMs / 1000)} s busy, ${fixed(profile.idleMs / 1000)} s idle; top self time`)
-    for (const h of profile.functions.slice(0, 12)) out.push(`  ${fixed(h.selfPct).padStart(5)} %  ${h.name}  ${h.where}`)
+    out.push(
+      '',
+      `CPU profile (node --cpu-prof) of ${profile.note}: ${fixed(profile.busyMs / 1000)} s busy, ${fixed(profile.idleMs / 1000)} s idle; top self time`,
+    )
+    for (const h of profile.functions.slice(0, 12))
+      out.push(`  ${fixed(h.selfPct).padStart(5)} %  ${h.name}  ${h.where}`)
     out.push('  by module:')
     for (const h of profile.modules.slice(0, 8)) out.push(`  ${fixed(h.selfPct).padStart(5)} %  ${h.name}`)
   }
   if (r.targets && Object.keys(r.targets).length > 0) {
     out.push('', 'targets:')
-    for (const t of Object.values(r.targets)) out.push(`  ${t.met === null ? 'n/a    ' : t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`)
+    for (const t of Object.values(r.targets))
+      out.push(`  ${t.met === null ? 'n/a    ' : t.met ? 'met    ' : 'NOT MET'}  ${t.target}: ${t.measured}`)
   }
   return out.join('\n') + '\n'
 }

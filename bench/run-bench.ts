@@ -26,8 +26,23 @@ import {kafkaLimit} from './kafka-perf.js'
 import {latencyAt} from './latency.js'
 import {memoryRun} from './memory.js'
 import {measureRecordSize} from './record-size.js'
-import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults, type ClientThroughput} from './report.js'
-import {endToEnd, processOnly, produceOnly, splitStages, THROUGHPUT_PIPELINE, type ThroughputInputs} from './throughput.js'
+import {
+  evaluateTargets,
+  formatReport,
+  loadNow,
+  machineInfo,
+  writeResults,
+  type BenchResults,
+  type ClientThroughput,
+} from './report.js'
+import {
+  endToEnd,
+  processOnly,
+  produceOnly,
+  splitStages,
+  THROUGHPUT_PIPELINE,
+  type ThroughputInputs,
+} from './throughput.js'
 
 const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory'] as const
 type Section = (typeof SECTIONS)[number]
@@ -70,9 +85,12 @@ const options = {
   clients: flags.clients.split(',').map((client) => client.trim()) as KafkaClientName[],
   sections: (flags.only?.split(',') ?? SECTIONS.filter((s) => s !== 'profile' || flags.profile)) as Section[],
 }
-for (const section of options.sections) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${SECTIONS.join(', ')})`)
+for (const section of options.sections)
+  if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${SECTIONS.join(', ')})`)
 const wants = (section: Section) => options.sections.includes(section)
-for (const client of options.clients) if (!KAFKA_CLIENTS.includes(client)) throw new Error(`--clients: unknown client ${client} (${KAFKA_CLIENTS.join(', ')})`)
+for (const client of options.clients)
+  if (!KAFKA_CLIENTS.includes(client))
+    throw new Error(`--clients: unknown client ${client} (${KAFKA_CLIENTS.join(', ')})`)
 
 // kafkajs 2.2.4 passes a negative timeout to setTimeout on Node >= 24 (clamped to 1 ms, harmless), as bin/run.js notes.
 process.removeAllListeners('warning')
@@ -96,7 +114,13 @@ process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 
 async function main(): Promise<number> {
-  const results: BenchResults = {startedAt: new Date().toISOString(), options, machine: machineInfo(), load: {start: loadNow()}, latency: []}
+  const results: BenchResults = {
+    startedAt: new Date().toISOString(),
+    options,
+    machine: machineInfo(),
+    load: {start: loadNow()},
+    latency: [],
+  }
   const runId = `bench-${Date.now().toString(36)}`
   const workDir = mkdtempSync(join(tmpdir(), 'etl-bench-'))
   const dataRows = readFileSync(options.dataFile, 'utf8').trim().split('\n').length - 1
@@ -108,22 +132,54 @@ async function main(): Promise<number> {
     log(`${what} (load ${results.load[section].join(' ')})`)
   }
   try {
-    log(`starting a Kafka broker for the bench (${options.records.toLocaleString('en-US')} records; sections: ${options.sections.join(', ')})`)
+    log(
+      `starting a Kafka broker for the bench (${options.records.toLocaleString('en-US')} records; sections: ${options.sections.join(', ')})`,
+    )
     broker = await startBenchBroker()
-    bus = await createMessageBus('kafkajs', {brokers: [broker.brokers], clientId: 'etl-bench', logger: createLogger('bench:kafka', {level: 'warn'})})
+    bus = await createMessageBus('kafkajs', {
+      brokers: [broker.brokers],
+      clientId: 'etl-bench',
+      logger: createLogger('bench:kafka', {level: 'warn'}),
+    })
     await bus.checkConnection()
     log(`broker ${broker.brokers} (pid ${broker.pid})`)
 
-    const replayVars = {BENCH_NAME: 'record-size', BENCH_TOPIC: 'unused', BENCH_GROUP: 'unused', BENCH_DATA: options.dataFile, BENCH_LOOPS: 1, BENCH_RECORDS: dataRows, BENCH_OUT: join(workDir, 'unused.csv')}
+    const replayVars = {
+      BENCH_NAME: 'record-size',
+      BENCH_TOPIC: 'unused',
+      BENCH_GROUP: 'unused',
+      BENCH_DATA: options.dataFile,
+      BENCH_LOOPS: 1,
+      BENCH_RECORDS: dataRows,
+      BENCH_OUT: join(workDir, 'unused.csv'),
+    }
     results.recordSize = await measureRecordSize(THROUGHPUT_PIPELINE, replayVars)
     log(`record size ${results.recordSize.meanBytes} B (mean of ${results.recordSize.sampled} replayed records)`)
 
     if (wants('limit')) {
       step('limit', 'Kafka ProducerPerformance + ConsumerPerformance')
-      results.kafka = await kafkaLimit({libs: broker.libs, brokers: broker.brokers, bus, topic: `${runId}-kafka-perf`, records: options.records, recordSize: results.recordSize.meanBytes, batchRecords: results.recordSize.sourceBatchSize, workDir})
+      results.kafka = await kafkaLimit({
+        libs: broker.libs,
+        brokers: broker.brokers,
+        bus,
+        topic: `${runId}-kafka-perf`,
+        records: options.records,
+        recordSize: results.recordSize.meanBytes,
+        batchRecords: results.recordSize.sourceBatchSize,
+        workDir,
+      })
     }
 
-    const inputsFor = (client: KafkaClientName): ThroughputInputs => ({brokers: broker!.brokers, bus: bus!, runId, records: options.records, dataFile: options.dataFile, dataRows, workDir, client})
+    const inputsFor = (client: KafkaClientName): ThroughputInputs => ({
+      brokers: broker!.brokers,
+      bus: bus!,
+      runId,
+      records: options.records,
+      dataFile: options.dataFile,
+      dataRows,
+      workDir,
+      client,
+    })
     const inputs = inputsFor('kafkajs')
     const replayTopic = (client: KafkaClientName) => `${runId}-${client}-replay`
     if (wants('throughput')) {
@@ -134,11 +190,20 @@ async function main(): Promise<number> {
         const pipeline: ClientThroughput['pipeline'] = {produce: await produceOnly(clientInputs, replayTopic(client))}
         step(`process-${client}`, `[${client}] pipeline --stage process over the filled topic`)
         pipeline.process = await processOnly(clientInputs, replayTopic(client), 'process')
-        step(`all-${client}`, `[${client}] pipeline --stage all (as shipped: worker auto, so the source in a worker thread) on a fresh topic`)
+        step(
+          `all-${client}`,
+          `[${client}] pipeline --stage all (as shipped: worker auto, so the source in a worker thread) on a fresh topic`,
+        )
         pipeline.all = await endToEnd(clientInputs, `${runId}-${client}-all`)
-        step(`all-one-thread-${client}`, `[${client}] pipeline --stage all with source.worker: false (one thread) on a fresh topic`)
+        step(
+          `all-one-thread-${client}`,
+          `[${client}] pipeline --stage all with source.worker: false (one thread) on a fresh topic`,
+        )
         pipeline.allOneThread = await endToEnd(clientInputs, `${runId}-${client}-all-one-thread`, false)
-        step(`split-${client}`, `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`)
+        step(
+          `split-${client}`,
+          `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`,
+        )
         pipeline.split = await splitStages(clientInputs, `${runId}-${client}-split`)
         const k = results.kafka
         const ratios = k && {
@@ -161,27 +226,63 @@ async function main(): Promise<number> {
       step('profile', 'pipeline --stage process under node --cpu-prof')
       const processDir = join(dir, 'process')
       if (!results.clients?.some((c) => c.client === 'kafkajs')) await produceOnly(inputs, replayTopic('kafkajs'))
-      const processed = await processOnly(inputs, replayTopic('kafkajs'), 'profile-process', ['--cpu-prof', '--cpu-prof-dir', processDir])
+      const processed = await processOnly(inputs, replayTopic('kafkajs'), 'profile-process', [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        processDir,
+      ])
       const processWindow = {fromMs: processed.startupMs, toMs: processed.doneMs}
-      const note = (stage: string, run: {recordsPerSec: number}) => `--stage ${stage}, ${inputs.records} records at ${Math.round(run.recordsPerSec)} records/s while profiled`
-      results.profile = {...summarizeProfile(newestProfile(processDir), processWindow), note: note('process', processed)}
+      const note = (stage: string, run: {recordsPerSec: number}) =>
+        `--stage ${stage}, ${inputs.records} records at ${Math.round(run.recordsPerSec)} records/s while profiled`
+      results.profile = {
+        ...summarizeProfile(newestProfile(processDir), processWindow),
+        note: note('process', processed),
+      }
       step('profile-source', 'pipeline --stage source under node --cpu-prof')
       const sourceDir = join(dir, 'source')
-      const produced = await produceOnly(inputs, `${runId}-profile-source`, 'profile-source', ['--cpu-prof', '--cpu-prof-dir', sourceDir])
+      const produced = await produceOnly(inputs, `${runId}-profile-source`, 'profile-source', [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        sourceDir,
+      ])
       const sourceWindow = {fromMs: produced.startupMs, toMs: produced.doneMs}
-      results.sourceProfile = {...summarizeProfile(newestProfile(sourceDir), sourceWindow), note: note('source', produced)}
+      results.sourceProfile = {
+        ...summarizeProfile(newestProfile(sourceDir), sourceWindow),
+        note: note('source', produced),
+      }
     }
 
     if (wants('latency')) {
       for (const rate of options.rates) {
-        step(`latency-${rate}`, `latency at ${rate} records/s for ${options.latencySeconds} s (+${options.latencyWarmupSeconds} s warm-up)`)
-        results.latency.push(await latencyAt({brokers: broker.brokers, runId, dataFile: options.dataFile, workDir, rate, seconds: options.latencySeconds, warmupSeconds: options.latencyWarmupSeconds}))
+        step(
+          `latency-${rate}`,
+          `latency at ${rate} records/s for ${options.latencySeconds} s (+${options.latencyWarmupSeconds} s warm-up)`,
+        )
+        results.latency.push(
+          await latencyAt({
+            brokers: broker.brokers,
+            runId,
+            dataFile: options.dataFile,
+            workDir,
+            rate,
+            seconds: options.latencySeconds,
+            warmupSeconds: options.latencyWarmupSeconds,
+          }),
+        )
       }
     }
 
     if (wants('memory')) {
       step('memory', `memory at ${options.memoryRate} records/s for ${options.memoryMinutes} min`)
-      results.memory = await memoryRun({brokers: broker.brokers, runId, dataFile: options.dataFile, workDir, rate: options.memoryRate, minutes: options.memoryMinutes, sampleEverySec: options.memorySampleSec})
+      results.memory = await memoryRun({
+        brokers: broker.brokers,
+        runId,
+        dataFile: options.dataFile,
+        workDir,
+        rate: options.memoryRate,
+        minutes: options.memoryMinutes,
+        sampleEverySec: options.memorySampleSec,
+      })
     }
 
     results.load.end = loadNow()

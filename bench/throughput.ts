@@ -61,7 +61,13 @@ function vars(inputs: ThroughputInputs, name: string, topic: string, sourceWorke
  * Polls the group's committed offsets until every partition that holds records is committed to its end: the process
  * stage commits a batch only after its sinks flushed, so this is the moment the last record is written.
  */
-async function committedThrough(run: EtlRun, bus: MessageBus, group: string, topic: string, end: Map<number, bigint>): Promise<number> {
+async function committedThrough(
+  run: EtlRun,
+  bus: MessageBus,
+  group: string,
+  topic: string,
+  end: Map<number, bigint>,
+): Promise<number> {
   let failed: unknown
   run.exited.catch((error) => (failed = error))
   for (;;) {
@@ -86,10 +92,25 @@ function peakRss(runs: EtlRun[]): () => number {
   }
 }
 
-function rate(run: EtlRun, records: number, startedAt: number, endedAt: number, counters: Map<string, number>, peakRssMb: number): StageRate {
+function rate(
+  run: EtlRun,
+  records: number,
+  startedAt: number,
+  endedAt: number,
+  counters: Map<string, number>,
+  peakRssMb: number,
+): StageRate {
   const seconds = (endedAt - startedAt) / 1000
   const since = (time: number) => time - run.spawnedAt
-  return {startupMs: since(startedAt), doneMs: since(endedAt), records, seconds, recordsPerSec: records / seconds, peakRssMb, counters: Object.fromEntries(counters)}
+  return {
+    startupMs: since(startedAt),
+    doneMs: since(endedAt),
+    records,
+    seconds,
+    recordsPerSec: records / seconds,
+    peakRssMb,
+    counters: Object.fromEntries(counters),
+  }
 }
 
 function expectCount(counters: Map<string, number>, key: string, expected: number): void {
@@ -97,9 +118,21 @@ function expectCount(counters: Map<string, number>, key: string, expected: numbe
   if (actual !== expected) throw new Error(`expected ${key} = ${expected}, the run reported ${actual ?? 'nothing'}`)
 }
 
-export async function produceOnly(inputs: ThroughputInputs, topic: string, label = 'produce', nodeArgs: string[] = []): Promise<StageRate> {
+export async function produceOnly(
+  inputs: ThroughputInputs,
+  topic: string,
+  label = 'produce',
+  nodeArgs: string[] = [],
+): Promise<StageRate> {
   const name = `${inputs.runId}-${inputs.client}-${label}`
-  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'source', brokers: inputs.brokers, vars: vars(inputs, name, topic), stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const run = startEtl({
+    pipeline: THROUGHPUT_PIPELINE,
+    stage: 'source',
+    brokers: inputs.brokers,
+    vars: vars(inputs, name, topic),
+    stateDir: join(inputs.workDir, 'state'),
+    nodeArgs,
+  })
   const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   const finished = await run.logged('source finished')
@@ -109,11 +142,23 @@ export async function produceOnly(inputs: ThroughputInputs, topic: string, label
 }
 
 /** Consumes `topic` (filled by produceOnly) in a new group; stopped with SIGINT once everything is committed. */
-export async function processOnly(inputs: ThroughputInputs, topic: string, label: string, nodeArgs: string[] = []): Promise<StageRate> {
+export async function processOnly(
+  inputs: ThroughputInputs,
+  topic: string,
+  label: string,
+  nodeArgs: string[] = [],
+): Promise<StageRate> {
   const name = `${inputs.runId}-${inputs.client}-${label}`
   const v = vars(inputs, name, topic)
   const end = await inputs.bus.endOffsets(topic)
-  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'process', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state'), nodeArgs})
+  const run = startEtl({
+    pipeline: THROUGHPUT_PIPELINE,
+    stage: 'process',
+    brokers: inputs.brokers,
+    vars: v,
+    stateDir: join(inputs.workDir, 'state'),
+    nodeArgs,
+  })
   const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   const finished = await committedThrough(run, inputs.bus, v.BENCH_GROUP, topic, end)
@@ -128,7 +173,13 @@ export async function processOnly(inputs: ThroughputInputs, topic: string, label
  * transaction, so a sum of offsets ≥ records is necessary but not enough: the committed offsets must also have reached
  * the topic's end offsets read at the same moment (the consumer commits past a final marker too).
  */
-async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, topic: string, records: number): Promise<number> {
+async function committedTotal(
+  runs: EtlRun[],
+  bus: MessageBus,
+  group: string,
+  topic: string,
+  records: number,
+): Promise<number> {
   let failed: unknown
   for (const run of runs) run.exited.catch((error) => (failed = error))
   for (;;) {
@@ -137,7 +188,8 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
     const total = [...committed.values()].reduce((sum, offset) => sum + (offset > 0n ? offset : 0n), 0n)
     if (total >= BigInt(records)) {
       const end = await bus.endOffsets(topic)
-      if ([...end].every(([partition, offset]) => offset === 0n || (committed.get(partition) ?? -1n) >= offset)) return Date.now()
+      if ([...end].every(([partition, offset]) => offset === 0n || (committed.get(partition) ?? -1n) >= offset))
+        return Date.now()
     }
     await sleep(POLL_MS)
   }
@@ -147,10 +199,20 @@ async function committedTotal(runs: EtlRun[], bus: MessageBus, group: string, to
  * Both stages in one process on a fresh topic; the run ends by itself once the replay is processed. As shipped
  * (`worker: auto`) the source stage runs in a worker thread of that process; with `false`, on the same thread.
  */
-export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWorker: SourceWorkerSetting = 'auto'): Promise<StageRate> {
+export async function endToEnd(
+  inputs: ThroughputInputs,
+  topic: string,
+  sourceWorker: SourceWorkerSetting = 'auto',
+): Promise<StageRate> {
   const name = `${inputs.runId}-${inputs.client}-${sourceWorker === 'auto' ? 'all' : 'all-one-thread'}`
   const v = vars(inputs, name, topic, sourceWorker)
-  const run = startEtl({pipeline: THROUGHPUT_PIPELINE, stage: 'all', brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')})
+  const run = startEtl({
+    pipeline: THROUGHPUT_PIPELINE,
+    stage: 'all',
+    brokers: inputs.brokers,
+    vars: v,
+    stateDir: join(inputs.workDir, 'state'),
+  })
   const peak = peakRss([run])
   const started = await run.logged('pipeline ')
   // The replay is keyed by one symbol, so its records land on one partition, but which one is the partitioner's
@@ -169,7 +231,12 @@ export async function endToEnd(inputs: ThroughputInputs, topic: string, sourceWo
 export async function splitStages(inputs: ThroughputInputs, topic: string): Promise<StageRate> {
   const name = `${inputs.runId}-${inputs.client}-split`
   const v = vars(inputs, name, topic)
-  const common = {pipeline: THROUGHPUT_PIPELINE, brokers: inputs.brokers, vars: v, stateDir: join(inputs.workDir, 'state')}
+  const common = {
+    pipeline: THROUGHPUT_PIPELINE,
+    brokers: inputs.brokers,
+    vars: v,
+    stateDir: join(inputs.workDir, 'state'),
+  }
   // The process stage first, so the topic exists before either logs "pipeline …" (both create it if missing).
   const processRun = startEtl({...common, stage: 'process'})
   await processRun.logged('pipeline ')

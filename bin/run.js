@@ -16,7 +16,9 @@ if (major < 22) {
 // or on node's command line; NODE_OPTIONS=--max-semi-space-size=0 restores V8's default (more memory, less GC).
 // Short commands are not worth the restart.
 const SEMI_SPACE_FLAG = '--max-semi-space-size=8'
-const userChoseSemiSpace = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /--max[-_]semi[-_]space[-_]size/.test(arg))
+const userChoseSemiSpace = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) =>
+  /--max[-_]semi[-_]space[-_]size/.test(arg),
+)
 if (process.argv[2] === 'run' && !userChoseSemiSpace && typeof process.execve === 'function') {
   try {
     process.execve(process.execPath, [process.execPath, SEMI_SPACE_FLAG, ...process.execArgv, ...process.argv.slice(1)])

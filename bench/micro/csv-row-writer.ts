@@ -13,8 +13,12 @@ const ROOT = join(import.meta.dirname, '../..')
 type Writer = (records: readonly Record<string, unknown>[]) => string
 
 async function writerFrom(root: string): Promise<Writer> {
-  const {createCsvRowWriter} = (await import(join(root, 'src/plugins/sink/csv/csv-row-writer.ts'))) as typeof import('../../src/plugins/sink/csv/csv-row-writer.js')
-  const {neutralizeFormula} = (await import(join(root, 'src/plugins/sink/csv/csv-formula-guard.ts'))) as typeof import('../../src/plugins/sink/csv/csv-formula-guard.js')
+  const {createCsvRowWriter} = (await import(
+    join(root, 'src/plugins/sink/csv/csv-row-writer.ts')
+  )) as typeof import('../../src/plugins/sink/csv/csv-row-writer.js')
+  const {neutralizeFormula} = (await import(
+    join(root, 'src/plugins/sink/csv/csv-formula-guard.ts')
+  )) as typeof import('../../src/plugins/sink/csv/csv-formula-guard.js')
   return createCsvRowWriter(COLUMNS, {delimiter: ',', castString: neutralizeFormula})
 }
 

@@ -9,7 +9,6 @@ import {createCsvRowWriter} from '../../src/plugins/sink/csv/csv-row-writer.js'
 import {micro, ratio} from './harness.js'
 import {BATCH, batches, candles, COLUMNS, START} from './candles.js'
 
-
 const OPTIONS: Options = {delimiter: ',', eof: true, cast: {boolean: (value) => String(value)}}
 
 /** What csv.ts did: one array per record, one stringify call per batch. */
@@ -27,16 +26,47 @@ function createSerializer(columns: string[], delimiter: string) {
 
 // Same bytes, first: on the bench's candles and on values that need casting or quoting.
 const awkward = [
-  'plain', '', ' spaced ', 'com,ma', 'semi;colon', 'tab\there', 'quote"inside', '"quoted"', 'line\nbreak', 'cr\rhere',
-  'crlf\r\n', 'ünï€ødé', '=1+2', '-5', 0, -0, 1.5, -2.25, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, 12345678901234567890n,
-  true, false, null, undefined, {a: 1, b: 'x,y'}, [1, 'two', null], new Date(START),
+  'plain',
+  '',
+  ' spaced ',
+  'com,ma',
+  'semi;colon',
+  'tab\there',
+  'quote"inside',
+  '"quoted"',
+  'line\nbreak',
+  'cr\rhere',
+  'crlf\r\n',
+  'ünï€ødé',
+  '=1+2',
+  '-5',
+  0,
+  -0,
+  1.5,
+  -2.25,
+  1e21,
+  1e-7,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  12345678901234567890n,
+  true,
+  false,
+  null,
+  undefined,
+  {a: 1, b: 'x,y'},
+  [1, 'two', null],
+  new Date(START),
 ]
 for (const delimiter of [',', ';', '\t', '|']) {
   const rows = awkward.map((value, i) => ({a: value, b: awkward[(i * 7) % awkward.length], c: i}))
-  for (const [records, columns] of [[rows, ['a', 'b', 'c']], [candles, COLUMNS]] as const) {
+  for (const [records, columns] of [
+    [rows, ['a', 'b', 'c']],
+    [candles, COLUMNS],
+  ] as const) {
     const expected = viaCsvStringify(records, [...columns], delimiter)
     const actual = createSerializer([...columns], delimiter)(records)
-    if (actual !== expected) throw new Error(`serializer differs for delimiter ${JSON.stringify(delimiter)}:\n${actual}\n---\n${expected}`)
+    if (actual !== expected)
+      throw new Error(`serializer differs for delimiter ${JSON.stringify(delimiter)}:\n${actual}\n---\n${expected}`)
   }
 }
 process.stdout.write('serializer output is identical to csv-stringify on the candles and the awkward values\n')
@@ -47,6 +77,10 @@ const perBatch = (serialize: (records: Record<string, unknown>[]) => string) => 
   return bytes
 }
 const serializer = createSerializer(COLUMNS, ',')
-const current = micro(`csv-stringify, ${BATCH} candles per call (per row)`, 200_000, perBatch((records) => viaCsvStringify(records, COLUMNS, ',')))
+const current = micro(
+  `csv-stringify, ${BATCH} candles per call (per row)`,
+  200_000,
+  perBatch((records) => viaCsvStringify(records, COLUMNS, ',')),
+)
 const small = micro(`row writer, ${BATCH} candles per call (per row)`, 200_000, perBatch(serializer))
 ratio('the row writer is faster by', current, small)

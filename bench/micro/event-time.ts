@@ -18,7 +18,9 @@ function previous(record: Record<string, unknown>, field: string): number | unde
   }
   return undefined
 }
-for (const record of records) if (eventTime(record, 'timestamp') !== previous(record, 'timestamp')) throw new Error(`differs on ${record.timestamp}`)
+for (const record of records)
+  if (eventTime(record, 'timestamp') !== previous(record, 'timestamp'))
+    throw new Error(`differs on ${record.timestamp}`)
 
 const each = (read: (record: Record<string, unknown>, field: string) => number | undefined) => (ops: number) => {
   let sum = 0

@@ -24,7 +24,9 @@ export function micro(name: string, ops: number, run: (ops: number) => unknown, 
   times.sort((a, b) => a - b)
   const median = times[Math.floor(times.length / 2)]
   const result = {name, nsPerOp: median, spread: (times[times.length - 1] - times[0]) / median}
-  process.stdout.write(`${name.padEnd(58)} ${median.toFixed(1).padStart(9)} ns/op  (spread ${(result.spread * 100).toFixed(0)} %)\n`)
+  process.stdout.write(
+    `${name.padEnd(58)} ${median.toFixed(1).padStart(9)} ns/op  (spread ${(result.spread * 100).toFixed(0)} %)\n`,
+  )
   return result
 }
 

@@ -15,6 +15,10 @@ const each = (format: (ms: number) => string) => (ops: number) => {
   for (let i = 0; i < ops; i++) length += format(bounds[i % bounds.length]).length
   return length
 }
-const date = micro('new Date(ms).toISOString()', 1_000_000, each((ms) => new Date(ms).toISOString()))
+const date = micro(
+  'new Date(ms).toISOString()',
+  1_000_000,
+  each((ms) => new Date(ms).toISOString()),
+)
 const cached = micro('isoTime(ms)', 1_000_000, each(isoTime))
 ratio('isoTime is faster by', date, cached)

@@ -8,10 +8,16 @@ import {createRequire} from 'node:module'
 import {micro} from './harness.js'
 
 const require = createRequire(import.meta.url)
-const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (args: object) => {encode(): Promise<{buffer: Buffer}>}
-const {RecordBatch} = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {RecordBatch: (args: object) => Promise<{buffer: Buffer}>}
+const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (args: object) => {
+  encode(): Promise<{buffer: Buffer}>
+}
+const {RecordBatch} = require('kafkajs/src/protocol/recordBatch/v0/index.js') as {
+  RecordBatch: (args: object) => Promise<{buffer: Buffer}>
+}
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (args: object) => unknown
-const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (decoder: unknown) => Promise<{records: unknown[]}>
+const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (
+  decoder: unknown,
+) => Promise<{records: unknown[]}>
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (buffer: Buffer) => number
 
@@ -19,14 +25,40 @@ const START = Date.parse('2011-08-18T12:35:00.000Z')
 const BATCH = 5000
 const messages = Array.from({length: BATCH}, (_, i) => ({
   key: 'BTC',
-  value: JSON.stringify({symbol: 'BTC', price_usd: 10.9 + (i % 97) / 100, timestamp: new Date(START + i * 300_000).toISOString(), coin_id: 'bitcoin', vs_currency: 'usd', source: 'replay', open: 10.9, high: 11.2, low: 10.1, volume: 0.48990826 * (i % 13)}),
+  value: JSON.stringify({
+    symbol: 'BTC',
+    price_usd: 10.9 + (i % 97) / 100,
+    timestamp: new Date(START + i * 300_000).toISOString(),
+    coin_id: 'bitcoin',
+    vs_currency: 'usd',
+    source: 'replay',
+    open: 10.9,
+    high: 11.2,
+    low: 10.1,
+    volume: 0.48990826 * (i % 13),
+  }),
 }))
 
 const request = () =>
-  produceRequest({acks: -1, timeout: 30_000, transactionalId: 'etl-source-bench', producerId: 1000, producerEpoch: 0, topicData: [{topic: 'crypto_prices', partitions: [{partition: 0, firstSequence: 0, messages}]}]})
+  produceRequest({
+    acks: -1,
+    timeout: 30_000,
+    transactionalId: 'etl-source-bench',
+    producerId: 1000,
+    producerEpoch: 0,
+    topicData: [{topic: 'crypto_prices', partitions: [{partition: 0, firstSequence: 0, messages}]}],
+  })
 
 async function main() {
-  const encoded = await RecordBatch({records: messages.map((m, i) => Record({...m, offsetDelta: i, timestampDelta: 0})), firstTimestamp: START, maxTimestamp: START, producerId: 1000, firstSequence: 0, transactional: true, lastOffsetDelta: BATCH - 1})
+  const encoded = await RecordBatch({
+    records: messages.map((m, i) => Record({...m, offsetDelta: i, timestampDelta: 0})),
+    firstTimestamp: START,
+    maxTimestamp: START,
+    producerId: 1000,
+    firstSequence: 0,
+    transactional: true,
+    lastOffsetDelta: BATCH - 1,
+  })
   const batchBytes = encoded.buffer
   process.stdout.write(`batch of ${BATCH} records: ${batchBytes.length} B\n`)
 

@@ -24,7 +24,15 @@ function records(count: number): string[] {
     const row = base[i % base.length]
     const ms = Number(row[at('unix_timestamp')]) * 1000 + Math.floor(i / base.length) * span
     const price = Number(row[at('close')])
-    return JSON.stringify({symbol: 'BTC', price_usd: price, timestamp: new Date(ms).toISOString(), coin_id: 'bitcoin', vs_currency: 'usd', source: 'replay', volume: Number(row[at('volume')])})
+    return JSON.stringify({
+      symbol: 'BTC',
+      price_usd: price,
+      timestamp: new Date(ms).toISOString(),
+      coin_id: 'bitcoin',
+      vs_currency: 'usd',
+      source: 'replay',
+      volume: Number(row[at('volume')]),
+    })
   })
 }
 
@@ -47,10 +55,13 @@ const OPTIONS: WindowEngineOptions = {
 const COUNT = 200_000
 const texts = records(COUNT)
 const batches: EtlRecord[][] = []
-for (let i = 0; i < COUNT; i += BATCH) batches.push(texts.slice(i, i + BATCH).map((text) => JSON.parse(text) as EtlRecord))
+for (let i = 0; i < COUNT; i += BATCH)
+  batches.push(texts.slice(i, i + BATCH).map((text) => JSON.parse(text) as EtlRecord))
 
 async function time(label: string, root: string): Promise<MicroResult> {
-  const {WindowEngine} = (await import(join(root, 'src/plugins/shared/windowing/window-engine.ts'))) as typeof import('../../src/plugins/shared/windowing/window-engine.js')
+  const {WindowEngine} = (await import(
+    join(root, 'src/plugins/shared/windowing/window-engine.ts')
+  )) as typeof import('../../src/plugins/shared/windowing/window-engine.js')
   const hooks = {reject: () => undefined, count: () => undefined}
   return micro(label, COUNT, () => {
     const engine = new WindowEngine(OPTIONS, hooks)

@@ -41,7 +41,13 @@ export default {
       },
       async close() {
         const path = context.resolvePath(config.out)
-        writeFileSync(path, JSON.stringify({warmup, samples: Array.from(samples.subarray(0, count), (ms) => Math.round(ms * 1000) / 1000)}))
+        writeFileSync(
+          path,
+          JSON.stringify({
+            warmup,
+            samples: Array.from(samples.subarray(0, count), (ms) => Math.round(ms * 1000) / 1000),
+          }),
+        )
       },
     }
   },

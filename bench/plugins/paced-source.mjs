@@ -25,7 +25,14 @@ function loadRows(path) {
   const [t, close, open, high, low, volume] = ['unix_timestamp', 'close', 'open', 'high', 'low', 'volume'].map(at)
   return lines.map((line) => {
     const cells = line.split(',')
-    return {time: Number(cells[t]) * 1000, close: Number(cells[close]), open: Number(cells[open]), high: Number(cells[high]), low: Number(cells[low]), volume: Number(cells[volume])}
+    return {
+      time: Number(cells[t]) * 1000,
+      close: Number(cells[close]),
+      open: Number(cells[open]),
+      high: Number(cells[high]),
+      low: Number(cells[low]),
+      volume: Number(cells[volume]),
+    }
   })
 }
 
@@ -38,7 +45,10 @@ export default {
     additionalProperties: false,
     required: ['path', 'rate', 'seconds'],
     properties: {
-      path: {type: 'string', description: 'CSV with unix_timestamp, open, high, low, close, volume (played in a loop).'},
+      path: {
+        type: 'string',
+        description: 'CSV with unix_timestamp, open, high, low, close, volume (played in a loop).',
+      },
       rate: {type: 'number', exclusiveMinimum: 0, description: 'Records per second.'},
       seconds: {type: 'number', exclusiveMinimum: 0, description: 'Measured seconds, after the warm-up.'},
       warmupSeconds: {type: 'number', minimum: 0, default: 5, description: 'Seconds of records marked bench_warmup.'},
@@ -56,8 +66,16 @@ export default {
       const row = rows[i % rows.length]
       const time = row.time + Math.floor(i / rows.length) * span
       const out = {
-        symbol: config.symbol, price_usd: row.close, timestamp: new Date(time).toISOString(), coin_id: 'bitcoin',
-        vs_currency: 'usd', source: 'bench_paced', open: row.open, high: row.high, low: row.low, volume: row.volume,
+        symbol: config.symbol,
+        price_usd: row.close,
+        timestamp: new Date(time).toISOString(),
+        coin_id: 'bitcoin',
+        vs_currency: 'usd',
+        source: 'bench_paced',
+        open: row.open,
+        high: row.high,
+        low: row.low,
+        volume: row.volume,
         bench_stamp: stamp,
       }
       if (i < warmupRecords) out.bench_warmup = true

@@ -6,10 +6,10 @@ import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
 
 export default class Chart extends Command {
-  static override summary = 'Render a pipeline\'s charts to PNG and SVG from their CSV data; --watch keeps them current.'
+  static override summary = "Render a pipeline's charts to PNG and SVG from their CSV data; --watch keeps them current."
   static override description =
-    'Renders every chart in the file\'s charts: section whose data is a CSV (e.g. the csv sink\'s output), once, and ' +
-    'exits. With --watch it re-renders a chart whenever its CSV grows (at most once per the chart\'s `every`) until ' +
+    "Renders every chart in the file's charts: section whose data is a CSV (e.g. the csv sink's output), once, and " +
+    "exits. With --watch it re-renders a chart whenever its CSV grows (at most once per the chart's `every`) until " +
     'Ctrl-C. --serve also serves a live page with the charts and the latest price of each coin, updated in place.'
   static override examples = [
     '<%= config.bin %> chart pipelines/btc-replay.yaml',

@@ -26,7 +26,14 @@ export default class Plugins extends Command {
       const registry = flags.pipeline ? (await loadPipeline(flags.pipeline)).registry : createRegistry()
       const definitions = registry.list(flags.kind as PluginKind | undefined)
       if (flags.json) {
-        const out = definitions.map((d) => ({name: d.name, kind: d.kind, summary: d.summary, secrets: d.secrets ?? [], origin: registry.origin(d.kind, d.name), configSchema: d.configSchema}))
+        const out = definitions.map((d) => ({
+          name: d.name,
+          kind: d.kind,
+          summary: d.summary,
+          secrets: d.secrets ?? [],
+          origin: registry.origin(d.kind, d.name),
+          configSchema: d.configSchema,
+        }))
         this.log(redact(JSON.stringify(out, null, 2)))
       } else if (flags.markdown) {
         this.log(redact(renderPluginsMarkdown(definitions)))

@@ -25,12 +25,24 @@ export default class Run extends Command {
   ]
   static override args = {file: Args.string({description: 'pipeline YAML file', required: true})}
   static override flags = {
-    stage: Flags.string({description: 'run only one stage (scale the process stage out by starting it several times)', options: ['all', 'source', 'process'], default: 'all'}),
-    brokers: Flags.string({description: 'bootstrap brokers host:port[,host:port] (overrides the file and $KAFKA_BROKERS)'}),
-    'local-broker': Flags.boolean({description: 'start the local broker when the default address has none', default: true, allowNo: true}),
-    serve: Flags.boolean({description: 'serve a live page with the pipeline\'s charts while it runs'}),
+    stage: Flags.string({
+      description: 'run only one stage (scale the process stage out by starting it several times)',
+      options: ['all', 'source', 'process'],
+      default: 'all',
+    }),
+    brokers: Flags.string({
+      description: 'bootstrap brokers host:port[,host:port] (overrides the file and $KAFKA_BROKERS)',
+    }),
+    'local-broker': Flags.boolean({
+      description: 'start the local broker when the default address has none',
+      default: true,
+      allowNo: true,
+    }),
+    serve: Flags.boolean({description: "serve a live page with the pipeline's charts while it runs"}),
     port: Flags.integer({description: 'port of the live page (0 = any free port)', default: 8780, min: 0, max: 65535}),
-    grace: Flags.string({description: 'longest a clean stop may take after Ctrl-C/SIGTERM, e.g. 30s, 2m (overrides shutdown.grace)'}),
+    grace: Flags.string({
+      description: 'longest a clean stop may take after Ctrl-C/SIGTERM, e.g. 30s, 2m (overrides shutdown.grace)',
+    }),
   }
 
   async run(): Promise<void> {
@@ -75,6 +87,8 @@ function graceFlag(value: string): number {
  * after a broker restart (its heartbeat connection) must not keep `etl run` alive after the summary.
  */
 async function exitWhenWritten(code: number): Promise<never> {
-  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))))
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))),
+  )
   process.exit(code)
 }

@@ -14,8 +14,16 @@ export interface ResolvedBrokers {
 }
 
 /** Precedence: --brokers, then the pipeline's kafka.brokers, then $KAFKA_BROKERS, then 127.0.0.1:9092. */
-export function resolveBrokers(flag: string | undefined, fromPipeline: string[] | undefined, env = process.env): ResolvedBrokers {
-  const split = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean)
+export function resolveBrokers(
+  flag: string | undefined,
+  fromPipeline: string[] | undefined,
+  env = process.env,
+): ResolvedBrokers {
+  const split = (text: string) =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   if (flag) return {brokers: split(flag), origin: 'flag'}
   if (fromPipeline?.length) return {brokers: fromPipeline, origin: 'pipeline'}
   if (env.KAFKA_BROKERS) return {brokers: split(env.KAFKA_BROKERS), origin: 'KAFKA_BROKERS'}
@@ -36,11 +44,17 @@ export interface LocalBrokerLease {
  * Starts the local broker when the brokers are the default local address and nothing listens there. Returns a lease
  * whose release() stops it again, so `etl run` leaves no broker behind that it started itself.
  */
-export async function ensureLocalBroker(brokers: string[], stateRoot: string, logger: Logger): Promise<LocalBrokerLease> {
+export async function ensureLocalBroker(
+  brokers: string[],
+  stateRoot: string,
+  logger: Logger,
+): Promise<LocalBrokerLease> {
   const noop = {release: async () => undefined}
   if (!isDefaultLocal(brokers)) return noop
   if (await isPortOpen('127.0.0.1', 9092, 1000)) return noop
-  logger.info('no Kafka broker at 127.0.0.1:9092: starting the local broker (keep one running with `etl kafka start`; turn this off with --no-local-broker)')
+  logger.info(
+    'no Kafka broker at 127.0.0.1:9092: starting the local broker (keep one running with `etl kafka start`; turn this off with --no-local-broker)',
+  )
   const started = await startLocalBroker({stateDir: stateRoot, port: 9092, logger})
   logger.info(`local Kafka broker running at ${started.brokers}`, {pid: started.pid, log: started.logFile})
   if (started.alreadyRunning) return noop

@@ -5,10 +5,14 @@
 export const ERROR_CODES = {
   ETL_CONFIG_INVALID: 'The pipeline file has one or more problems (each is listed with file:line:col).',
   ETL_CONFIG_READ: 'The pipeline file could not be read.',
-  ETL_CONFIG_LIMIT: 'The pipeline file breaks a safety limit: size, line length, nesting depth, aliases or the length of a ${VAR} expansion.',
-  ETL_CONFIG_ENCODING: 'The pipeline file is not UTF-8 text (invalid bytes, NUL or other control characters: a binary file?).',
-  ETL_CONFIG_ENV_MISSING: 'A ${VAR} in the pipeline file names an environment variable that is not set and has no default.',
-  ETL_PLUGIN_NOT_FOUND: 'A pipeline names a plugin type that is neither built in nor provided by a plugin listed under `plugins:`.',
+  ETL_CONFIG_LIMIT:
+    'The pipeline file breaks a safety limit: size, line length, nesting depth, aliases or the length of a ${VAR} expansion.',
+  ETL_CONFIG_ENCODING:
+    'The pipeline file is not UTF-8 text (invalid bytes, NUL or other control characters: a binary file?).',
+  ETL_CONFIG_ENV_MISSING:
+    'A ${VAR} in the pipeline file names an environment variable that is not set and has no default.',
+  ETL_PLUGIN_NOT_FOUND:
+    'A pipeline names a plugin type that is neither built in nor provided by a plugin listed under `plugins:`.',
   ETL_PLUGIN_LOAD: 'A third-party plugin module could not be imported or does not export a valid plugin definition.',
   ETL_PLUGIN_API: 'A plugin targets a plugin API version (`apiVersion`) that this etl does not provide.',
   ETL_PLUGIN_DUPLICATE: 'Two plugins were registered with the same kind and name.',
@@ -18,19 +22,24 @@ export const ERROR_CODES = {
   ETL_BROKER_SETUP: 'The local Kafka broker could not be installed, formatted or started.',
   ETL_SOURCE_HTTP: 'A source got an HTTP error or an unusable response from its API.',
   ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
-  ETL_SOURCE_FENCED: 'Another process took over this pipeline\'s source (same transactional id); this one stopped so no record is written twice.',
-  ETL_SOURCE_WORKER: 'The worker thread of a source (`worker: true`, or `auto` for a source that runs flat out) ended unexpectedly (it crashed or ran out of memory).',
+  ETL_SOURCE_FENCED:
+    "Another process took over this pipeline's source (same transactional id); this one stopped so no record is written twice.",
+  ETL_SOURCE_WORKER:
+    'The worker thread of a source (`worker: true`, or `auto` for a source that runs flat out) ended unexpectedly (it crashed or ran out of memory).',
   ETL_SINK_PERMANENT: 'A sink got an error that retrying cannot fix; a plugin throws it to skip its retry policy.',
   ETL_SINK_LOCKED: 'Another live process is writing the same sink file; a file sink has one writer at a time.',
   ETL_SHUTDOWN_TIMEOUT: 'A clean stop (drain, flush sinks, commit) did not finish within the shutdown grace period.',
   ETL_RECORD_INVALID: 'A record could not be decoded or does not have the fields a stage needs.',
   ETL_RECORD_LATE: 'A record arrived after the watermark had closed every window it belongs to.',
   ETL_VALUE_NOT_FINITE: 'A field a stage computes with is missing, not a number, NaN or Infinity.',
-  ETL_CHART_INVALID: 'A chart\'s Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.',
+  ETL_CHART_INVALID: "A chart's Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.",
   ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
-  ETL_TEST_FAILED: 'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
-  ETL_FILE_EXISTS: 'A scaffold (`etl init`, `etl plugin new`) would overwrite a file that already exists; nothing was written.',
-  ETL_FILE_WRITE: 'A scaffold (`etl init`, `etl plugin new`) could not write its files (permissions, a full disk); what it wrote was removed.',
+  ETL_TEST_FAILED:
+    'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
+  ETL_FILE_EXISTS:
+    'A scaffold (`etl init`, `etl plugin new`) would overwrite a file that already exists; nothing was written.',
+  ETL_FILE_WRITE:
+    'A scaffold (`etl init`, `etl plugin new`) could not write its files (permissions, a full disk); what it wrote was removed.',
   ETL_NODE_VERSION: 'The Node.js running etl is too old.',
   ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
 } as const
@@ -67,7 +76,11 @@ export function isEtlError(error: unknown): error is EtlError {
   if (error instanceof EtlError) return true
   if (!(error instanceof Error) || error.name !== 'EtlError') return false
   const code = (error as {code?: unknown}).code
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) && typeof (error as {exitCode?: unknown}).exitCode === 'number'
+  return (
+    typeof code === 'string' &&
+    Object.hasOwn(ERROR_CODES, code) &&
+    typeof (error as {exitCode?: unknown}).exitCode === 'number'
+  )
 }
 
 /** The message of anything thrown, for logs; never the stack. */

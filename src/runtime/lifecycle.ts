@@ -57,7 +57,8 @@ export function shutdownOnSignals(logger: Logger, options: ShutdownOptions = {})
 
   const graceOver = () => {
     const work = pendingWork()
-    const what = work.length > 0 ? work.join('; ') : 'the Kafka client was still committing offsets or leaving its group'
+    const what =
+      work.length > 0 ? work.join('; ') : 'the Kafka client was still committing offsets or leaving its group'
     const error = new EtlError(
       'ETL_SHUTDOWN_TIMEOUT',
       `the pipeline did not stop within the ${formatDuration(graceMs)} grace period; still pending: ${what}. ` +

@@ -45,7 +45,13 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
   const {stage, counters} = inputs
   const scope = scopeOf(stage)
   const partition = inputs.partition === undefined ? [] : [`p${inputs.partition}`]
-  const pluginStateDir = join(inputs.stateRoot, 'pipelines', inputs.pipelineName, `${stage.kind}-${stage.label}`, ...partition)
+  const pluginStateDir = join(
+    inputs.stateRoot,
+    'pipelines',
+    inputs.pipelineName,
+    `${stage.kind}-${stage.label}`,
+    ...partition,
+  )
   return {
     logger: inputs.logger.child([`${stage.kind}:${stage.label}`, ...partition].join('/')),
     pipelineName: inputs.pipelineName,

@@ -42,7 +42,9 @@ export async function loadPluginModule(
   try {
     module = await importSpecifier(specifier, baseDir)
   } catch (error) {
-    throw new EtlError('ETL_PLUGIN_LOAD', `cannot import plugin module "${specifier}": ${messageOf(error)}`, {cause: error})
+    throw new EtlError('ETL_PLUGIN_LOAD', `cannot import plugin module "${specifier}": ${messageOf(error)}`, {
+      cause: error,
+    })
   }
   const definitions = definitionsOf(module)
   if (definitions.length === 0) {
@@ -51,6 +53,7 @@ export async function loadPluginModule(
       `plugin module "${specifier}" exports no plugin: export default a definition (or an array of them)`,
     )
   }
-  for (const definition of definitions) registry.register(definition as AnyPluginDefinition, `plugin module "${specifier}"`)
+  for (const definition of definitions)
+    registry.register(definition as AnyPluginDefinition, `plugin module "${specifier}"`)
   return definitions as AnyPluginDefinition[]
 }

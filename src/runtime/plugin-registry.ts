@@ -44,7 +44,14 @@ export class PluginRegistry {
         `${origin}: ${definition.kind} plugin "${definition.name}" targets etl plugin API ${version}, but this etl provides ` +
           `API ${SUPPORTED_PLUGIN_API_VERSIONS.join(', ')}: install a version of the plugin written for API ${PLUGIN_API_VERSION}, ` +
           `or an etl that provides API ${version}`,
-        {details: {plugin: definition.name, kind: definition.kind, apiVersion: version, supported: SUPPORTED_PLUGIN_API_VERSIONS}},
+        {
+          details: {
+            plugin: definition.name,
+            kind: definition.kind,
+            apiVersion: version,
+            supported: SUPPORTED_PLUGIN_API_VERSIONS,
+          },
+        },
       )
     }
     const key = `${definition.kind}/${definition.name}`
@@ -66,7 +73,9 @@ export class PluginRegistry {
   list(kind?: PluginKind): AnyPluginDefinition[] {
     const all = [...this.byKey.values()].map((entry) => entry.definition)
     const filtered = kind ? all.filter((definition) => definition.kind === kind) : all
-    return filtered.sort((a, b) => PLUGIN_KINDS.indexOf(a.kind) - PLUGIN_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name))
+    return filtered.sort(
+      (a, b) => PLUGIN_KINDS.indexOf(a.kind) - PLUGIN_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name),
+    )
   }
 
   origin(kind: PluginKind, name: string): string | undefined {
@@ -80,8 +89,10 @@ function definitionProblem(definition: unknown): string | undefined {
   if (typeof d.name !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(d.name)) return 'name must be a word like "my-sink"'
   if (!PLUGIN_KINDS.includes(d.kind as PluginKind)) return `kind must be one of ${PLUGIN_KINDS.join(', ')}`
   if (typeof d.summary !== 'string' || !d.summary) return 'summary must be a non-empty string'
-  if (!d.configSchema || d.configSchema.type !== 'object') return 'configSchema must be a JSON Schema with type "object"'
+  if (!d.configSchema || d.configSchema.type !== 'object')
+    return 'configSchema must be a JSON Schema with type "object"'
   if (typeof d.create !== 'function') return 'create must be a function'
-  if (d.apiVersion !== undefined && !Number.isInteger(d.apiVersion)) return 'apiVersion must be an integer (PLUGIN_API_VERSION)'
+  if (d.apiVersion !== undefined && !Number.isInteger(d.apiVersion))
+    return 'apiVersion must be an integer (PLUGIN_API_VERSION)'
   return undefined
 }

@@ -45,7 +45,11 @@ export interface TopicProducer {
    * Produces records as JSON values to `topic` (created with `partitions` on first use if missing); resolves once the
    * broker acknowledged every one. Records with the same key keep their order.
    */
-  produce(topic: string, messages: {key: string | null; value: EtlRecord}[], options?: {partitions?: number}): Promise<void>
+  produce(
+    topic: string,
+    messages: {key: string | null; value: EtlRecord}[],
+    options?: {partitions?: number},
+  ): Promise<void>
 }
 
 export interface PluginContext {

@@ -82,7 +82,11 @@ export function retryPolicyFrom(config: RetryConfig | undefined, defaults: Retry
  * initialDelay × 2^attempt, that bound capped at maxDelay. Never sooner than initialDelay (what users expect from the
  * name), never in lock-step with other clients, never longer than maxDelay.
  */
-export function retryDelay(attempt: number, policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const floor = Math.min(policy.initialDelayMs, policy.maxDelayMs)
   const bound = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(1, attempt))
   const unit = Math.min(1, Math.max(0, random()))
@@ -131,7 +135,11 @@ export interface WithRetryOptions {
  * errors; after maxAttempts failures throws the last error's code (an EtlError keeps it) with a message saying how
  * many attempts were made.
  */
-export async function withRetry<T>(operation: (attempt: number) => Promise<T>, policy: RetryPolicy, options: WithRetryOptions): Promise<T> {
+export async function withRetry<T>(
+  operation: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  options: WithRetryOptions,
+): Promise<T> {
   const {describe, logger, signal} = options
   const isPermanent = options.isPermanent ?? isPermanentError
   const wait = options.sleep ?? sleep
@@ -144,9 +152,13 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, p
     } catch (error) {
       if (isPermanent(error)) throw error
       if (!unlimited && attempt >= policy.maxAttempts) {
-        throw givingUp(error, `${describe} failed ${attempt} time${attempt === 1 ? '' : 's'} in a row (retry.maxAttempts ${policy.maxAttempts})`)
+        throw givingUp(
+          error,
+          `${describe} failed ${attempt} time${attempt === 1 ? '' : 's'} in a row (retry.maxAttempts ${policy.maxAttempts})`,
+        )
       }
-      if (unlimited && signal?.aborted) throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
+      if (unlimited && signal?.aborted)
+        throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
       const delayMs = retryDelay(attempt, policy, options.random)
       options.count?.(options.retryEvent ?? 'retry')
       options.onRetry?.({attempt, delayMs, error})
@@ -157,7 +169,8 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, p
       })
       // A finite policy finishes even during shutdown: the batch it holds could still become durable.
       await wait(delayMs, unlimited ? signal : undefined)
-      if (unlimited && signal?.aborted) throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
+      if (unlimited && signal?.aborted)
+        throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
     }
   }
 }
@@ -166,7 +179,8 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, p
 function givingUp(error: unknown, history: string): Error {
   const last = messageOf(error)
   const message = `${history}; last error: ${last}`
-  if (error instanceof EtlError) return new EtlError(error.code, message, {cause: error, details: error.details, exitCode: error.exitCode})
+  if (error instanceof EtlError)
+    return new EtlError(error.code, message, {cause: error, details: error.details, exitCode: error.exitCode})
   return new Error(message, {cause: error})
 }
 

@@ -51,7 +51,9 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
   // Without a source the pipeline consumes a topic something else fills: only the process stage can run.
   const stage = pipeline.source ? (options.stage ?? 'all') : 'process'
   if (!pipeline.source && options.stage === 'source') {
-    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {exitCode: 2})
+    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {
+      exitCode: 2,
+    })
   }
   const stateRoot = options.stateRoot ?? stateDir()
   const counters = new Counters()
@@ -61,7 +63,9 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
   let lease: LocalBrokerLease = {release: async () => undefined}
   if (options.localBroker !== false && origin !== 'flag') lease = await ensureLocalBroker(brokers, stateRoot, logger)
 
-  const createBus = options.createBus ?? ((b, clientId, l) => createMessageBus(pipeline.kafka.client, {brokers: b, clientId, logger: l}))
+  const createBus =
+    options.createBus ??
+    ((b, clientId, l) => createMessageBus(pipeline.kafka.client, {brokers: b, clientId, logger: l}))
   const bus = await createBus(brokers, pipeline.kafka.clientId, logger.child('kafka'))
   try {
     await bus.checkConnection()
@@ -71,25 +75,45 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     // `source.worker`: the same stage in a worker thread, with its own Kafka client (a second CPU core). The thread
     // builds its own client from the pipeline file, so `auto` leaves it off when a caller swapped in another one.
     const inWorker = sourceInWorker(pipeline.source, stage, options.createBus === undefined)
-    const runSource = (inputs: SourceStageInputs) => (inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
+    const runSource = (inputs: SourceStageInputs) =>
+      inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs)
 
     if (stage === 'source') {
       await runSource({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})
     } else {
-      const server = options.servePort === undefined ? undefined : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
+      const server =
+        options.servePort === undefined
+          ? undefined
+          : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
       if (server) options.onServing?.(server.url)
       const onRender = (rendered: RenderedChart) => {
         server?.publish(toChartUpdate(rendered))
         options.onChartRender?.(rendered)
       }
       const charts = await ChartRunner.start({
-        charts: pipeline.charts, pipelineName: pipeline.name, pipelineDir: pipeline.dir, stateRoot, logger, counters, signal, onRender,
+        charts: pipeline.charts,
+        pipelineName: pipeline.name,
+        pipelineDir: pipeline.dir,
+        stateRoot,
+        logger,
+        counters,
+        signal,
+        onRender,
       }).catch(async (error) => {
         await server?.close()
         throw error
       })
       charts.watch()
-      const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, runSource, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+      const shared = {
+        pipeline,
+        bus,
+        logger,
+        counters,
+        stateRoot,
+        forceSignal: options.forceSignal,
+        runSource,
+        onWritten: (records: EtlRecord[]) => charts.feed(records),
+      }
       try {
         if (stage === 'process') await (await startProcessStage({...shared, signal})).done
         else await runBoth(shared, signal)
@@ -132,7 +156,8 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
     sourceControl.abort()
     throw error
   })
-  const sourceDone = shared.runSource({...shared, signal: sourceControl.signal})
+  const sourceDone = shared
+    .runSource({...shared, signal: sourceControl.signal})
     .then(async ({drainTarget}) => {
       // The source stopped (Ctrl-C) or ran out (a finite replay): finish processing what it produced, then end the
       // run. The target is the offset after the source's last record per partition, not the topic's end offset: a
@@ -151,7 +176,9 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_CATCH_UP_MS))),
       ]).finally(() => clearTimeout(timer))
       if (!caughtUp) {
-        shared.logger.info(`stopping before the process stage caught up (${STOP_CATCH_UP_MS / 1000} s): the rest stays on the topic, uncommitted, for the next run`)
+        shared.logger.info(
+          `stopping before the process stage caught up (${STOP_CATCH_UP_MS / 1000} s): the rest stays on the topic, uncommitted, for the next run`,
+        )
         processControl.abort()
       }
     })
@@ -173,7 +200,11 @@ function linkedController(parent: AbortSignal): AbortController {
 
 function describeStages(pipeline: PipelineConfig, stage: StageSelection): string {
   const source = `${pipeline.source?.label ?? '(no source)'} → ${pipeline.kafka.topic}`
-  const process = [pipeline.kafka.topic, ...pipeline.transforms.map((t) => t.label), ...pipeline.sinks.map((s) => s.label)].join(' → ')
+  const process = [
+    pipeline.kafka.topic,
+    ...pipeline.transforms.map((t) => t.label),
+    ...pipeline.sinks.map((s) => s.label),
+  ].join(' → ')
   if (stage === 'source') return source
   if (stage === 'process') return process
   return `${source} → ${process.slice(pipeline.kafka.topic.length + 3)}`

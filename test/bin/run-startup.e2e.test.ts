@@ -38,7 +38,10 @@ describe('CLI start-up: what each command loads and how `etl run` starts', funct
     buildCli()
     dir = await mkdtemp(join(tmpdir(), 'etl-startup-'))
     await writeFile(join(dir, 'no-charts.yaml'), PIPELINE)
-    await writeFile(join(dir, 'with-chart.yaml'), `${PIPELINE}charts:\n  - {name: price, data: stream, output: {svg: price.svg}}\n`)
+    await writeFile(
+      join(dir, 'with-chart.yaml'),
+      `${PIPELINE}charts:\n  - {name: price, data: stream, output: {svg: price.svg}}\n`,
+    )
   })
   after(async () => {
     await rm(dir, {recursive: true, force: true})
@@ -53,11 +56,17 @@ describe('CLI start-up: what each command loads and how `etl run` starts', funct
   })
 
   it('still checks a chart spec at validation, without loading vega into the CLI process', async () => {
-    await writeFile(join(dir, 'bad.vl.json'), '{"data": {"name": "rows"}, "transform": [{"calculate": "datum.close >=", "as": "up"}], "mark": "point"}')
+    await writeFile(
+      join(dir, 'bad.vl.json'),
+      '{"data": {"name": "rows"}, "transform": [{"calculate": "datum.close >=", "as": "up"}], "mark": "point"}',
+    )
     const good = await runEtl(['validate', join(dir, 'with-chart.yaml')], {env: env()})
     expect(good.code, good.stderr).to.equal(0)
     expect(reportOf(good).packages).to.not.include('vega')
-    await writeFile(join(dir, 'bad-chart.yaml'), `${PIPELINE}charts:\n  - {name: price, data: stream, spec: ${join(dir, 'bad.vl.json')}, output: {svg: price.svg}}\n`)
+    await writeFile(
+      join(dir, 'bad-chart.yaml'),
+      `${PIPELINE}charts:\n  - {name: price, data: stream, spec: ${join(dir, 'bad.vl.json')}, output: {svg: price.svg}}\n`,
+    )
     const bad = await runEtl(['validate', join(dir, 'bad-chart.yaml')], {env: env()})
     expect(bad.code).to.equal(2)
     expect(bad.stdout + bad.stderr).to.match(/bad\.vl\.json: Vega-Lite cannot compile it: .*Unexpected/)
@@ -76,7 +85,9 @@ describe('CLI start-up: what each command loads and how `etl run` starts', funct
     const capped = await runEtl(['run', join(dir, 'no-charts.yaml'), '--stage', 'nonsense'], {env: env()})
     expect(capped.code).to.not.equal(0)
     expect(reportOf(capped).execArgv).to.include('--max-semi-space-size=8')
-    const chosen = await runEtl(['run', join(dir, 'no-charts.yaml'), '--stage', 'nonsense'], {env: env('--max-semi-space-size=0')})
+    const chosen = await runEtl(['run', join(dir, 'no-charts.yaml'), '--stage', 'nonsense'], {
+      env: env('--max-semi-space-size=0'),
+    })
     expect(reportOf(chosen).execArgv).to.not.include('--max-semi-space-size=8')
     const validate = await runEtl(['validate', join(dir, 'no-charts.yaml')], {env: env()})
     expect(reportOf(validate).execArgv).to.not.include('--max-semi-space-size=8')

@@ -9,10 +9,21 @@ import {runEtl, buildCli} from '../support/run-cli.js'
 const repo = resolve(import.meta.dirname, '../..')
 const THIRD_PARTY = join(repo, 'test', 'fixtures', 'pipelines', 'valid', 'third-party-plugin', 'pipeline.yaml')
 const BUILT_INS = [
-  'source coingecko', 'source replay',
-  'transform alert', 'transform ema', 'transform filter', 'transform map', 'transform ohlc', 'transform pct_change',
-  'transform sma', 'transform vwap', 'transform window', 'transform zscore',
-  'sink csv', 'sink kafka', 'sink stdout',
+  'source coingecko',
+  'source replay',
+  'transform alert',
+  'transform ema',
+  'transform filter',
+  'transform map',
+  'transform ohlc',
+  'transform pct_change',
+  'transform sma',
+  'transform vwap',
+  'transform window',
+  'transform zscore',
+  'sink csv',
+  'sink kafka',
+  'sink stdout',
   'chart vega-lite',
 ]
 
@@ -144,7 +155,11 @@ describe('etl plugins (CLI)', function () {
   })
 
   it('--pipeline with an invalid file exits 2 with its problems and no stack trace', async () => {
-    const result = await etl(['plugins', '--pipeline', join(repo, 'test', 'fixtures', 'pipelines', 'invalid', 'plugin-module-missing', 'pipeline.yaml')])
+    const result = await etl([
+      'plugins',
+      '--pipeline',
+      join(repo, 'test', 'fixtures', 'pipelines', 'invalid', 'plugin-module-missing', 'pipeline.yaml'),
+    ])
     expect(result.code).to.equal(2)
     expect(result.stderr).to.match(/pipeline\.yaml:2:5 {2}plugins\[0\] {2}cannot import plugin module/)
     expect(result.stderr).to.not.match(/^\s+at /m)

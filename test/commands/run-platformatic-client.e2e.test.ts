@@ -17,7 +17,9 @@ const COLUMNS = ['timestamp', 'symbol', 'price_usd', 'open', 'high', 'low', 'vol
 
 /** The first ROWS candles of the shipped history, and the CSV rows the pipeline must write for them. */
 function inputAndExpected(): {csv: string; rows: string[][]} {
-  const [header, ...lines] = readFileSync(join(REPO, 'data', 'btcusd-1d-2011-2025.csv'), 'utf8').trim().split('\n')
+  const [header, ...lines] = readFileSync(join(REPO, 'data', 'btcusd-1d-2011-2025.csv'), 'utf8')
+    .trim()
+    .split('\n')
   const csv = [header, ...lines.slice(0, ROWS)].join('\n') + '\n'
   const records = parse(csv, {columns: true}) as Record<string, string>[]
   const rows = records.map((r) => [
@@ -88,8 +90,13 @@ describe('etl run with kafka.client: platformatic (end to end, real Kafka)', fun
     expect(header).to.deep.equal(COLUMNS)
     expect(rows).to.deep.equal(expected) // one key (BTC): one partition, in order
     const endAfterFirst = [...(await partitionSizes(topic)).values()].reduce((a, b) => a + b, 0)
-    expect(endAfterFirst, 'each record once, plus one marker per transaction').to.be.within(ROWS + 1, ROWS + Math.ceil(ROWS / 500) + 1)
-    expect(await committedTotal(`etl-${name}`, topic), 'committed offsets reach the end of the topic').to.equal(endAfterFirst)
+    expect(endAfterFirst, 'each record once, plus one marker per transaction').to.be.within(
+      ROWS + 1,
+      ROWS + Math.ceil(ROWS / 500) + 1,
+    )
+    expect(await committedTotal(`etl-${name}`, topic), 'committed offsets reach the end of the topic').to.equal(
+      endAfterFirst,
+    )
 
     const second = await runEtl(args, {cwd, env})
     expect(second.code, second.stderr).to.equal(0)

@@ -25,7 +25,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function until(what: string, done: () => boolean, run: RunningEtl, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!done()) {
-    if (run.child.exitCode !== null) throw new Error(`etl exited (${run.child.exitCode}) before ${what}:\n${run.output.stderr}`)
+    if (run.child.exitCode !== null)
+      throw new Error(`etl exited (${run.child.exitCode}) before ${what}:\n${run.output.stderr}`)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${run.output.stderr}`)
     await pause(50)
   }
@@ -34,7 +35,9 @@ async function until(what: string, done: () => boolean, run: RunningEtl, timeout
 /** The first `count` rows of the history as the CSV sink writes them: timestamp, symbol, price_usd. */
 function expectedRows(count: number): string[][] {
   const rows = parse(readFileSync(HISTORY, 'utf8'), {columns: true}) as Record<string, string>[]
-  return rows.slice(0, count).map((row) => [new Date(Number(row.unix_timestamp) * 1000).toISOString(), 'BTC', String(Number(row.close))])
+  return rows
+    .slice(0, count)
+    .map((row) => [new Date(Number(row.unix_timestamp) * 1000).toISOString(), 'BTC', String(Number(row.close))])
 }
 
 /** The count of one summary row, e.g. "source replay produced"; undefined when the summary has no such row. */
@@ -45,7 +48,10 @@ function summaryCount(stderr: string, row: string): number | undefined {
 
 /** The error line the CLI ends with: the last line of stderr that starts with an error code. */
 function errorLine(stderr: string): string | undefined {
-  return stderr.split('\n').filter((line) => /^ETL_[A-Z_]+: /.test(line)).pop()
+  return stderr
+    .split('\n')
+    .filter((line) => /^ETL_[A-Z_]+: /.test(line))
+    .pop()
 }
 
 describe('etl run with source.worker: true (end to end, real Kafka)', function () {
@@ -74,16 +80,28 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
   function pipeline(name: string, source: string[], type = 'replay'): string {
     const file = join(cwd, `${name}.yaml`)
     const lines = [
-      `name: ${name}`, `plugins: [${CRASHING}]`, 'kafka:', `  topic: ${topic}`, `  groupId: ${group}`, '  partitions: 1',
-      'source:', `  type: ${type}`, ...source,
-      'sinks:', '  - type: csv', '    path: out.csv', '    columns: [timestamp, symbol, price_usd]',
+      `name: ${name}`,
+      `plugins: [${CRASHING}]`,
+      'kafka:',
+      `  topic: ${topic}`,
+      `  groupId: ${group}`,
+      '  partitions: 1',
+      'source:',
+      `  type: ${type}`,
+      ...source,
+      'sinks:',
+      '  - type: csv',
+      '    path: out.csv',
+      '    columns: [timestamp, symbol, price_usd]',
     ]
     writeFileSync(file, lines.join('\n') + '\n')
     return file
   }
 
   const csvRows = () => {
-    const [header, ...rows] = parse(readFileSync(join(cwd, 'out.csv'), 'utf8'), {relax_column_count: true}) as string[][]
+    const [header, ...rows] = parse(readFileSync(join(cwd, 'out.csv'), 'utf8'), {
+      relax_column_count: true,
+    }) as string[][]
     expect(header).to.deep.equal(['timestamp', 'symbol', 'price_usd'])
     return rows
   }
@@ -114,14 +132,26 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
   })
 
   it('worker: auto (the default) gives a replay at speed 0 a thread when both stages run here, and nothing else', async () => {
-    const bulk = await runEtl(['run', pipeline('auto-bulk', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`])], {cwd, env})
+    const bulk = await runEtl(['run', pipeline('auto-bulk', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`])], {
+      cwd,
+      env,
+    })
     expect(bulk.code, bulk.stderr).to.equal(0)
     expect(bulk.stderr).to.match(/source replay runs in a worker thread \(source\.worker: auto, and it runs flat out\)/)
     expect(csvRows(), 'every row once, in order').to.deep.equal(expectedRows(LIMIT))
     // The same source with only its stage in this process, a paced replay, and an explicit false: the main thread.
-    const sourceOnly = await runEtl(['run', pipeline('auto-source-only', ['  path: rows.csv', '  speed: 0', '  limit: 5']), '--stage', 'source'], {cwd, env})
-    const paced = await runEtl(['run', pipeline('auto-paced', ['  path: rows.csv', '  speed: 1000000000', '  limit: 5'])], {cwd, env})
-    const off = await runEtl(['run', pipeline('auto-off', ['  path: rows.csv', '  speed: 0', '  limit: 5', '  worker: false'])], {cwd, env})
+    const sourceOnly = await runEtl(
+      ['run', pipeline('auto-source-only', ['  path: rows.csv', '  speed: 0', '  limit: 5']), '--stage', 'source'],
+      {cwd, env},
+    )
+    const paced = await runEtl(
+      ['run', pipeline('auto-paced', ['  path: rows.csv', '  speed: 1000000000', '  limit: 5'])],
+      {cwd, env},
+    )
+    const off = await runEtl(
+      ['run', pipeline('auto-off', ['  path: rows.csv', '  speed: 0', '  limit: 5', '  worker: false'])],
+      {cwd, env},
+    )
     for (const run of [sourceOnly, paced, off]) {
       expect(run.code, run.stderr).to.equal(0)
       expect(run.stderr).to.include('source finished').and.not.include('runs in a worker thread')
@@ -129,7 +159,12 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
   })
 
   it('--stage source alone runs the source in the worker too and produces every record once', async () => {
-    const file = pipeline('worker-source-only', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`, '  worker: true'])
+    const file = pipeline('worker-source-only', [
+      '  path: rows.csv',
+      '  speed: 0',
+      `  limit: ${LIMIT}`,
+      '  worker: true',
+    ])
     const result = await runEtl(['run', file, '--stage', 'source'], {cwd, env})
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stderr).to.include('runs in a worker thread')
@@ -150,7 +185,10 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     running.child.kill('SIGTERM')
     const exit = await running.exited
     expect(exit, running.output.stderr).to.deep.equal({code: 0, signal: null})
-    expect(running.output.stderr).to.match(/SIGTERM: stopping/).and.match(/source stopped/).and.match(/^summary:$/m)
+    expect(running.output.stderr)
+      .to.match(/SIGTERM: stopping/)
+      .and.match(/source stopped/)
+      .and.match(/^summary:$/m)
     expect(running.output.stderr).to.not.match(STACK_LINE)
 
     const text = readFileSync(csv, 'utf8')
@@ -170,12 +208,20 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
   })
 
   it('a source failing at create inside the worker ends the run as it does without the worker: same code, message, exit', async () => {
-    const inThread = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: true'])], {cwd, env})
-    const inline = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: false'])], {cwd, env})
+    const inThread = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: true'])], {
+      cwd,
+      env,
+    })
+    const inline = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: false'])], {
+      cwd,
+      env,
+    })
     expect(inline.code, inline.stderr).to.not.equal(0)
     expect(inThread.code, inThread.stderr).to.equal(inline.code)
     const line = errorLine(inline.stderr)
-    expect(line, inline.stderr).to.match(/^ETL_PLUGIN_FAILED: source plugin "replay" failed in create \(stage source\)/).and.include('missing.csv')
+    expect(line, inline.stderr)
+      .to.match(/^ETL_PLUGIN_FAILED: source plugin "replay" failed in create \(stage source\)/)
+      .and.include('missing.csv')
     expect(errorLine(inThread.stderr), inThread.stderr).to.equal(line)
     expect(inThread.stderr).to.include('runs in a worker thread')
     expect(inline.stderr).to.not.include('runs in a worker thread')
@@ -184,11 +230,19 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
   })
 
   it('a worker thread that crashes (uncaught exception, or it exits) ends the run with ETL_SOURCE_WORKER, exit 1, no hang', async () => {
-    for (const [how, why] of [['throw', /: crashing source: thrown from a timer;/], ['exit', / with code 3;/]] as const) {
-      const result = await runEtl(['run', pipeline(`worker-crash-${how}`, [`  how: ${how}`, '  worker: true'], 'crashing')], {cwd, env})
+    for (const [how, why] of [
+      ['throw', /: crashing source: thrown from a timer;/],
+      ['exit', / with code 3;/],
+    ] as const) {
+      const result = await runEtl(
+        ['run', pipeline(`worker-crash-${how}`, [`  how: ${how}`, '  worker: true'], 'crashing')],
+        {cwd, env},
+      )
       expect(result.code, result.stderr).to.equal(1)
       const line = errorLine(result.stderr)
-      expect(line, result.stderr).to.match(/^ETL_SOURCE_WORKER: the worker thread of source "crashing" \(source\.worker: true\) ended unexpectedly/)
+      expect(line, result.stderr).to.match(
+        /^ETL_SOURCE_WORKER: the worker thread of source "crashing" \(source\.worker: true\) ended unexpectedly/,
+      )
       expect(line).to.match(why)
       expect(result.stderr).to.not.match(STACK_LINE)
     }

@@ -14,7 +14,6 @@ const repo = resolve(import.meta.dirname, '../..')
 const INVALID = join(repo, 'test', 'fixtures', 'pipelines', 'invalid')
 const SECRET = 'super-secret-value-987'
 
-
 interface CliResult {
   code: number | null
   stdout: string
@@ -58,9 +57,12 @@ describe('etl validate (CLI)', function () {
         const problemLines = lines.filter((line) => /pipeline\.yaml:\d+:\d+ {2}/.test(line))
         expect(problemLines, result.stderr).to.have.length(expected.problems.length)
         for (const want of expected.problems) {
-          const where = want.col === undefined ? `pipeline.yaml:${want.line}:` : `pipeline.yaml:${want.line}:${want.col} `
+          const where =
+            want.col === undefined ? `pipeline.yaml:${want.line}:` : `pipeline.yaml:${want.line}:${want.col} `
           const line = problemLines.find((l) => l.includes(where) && (!want.path || l.includes(`  ${want.path}  `)))
-          expect(line, `a line with ${where}${want.path ? ` and ${want.path}` : ''} in:\n${result.stderr}`).to.be.a('string')
+          expect(line, `a line with ${where}${want.path ? ` and ${want.path}` : ''} in:\n${result.stderr}`).to.be.a(
+            'string',
+          )
           if (want.messageIncludes) expect(line).to.include(want.messageIncludes)
           // file:line:col  path  message — the file as given on the command line
           expect(line!.startsWith(`${file}:${want.line}:`), line).to.equal(true)
@@ -71,7 +73,11 @@ describe('etl validate (CLI)', function () {
         const result = await etl(['validate', file, '--json'])
         expect(result.code, result.stderr).to.equal(expected.exitCode)
         expect(result.stderr).to.not.match(STACK_LINE)
-        const out = JSON.parse(result.stdout) as {valid: boolean; code: string; problems: (ExpectedProblem & {message: string})[]}
+        const out = JSON.parse(result.stdout) as {
+          valid: boolean
+          code: string
+          problems: (ExpectedProblem & {message: string})[]
+        }
         expect(out.valid).to.equal(false)
         expect(out.code).to.equal(expected.code)
         expect(out.problems).to.be.an('array').with.length(expected.problems.length)
@@ -83,7 +89,9 @@ describe('etl validate (CLI)', function () {
               (want.path === undefined || p.path === want.path) &&
               (want.code === undefined || p.code === want.code),
           )
-          expect(match, `${JSON.stringify(want)} among ${JSON.stringify(out.problems, null, 2)}`).to.not.equal(undefined)
+          expect(match, `${JSON.stringify(want)} among ${JSON.stringify(out.problems, null, 2)}`).to.not.equal(
+            undefined,
+          )
           if (want.messageIncludes) expect(match!.message).to.include(want.messageIncludes)
         }
       })
@@ -93,18 +101,33 @@ describe('etl validate (CLI)', function () {
   it('pipelines/btc.yaml is valid: exit 0', async () => {
     const result = await etl(['validate', join(repo, 'pipelines', 'btc.yaml')])
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stdout).to.match(/btc\.yaml: valid \(btc: source coingecko, 1 transform\(s\), 3 sink\(s\), 2 chart\(s\)\)/)
+    expect(result.stdout).to.match(
+      /btc\.yaml: valid \(btc: source coingecko, 1 transform\(s\), 3 sink\(s\), 2 chart\(s\)\)/,
+    )
     expect(result.stderr).to.not.match(STACK_LINE)
   })
 
   it('pipelines/btc.yaml --json: valid:true with the resolved stages', async () => {
     const result = await etl(['validate', join(repo, 'pipelines', 'btc.yaml'), '--json'])
     expect(result.code, result.stderr).to.equal(0)
-    const out = JSON.parse(result.stdout) as {valid: boolean; name: string; kafka: {topic: string}; stages: {kind: string; type: string}[]}
+    const out = JSON.parse(result.stdout) as {
+      valid: boolean
+      name: string
+      kafka: {topic: string}
+      stages: {kind: string; type: string}[]
+    }
     expect(out.valid).to.equal(true)
     expect(out.name).to.equal('btc')
     expect(out.kafka.topic).to.equal('crypto_prices')
-    expect(out.stages.map((s) => `${s.kind}/${s.type}`)).to.deep.equal(['source/coingecko', 'transform/alert', 'sink/csv', 'sink/csv', 'sink/stdout', 'chart/vega-lite', 'chart/vega-lite'])
+    expect(out.stages.map((s) => `${s.kind}/${s.type}`)).to.deep.equal([
+      'source/coingecko',
+      'transform/alert',
+      'sink/csv',
+      'sink/csv',
+      'sink/stdout',
+      'chart/vega-lite',
+      'chart/vega-lite',
+    ])
   })
 
   describe('secrets', () => {
@@ -142,7 +165,10 @@ describe('etl validate (CLI)', function () {
     for (const json of [false, true]) {
       it(`an env secret used by an invalid file is never printed${json ? ' (--json)' : ''}`, async () => {
         const file = writeLeakyPipeline('SOME_KEY')
-        const result = await etl(['validate', file, ...(json ? ['--json'] : [])], {cwd: dir, env: baseEnv({SOME_KEY: SECRET})})
+        const result = await etl(['validate', file, ...(json ? ['--json'] : [])], {
+          cwd: dir,
+          env: baseEnv({SOME_KEY: SECRET}),
+        })
         expect(result.code, result.stderr).to.equal(2)
         const output = result.stdout + result.stderr
         expect(output).to.not.include(SECRET)
@@ -155,7 +181,11 @@ describe('etl validate (CLI)', function () {
         if (json) {
           const out = JSON.parse(result.stdout) as {valid: boolean; problems: {path: string}[]}
           expect(out.valid).to.equal(false)
-          expect(out.problems.map((p) => p.path)).to.include.members(['source.coins', 'sinks[0].type', 'sinks[1].colums'])
+          expect(out.problems.map((p) => p.path)).to.include.members([
+            'source.coins',
+            'sinks[0].type',
+            'sinks[1].colums',
+          ])
         } else {
           expect(result.stderr).to.match(/pipeline\.yaml:7:\d+ {2}sinks\[0\]\.type/)
         }

@@ -27,8 +27,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function waitFor(what: string, timeoutMs: number, check: () => boolean, cli: RunningEtl): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
-    if (cli.child.exitCode !== null) throw new Error(`etl exited (${cli.child.exitCode}) while waiting for ${what}\n${cli.output.stderr}`)
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${cli.output.stderr}`)
+    if (cli.child.exitCode !== null)
+      throw new Error(`etl exited (${cli.child.exitCode}) while waiting for ${what}\n${cli.output.stderr}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${cli.output.stderr}`)
     await sleep(100)
   }
 }
@@ -104,7 +106,8 @@ describe('etl run while the broker is down for a while (end to end, its own brok
       ].join('\n'),
     )
     const csvPath = join(cwd, 'out.csv')
-    const dataRows = () => (existsSync(csvPath) ? Math.max(0, readFileSync(csvPath, 'utf8').trim().split('\n').length - 1) : 0)
+    const dataRows = () =>
+      existsSync(csvPath) ? Math.max(0, readFileSync(csvPath, 'utf8').trim().split('\n').length - 1) : 0
     const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ETL_STATE_DIR: join(cwd, '.etl')}
     delete env.ETL_LOG_LEVEL
     const cli = spawnEtl(['run', pipeline, '--no-local-broker'], {cwd, env})
@@ -113,9 +116,17 @@ describe('etl run while the broker is down for a while (end to end, its own brok
       await stopLocalBroker({stateDir: brokerDir, logger: quiet})
       const stoppedAt = Date.now()
       const rowsAtStop = dataRows()
-      await waitFor('the source to report that it is buffering', 60_000, () => /buffering the source's records/.test(cli.output.stderr), cli)
+      await waitFor(
+        'the source to report that it is buffering',
+        60_000,
+        () => /buffering the source's records/.test(cli.output.stderr),
+        cli,
+      )
       while (Date.now() - stoppedAt < OUTAGE_MS) {
-        expect(cli.child.exitCode, `etl is still running ${Math.round((Date.now() - stoppedAt) / 1000)} s into the outage\n${cli.output.stderr}`).to.equal(null)
+        expect(
+          cli.child.exitCode,
+          `etl is still running ${Math.round((Date.now() - stoppedAt) / 1000)} s into the outage\n${cli.output.stderr}`,
+        ).to.equal(null)
         await sleep(500)
       }
       expect(dataRows(), 'nothing reached the CSV while the broker was down').to.be.lessThanOrEqual(rowsAtStop + 50)
@@ -126,7 +137,8 @@ describe('etl run while the broker is down for a while (end to end, its own brok
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL')
     }
     const stderr = cli.output.stderr
-    if (process.env.ETL_E2E_LOG_DIR) writeFileSync(join(process.env.ETL_E2E_LOG_DIR, 'broker-outage.stderr.log'), stderr)
+    if (process.env.ETL_E2E_LOG_DIR)
+      writeFileSync(join(process.env.ETL_E2E_LOG_DIR, 'broker-outage.stderr.log'), stderr)
     expect(stderr).to.match(/Kafka takes records again after \d+ s/)
     expect(stderr).to.match(/source buffer drained/)
     expect(stderr).to.match(/^\s+source replay produced\s+2700$/m)
@@ -141,7 +153,9 @@ describe('etl run while the broker is down for a while (end to end, its own brok
     expect(firstSeen).to.deep.equal(expected)
 
     // Source → topic is exactly once: every row on the topic once, in order, whatever the outage did.
-    const onTopic = (await readCommitted(brokers, topic, ROWS)).map((value) => JSON.parse(value) as {timestamp: string; price_usd: number})
+    const onTopic = (await readCommitted(brokers, topic, ROWS)).map(
+      (value) => JSON.parse(value) as {timestamp: string; price_usd: number},
+    )
     expect(onTopic.map((r) => [r.timestamp, String(r.price_usd)])).to.deep.equal(expected)
   })
 })

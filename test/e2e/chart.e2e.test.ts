@@ -10,18 +10,19 @@ import {expect} from 'chai'
 import sharp from 'sharp'
 import {buildCli, ETL_BIN, runEtl} from '../support/run-cli.js'
 
-const DAILY = readFileSync(join(import.meta.dirname, '../../data/btcusd-1d-2011-2025.csv'), 'utf8').trim().split('\n')
+const DAILY = readFileSync(join(import.meta.dirname, '../../data/btcusd-1d-2011-2025.csv'), 'utf8')
+  .trim()
+  .split('\n')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function pipeline(dir: string, chart: string): string {
   const file = join(dir, 'charts.yaml')
-  writeFileSync(file, [
-    'name: charts',
-    'source: {type: replay}',
-    'sinks: [{type: csv, path: data/prices.csv}]',
-    'charts:',
-    chart,
-  ].join('\n'))
+  writeFileSync(
+    file,
+    ['name: charts', 'source: {type: replay}', 'sinks: [{type: csv, path: data/prices.csv}]', 'charts:', chart].join(
+      '\n',
+    ),
+  )
   return file
 }
 
@@ -54,7 +55,10 @@ describe('etl chart (CLI)', function () {
   })
 
   it('--watch re-renders when rows are appended, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [ETL_BIN, 'chart', pipeline(dir, priceChart), '--watch'], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [ETL_BIN, 'chart', pipeline(dir, priceChart), '--watch'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
@@ -81,7 +85,10 @@ describe('etl chart (CLI)', function () {
   })
 
   it('--serve --port 0 prints the page address and serves the charts with the latest price of each series', async () => {
-    const child = spawn(process.execPath, [ETL_BIN, 'chart', pipeline(dir, priceChart), '--serve', '--port', '0'], {cwd: dir, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [ETL_BIN, 'chart', pipeline(dir, priceChart), '--serve', '--port', '0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -94,7 +101,10 @@ describe('etl chart (CLI)', function () {
         await sleep(50)
       }
       const url = /live charts at (\S+)/.exec(stdout)![1]
-      const charts = (await (await fetch(new URL('api/charts', url))).json()) as {chart: string; summary: {series: string; latest: number}[]}[]
+      const charts = (await (await fetch(new URL('api/charts', url))).json()) as {
+        chart: string
+        summary: {series: string; latest: number}[]
+      }[]
       const lastClose = Number(DAILY[1000].split(',')[2])
       expect(charts.map((c) => c.chart)).to.deep.equal(['history'])
       expect(charts[0].summary).to.have.length(1)
@@ -116,9 +126,11 @@ describe('etl chart (CLI)', function () {
     expect(result.stderr).to.not.match(/^\s+at /m)
   })
 
-  it('an invalid spec is reported with the spec file\'s line:col before anything renders: exit 2', async () => {
+  it("an invalid spec is reported with the spec file's line:col before anything renders: exit 2", async () => {
     writeFileSync(join(dir, 'bad.vl.json'), '{\n  "data": {"name": "rows"},\n  "mark": "lien",\n  "encoding": {}\n}\n')
-    const result = await runEtl(['chart', pipeline(dir, priceChart.replace('charts/price.vl.json', 'bad.vl.json'))], {cwd: dir})
+    const result = await runEtl(['chart', pipeline(dir, priceChart.replace('charts/price.vl.json', 'bad.vl.json'))], {
+      cwd: dir,
+    })
     expect(result.code).to.equal(2)
     expect(result.stderr).to.match(/charts\.yaml:\d+:\d+ +charts\[0\]\.spec +bad\.vl\.json:3:\d+ /)
   })

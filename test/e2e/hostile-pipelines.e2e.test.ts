@@ -29,11 +29,12 @@ interface HostileCase {
 const SINKS = 'sinks:\n  - type: stdout\n'
 const GENERATORS: Record<string, () => string> = {
   'deep-flow-sequences': () => `name: deep\ndescription: ok\nx: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n${SINKS}`,
-  'deep-flow-mappings': () => `name: deep\ndescription: ok\nx: ${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n${SINKS}`,
+  'deep-flow-mappings': () =>
+    `name: deep\ndescription: ok\nx: ${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n${SINKS}`,
   'deep-block-sequences': () => `name: deep\ndescription: ok\nx:\n  ${'- '.repeat(5_000)}a\n${SINKS}`,
   'deep-indentation': () =>
     `name: deep\ndescription: ok\n${Array.from({length: 150}, (_, i) => `${' '.repeat(i)}k${i}:\n`).join('')}${' '.repeat(150)}v\n${SINKS}`,
-  'huge-file': () => `name: huge\n${SINKS}${`# ${'x'.repeat(77)}\n`.repeat(20 * 1024 * 1024 / 80)}`,
+  'huge-file': () => `name: huge\n${SINKS}${`# ${'x'.repeat(77)}\n`.repeat((20 * 1024 * 1024) / 80)}`,
   'long-line': () => `name: long\ndescription: ${'x'.repeat(200_000)}\n${SINKS}`,
 }
 
@@ -53,7 +54,8 @@ async function etl(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise
 function environment(extra: HostileCase['env'] = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.ETL_DEBUG
-  for (const [name, value] of Object.entries(extra)) env[name] = typeof value === 'string' ? value : value.repeat.repeat(value.times)
+  for (const [name, value] of Object.entries(extra))
+    env[name] = typeof value === 'string' ? value : value.repeat.repeat(value.times)
   return env
 }
 
@@ -88,12 +90,28 @@ describe('hostile pipeline files (CLI)', function () {
 
   const cases = readdirSync(HOSTILE).sort()
   it('the corpus covers every kind of hostile input it promises', () => {
-    expect(cases).to.include.members(['billion-laughs', 'deep-flow-sequences', 'huge-file', 'long-line', 'nul-bytes',
-      'invalid-utf8', 'tag-js-function', 'tag-binary', 'merge-keys', 'document-stream', 'env-huge-expansion',
-      'env-self-reference', 'plugin-outside', 'plugin-directory', 'plugin-not-a-module', 'numbers-out-of-range'])
+    expect(cases).to.include.members([
+      'billion-laughs',
+      'deep-flow-sequences',
+      'huge-file',
+      'long-line',
+      'nul-bytes',
+      'invalid-utf8',
+      'tag-js-function',
+      'tag-binary',
+      'merge-keys',
+      'document-stream',
+      'env-huge-expansion',
+      'env-self-reference',
+      'plugin-outside',
+      'plugin-directory',
+      'plugin-not-a-module',
+      'numbers-out-of-range',
+    ])
     for (const name of cases) {
       const spec = JSON.parse(readFileSync(join(HOSTILE, name, 'expected.json'), 'utf8')) as HostileCase
-      expect(spec.generate ? GENERATORS[spec.generate] : existsSync(join(HOSTILE, name, 'pipeline.yaml')), name).to.be.ok
+      expect(spec.generate ? GENERATORS[spec.generate] : existsSync(join(HOSTILE, name, 'pipeline.yaml')), name).to.be
+        .ok
     }
   })
 
@@ -108,24 +126,41 @@ describe('hostile pipeline files (CLI)', function () {
         etl(['validate', file, '--json'], dir, env),
         etl(['run', file, '--no-local-broker', '--brokers', '127.0.0.1:1'], dir, env),
       ])
-      for (const [what, result] of [['validate', text], ['run', run]] as const) {
+      for (const [what, result] of [
+        ['validate', text],
+        ['run', run],
+      ] as const) {
         expectClean(result, what)
         expect(result.stdout, what).to.equal('')
         // ETL_CONFIG_INVALID prints the problem list bare (like other linters); other codes lead the message.
         const head = spec.code === 'ETL_CONFIG_INVALID' ? `${file}: ` : `${spec.code}: ${file}: `
-        expect(result.stderr.startsWith(head), `${what} stderr starts with ${head}:\n${result.stderr.slice(0, 500)}`).to.equal(true)
+        expect(
+          result.stderr.startsWith(head),
+          `${what} stderr starts with ${head}:\n${result.stderr.slice(0, 500)}`,
+        ).to.equal(true)
         const where = spec.line === undefined ? `${file}:` : `${file}:${spec.line}:`
         const line = result.stderr.split('\n').find((l) => l.startsWith(where) && l.includes(spec.messageIncludes))
-        expect(line, `${what}: a line starting ${where} with "${spec.messageIncludes}" in:\n${result.stderr.slice(0, 2000)}`).to.be.a('string')
+        expect(
+          line,
+          `${what}: a line starting ${where} with "${spec.messageIncludes}" in:\n${result.stderr.slice(0, 2000)}`,
+        ).to.be.a('string')
         // A hostile value is never echoed back in bulk.
         expect(result.stderr.length, what).to.be.below(4000)
       }
       expectClean(json, 'validate --json')
-      const out = JSON.parse(json.stdout) as {valid: boolean; code: string; problems: {line?: number; message: string}[]}
+      const out = JSON.parse(json.stdout) as {
+        valid: boolean
+        code: string
+        problems: {line?: number; message: string}[]
+      }
       expect(out.valid).to.equal(false)
       expect(out.code).to.equal(spec.code)
-      expect(out.problems.some((p) => p.message.includes(spec.messageIncludes) && (spec.line === undefined || p.line === spec.line)),
-        JSON.stringify(out.problems)).to.equal(true)
+      expect(
+        out.problems.some(
+          (p) => p.message.includes(spec.messageIncludes) && (spec.line === undefined || p.line === spec.line),
+        ),
+        JSON.stringify(out.problems),
+      ).to.equal(true)
     })
   }
 
@@ -133,7 +168,9 @@ describe('hostile pipeline files (CLI)', function () {
     if (!existsSync('/dev/zero')) this.skip()
     const result = await etl(['validate', '/dev/zero'], dir, environment())
     expectClean(result, 'validate /dev/zero')
-    expect(result.stderr).to.match(/^ETL_CONFIG_LIMIT: \/dev\/zero: 1 problem\n\/dev\/zero:1:1 {2}the file is more than 1048576 bytes/)
+    expect(result.stderr).to.match(
+      /^ETL_CONFIG_LIMIT: \/dev\/zero: 1 problem\n\/dev\/zero:1:1 {2}the file is more than 1048576 bytes/,
+    )
   })
 
   it('a folder given as the pipeline file: ETL_CONFIG_READ, exit 2', async () => {

@@ -23,10 +23,12 @@ const HISTORY = join(REPO, 'data', 'btcusd-5m-2011.csv')
 const COLUMNS = ['symbol', 'timestamp', 'price_usd', 'volume', 'usd_x3']
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-
 /** The rows the pipeline must write for `symbol`, in order, derived from the history file without any etl code. */
 function expectedRows(symbol: string, limit: number): string[] {
-  const history = parse(readFileSync(HISTORY, 'utf8'), {columns: true, skip_empty_lines: true}) as Record<string, string>[]
+  const history = parse(readFileSync(HISTORY, 'utf8'), {columns: true, skip_empty_lines: true}) as Record<
+    string,
+    string
+  >[]
   const rows: string[] = []
   for (const row of history.slice(0, limit)) {
     const close = Number(row.close)
@@ -38,7 +40,10 @@ function expectedRows(symbol: string, limit: number): string[] {
 }
 
 /** Lost and duplicated rows of `actual` against `expected`, compared as multisets. */
-function compare(actual: string[], expected: string[]): {lost: number; duplicated: number; unexpected: number; sample: string[]} {
+function compare(
+  actual: string[],
+  expected: string[],
+): {lost: number; duplicated: number; unexpected: number; sample: string[]} {
   const want = new Map<string, number>()
   for (const row of expected) want.set(row, (want.get(row) ?? 0) + 1)
   const got = new Map<string, number>()
@@ -61,7 +66,10 @@ function compare(actual: string[], expected: string[]): {lost: number; duplicate
   return {lost, duplicated, unexpected, sample}
 }
 
-async function topicOffsets(topic: string, group: string): Promise<{ends: Map<number, number>; committed: Map<number, number>}> {
+async function topicOffsets(
+  topic: string,
+  group: string,
+): Promise<{ends: Map<number, number>; committed: Map<number, number>}> {
   const admin = new Kafka({clientId: 'etl-test', brokers: testBrokers(), logLevel: logLevel.NOTHING}).admin()
   await admin.connect()
   try {
@@ -88,33 +96,39 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
     if (cwd) await rm(cwd, {recursive: true, force: true})
   })
 
-  function pipelineFile(name: string, settings: {topic: string; group: string; symbol: string; limit: number; speed: number; out: string}): string {
+  function pipelineFile(
+    name: string,
+    settings: {topic: string; group: string; symbol: string; limit: number; speed: number; out: string},
+  ): string {
     const file = join(cwd, `${name}.yaml`)
-    writeFileSync(file, [
-      `name: ${name}`,
-      'kafka:',
-      `  topic: ${settings.topic}`,
-      `  groupId: ${settings.group}`,
-      '  partitions: 3',
-      'source:',
-      '  type: replay',
-      `  path: ${HISTORY}`,
-      `  symbol: ${settings.symbol}`,
-      `  limit: ${settings.limit}`,
-      `  speed: ${settings.speed}`,
-      '  batchSize: 100',
-      'transforms:',
-      '  - type: filter',
-      '    where: price_usd * 100 % 3 != 0',
-      '  - type: map',
-      '    compute:',
-      '      usd_x3: price_usd * 3',
-      'sinks:',
-      '  - type: csv',
-      `    path: ${settings.out}`,
-      `    columns: [${COLUMNS.join(', ')}]`,
-      '    fsync: true',
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        'kafka:',
+        `  topic: ${settings.topic}`,
+        `  groupId: ${settings.group}`,
+        '  partitions: 3',
+        'source:',
+        '  type: replay',
+        `  path: ${HISTORY}`,
+        `  symbol: ${settings.symbol}`,
+        `  limit: ${settings.limit}`,
+        `  speed: ${settings.speed}`,
+        '  batchSize: 100',
+        'transforms:',
+        '  - type: filter',
+        '    where: price_usd * 100 % 3 != 0',
+        '  - type: map',
+        '    compute:',
+        '      usd_x3: price_usd * 3',
+        'sinks:',
+        '  - type: csv',
+        `    path: ${settings.out}`,
+        `    columns: [${COLUMNS.join(', ')}]`,
+        '    fsync: true',
+      ].join('\n'),
+    )
     return file
   }
 
@@ -126,11 +140,18 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
     return etl
   }
 
-  async function waitFor(what: string, timeoutMs: number, check: () => boolean | Promise<boolean>, etl?: RunningEtl): Promise<void> {
+  async function waitFor(
+    what: string,
+    timeoutMs: number,
+    check: () => boolean | Promise<boolean>,
+    etl?: RunningEtl,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (!(await check())) {
-      if (etl && etl.child.exitCode !== null) throw new Error(`etl exited (${etl.child.exitCode}) while waiting for ${what}\n${etl.output.stderr}`)
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${etl?.output.stderr ?? ''}`)
+      if (etl && etl.child.exitCode !== null)
+        throw new Error(`etl exited (${etl.child.exitCode}) while waiting for ${what}\n${etl.output.stderr}`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${etl?.output.stderr ?? ''}`)
       await sleep(100)
     }
   }
@@ -139,7 +160,12 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
   async function killRound(args: string[], random: () => number, round: number, out: string): Promise<string> {
     const etl = start(args)
     // Kill while it works: once it owns partitions (after the dead member's session expired), 0.1–2.5 s later.
-    await waitFor(`round ${round} to be assigned partitions`, 120_000, () => /assigned partition\(s\) \d/.test(etl.output.stderr), etl)
+    await waitFor(
+      `round ${round} to be assigned partitions`,
+      120_000,
+      () => /assigned partition\(s\) \d/.test(etl.output.stderr),
+      etl,
+    )
     const delay = 100 + Math.floor(random() * 2400)
     await sleep(delay)
     const size = existsSync(out) ? readFileSync(out).length : 0
@@ -161,10 +187,16 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
   function expectExactly(out: string, expected: string[], symbols: string[], logs: string): void {
     const actual = csvRows(out)
     const {lost, duplicated, unexpected, sample} = compare(actual, expected)
-    expect({lost, duplicated, unexpected}, `seed ${seed} (ETL_KILL_SEED=${seed} replays it): ${sample.join('; ')}`).to.deep.equal({lost: 0, duplicated: 0, unexpected: 0})
+    expect(
+      {lost, duplicated, unexpected},
+      `seed ${seed} (ETL_KILL_SEED=${seed} replays it): ${sample.join('; ')}`,
+    ).to.deep.equal({lost: 0, duplicated: 0, unexpected: 0})
     for (const symbol of symbols) {
       const prefix = `${symbol},`
-      expect(actual.filter((r) => r.startsWith(prefix)), `order of ${symbol}`).to.deep.equal(expected.filter((r) => r.startsWith(prefix)))
+      expect(
+        actual.filter((r) => r.startsWith(prefix)),
+        `order of ${symbol}`,
+      ).to.deep.equal(expected.filter((r) => r.startsWith(prefix)))
     }
     // How often a kill hit the windows this is about (not asserted: where a random kill lands is chance).
     const skips = [...logs.matchAll(/skipping (\d+) record\(s\) already written before the restart/g)]
@@ -189,7 +221,14 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
     // ~100 s of replay per symbol (5-minute candles at 21000× real time), all three at once: the kills land while
     // records keep arriving.
     const sources = symbols.map((symbol) => {
-      const file = pipelineFile(`kr-src-${symbol.toLowerCase()}-${topic}`, {topic, group, symbol, limit, speed: 21_000, out: join(cwd, 'unused.csv')})
+      const file = pipelineFile(`kr-src-${symbol.toLowerCase()}-${topic}`, {
+        topic,
+        group,
+        symbol,
+        limit,
+        speed: 21_000,
+        out: join(cwd, 'unused.csv'),
+      })
       return start(['run', file, '--stage', 'source'])
     })
     const processFile = pipelineFile(`kr-process-${topic}`, {topic, group, symbol: 'BTC', limit, speed: 0, out})
@@ -202,18 +241,39 @@ describe('kill -9 at random moments, then restart: the CSV holds every row exact
       expect(exit, source.output.stderr).to.deep.equal({code: 0, signal: null})
     }
     const last = start(args)
-    await waitFor('the last run to be assigned partitions', 120_000, () => /assigned partition\(s\) \d/.test(last.output.stderr), last)
-    await waitFor('the last run to commit everything', 240_000, async () => {
-      const {ends, committed} = await topicOffsets(topic, group).catch(() => ({ends: new Map([[0, 1]]), committed: new Map()}))
-      return [...ends].every(([partition, end]) => end === 0 || (committed.get(partition) ?? -1) >= end)
-    }, last)
+    await waitFor(
+      'the last run to be assigned partitions',
+      120_000,
+      () => /assigned partition\(s\) \d/.test(last.output.stderr),
+      last,
+    )
+    await waitFor(
+      'the last run to commit everything',
+      240_000,
+      async () => {
+        const {ends, committed} = await topicOffsets(topic, group).catch(() => ({
+          ends: new Map([[0, 1]]),
+          committed: new Map(),
+        }))
+        return [...ends].every(([partition, end]) => end === 0 || (committed.get(partition) ?? -1) >= end)
+      },
+      last,
+    )
     last.child.kill('SIGINT')
     const exit = await last.exited
     expect(exit, last.output.stderr).to.deep.equal({code: 0, signal: null})
     logs += last.output.stderr
     const {ends} = await topicOffsets(topic, group)
-    expect([...ends.values()].every((end) => end > 0), 'every partition holds records').to.equal(true)
-    expectExactly(out, symbols.flatMap((symbol) => expectedRows(symbol, limit)), symbols, logs)
+    expect(
+      [...ends.values()].every((end) => end > 0),
+      'every partition holds records',
+    ).to.equal(true)
+    expectExactly(
+      out,
+      symbols.flatMap((symbol) => expectedRows(symbol, limit)),
+      symbols,
+      logs,
+    )
   })
 
   it('kill -9 of the whole pipeline (source and process stage in one process)', async () => {

@@ -34,7 +34,8 @@ describe('API keys are redacted everywhere (CLI)', function () {
 
   function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     const base: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ETL_STATE_DIR: join(dir, '.etl')}
-    for (const name of ['ETL_DEBUG', 'COINGECKO_API_KEY', 'COINGECKO_BASE_URL', 'ETL_LOG_LEVEL', 'ETL_LOG_FORMAT']) delete base[name]
+    for (const name of ['ETL_DEBUG', 'COINGECKO_API_KEY', 'COINGECKO_BASE_URL', 'ETL_LOG_LEVEL', 'ETL_LOG_FORMAT'])
+      delete base[name]
     return {...base, ...extra}
   }
 
@@ -42,19 +43,22 @@ describe('API keys are redacted everywhere (CLI)', function () {
   function pipeline(apiKey: string | undefined, baseUrl = 'http://127.0.0.1:9/api/v3'): string {
     const file = join(dir, 'pipeline.yaml')
     const topic = uniqueName('etl-redaction')
-    writeFileSync(file, [
-      'name: redaction',
-      `kafka: {topic: ${topic}, groupId: ${uniqueName('etl-redaction-group')}}`,
-      'source:',
-      '  type: coingecko',
-      '  coins: [bitcoin]',
-      `  baseUrl: ${baseUrl}`,
-      '  interval: 200ms',
-      ...(apiKey === undefined ? [] : [`  apiKey: "${apiKey}"`]),
-      'sinks:',
-      '  - type: stdout',
-      '',
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: redaction',
+        `kafka: {topic: ${topic}, groupId: ${uniqueName('etl-redaction-group')}}`,
+        'source:',
+        '  type: coingecko',
+        '  coins: [bitcoin]',
+        `  baseUrl: ${baseUrl}`,
+        '  interval: 200ms',
+        ...(apiKey === undefined ? [] : [`  apiKey: "${apiKey}"`]),
+        'sinks:',
+        '  - type: stdout',
+        '',
+      ].join('\n'),
+    )
     return file
   }
 
@@ -76,7 +80,11 @@ describe('API keys are redacted everywhere (CLI)', function () {
         runEtl(['validate', file, '--json'], {cwd: dir, env: env(extra)}),
         runEtl(['plugins', '--pipeline', file, '--json'], {cwd: dir, env: env(extra)}),
       ])
-      for (const [what, result] of [['validate', text], ['validate --json', json], ['plugins', plugins]] as const) {
+      for (const [what, result] of [
+        ['validate', text],
+        ['validate --json', json],
+        ['plugins', plugins],
+      ] as const) {
         expect(result.code, `${what}: ${result.stderr}`).to.equal(0)
         expectNoKey(result, what)
       }
@@ -100,8 +108,16 @@ describe('API keys are redacted everywhere (CLI)', function () {
 
   const runs = [
     {title: 'literal apiKey, text debug logs', apiKey: KEY, extra: {}},
-    {title: '${COINGECKO_API_KEY}, JSON debug logs', apiKey: '${COINGECKO_API_KEY}', extra: {COINGECKO_API_KEY: KEY, ETL_LOG_FORMAT: 'json'}},
-    {title: 'only COINGECKO_API_KEY in the environment, text debug logs', apiKey: undefined, extra: {COINGECKO_API_KEY: KEY}},
+    {
+      title: '${COINGECKO_API_KEY}, JSON debug logs',
+      apiKey: '${COINGECKO_API_KEY}',
+      extra: {COINGECKO_API_KEY: KEY, ETL_LOG_FORMAT: 'json'},
+    },
+    {
+      title: 'only COINGECKO_API_KEY in the environment, text debug logs',
+      apiKey: undefined,
+      extra: {COINGECKO_API_KEY: KEY},
+    },
   ]
   for (const {title, apiKey, extra} of runs) {
     it(`etl run against a 401 that quotes the key back (${title}): ETL_SOURCE_PERMANENT, the key never shown`, async () => {
@@ -114,10 +130,9 @@ describe('API keys are redacted everywhere (CLI)', function () {
       expect(polls, 'the key reached the API (so there was something to leak)').to.have.length(1)
       expect(polls[0].headers['x-cg-demo-api-key']).to.equal(KEY)
       expect(result.stderr).to.include('ETL_SOURCE_PERMANENT')
-      expect(result.stderr, 'the API\'s message is quoted, masked').to.include('Invalid API Key: ***')
+      expect(result.stderr, "the API's message is quoted, masked").to.include('Invalid API Key: ***')
       expect(result.stderr, 'debug logs were on').to.match(/DEBUG|"level":"debug"/)
       expectNoKey(result, 'run')
     })
   }
 })
-

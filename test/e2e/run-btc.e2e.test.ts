@@ -31,7 +31,11 @@ interface RunningCli {
 }
 
 function startEtl(args: string[], cwd: string, env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {cwd, env, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [join(repo, 'bin', 'run.js'), ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output = {stdout: '', stderr: ''}
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
@@ -51,8 +55,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function waitFor(what: string, timeoutMs: number, check: () => boolean, cli?: RunningCli): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
-    if (cli && cli.child.exitCode !== null) throw new Error(`etl exited (${cli.child.exitCode}) while waiting for ${what}\n${cli.output.stderr}`)
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${cli?.output.stderr ?? ''}`)
+    if (cli && cli.child.exitCode !== null)
+      throw new Error(`etl exited (${cli.child.exitCode}) while waiting for ${what}\n${cli.output.stderr}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${cli?.output.stderr ?? ''}`)
     await sleep(100)
   }
 }
@@ -75,7 +81,11 @@ function peekCsv(path: string): string[][] {
 const rowKey = (symbol: string, price: string, timestamp: string) => `${symbol}|${price}|${timestamp}`
 
 function servedKey(entry: ServedPrice): string {
-  return rowKey(SYMBOLS[entry.coin_id], String(entry.price), new Date((entry.last_updated_at as number) * 1000).toISOString())
+  return rowKey(
+    SYMBOLS[entry.coin_id],
+    String(entry.price),
+    new Date((entry.last_updated_at as number) * 1000).toISOString(),
+  )
 }
 
 describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', function () {
@@ -115,7 +125,10 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     delete env.ETL_DEBUG
     delete env.ETL_LOG_LEVEL
     expect(env.KAFKA_BROKERS, 'KAFKA_BROKERS from the global broker fixture').to.be.a('string').and.not.equal('')
-    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {kafka: {topic: string}; sinks: {type: string; path?: string; columns?: string[]}[]}
+    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {
+      kafka: {topic: string}
+      sinks: {type: string; path?: string; columns?: string[]}[]
+    }
     const csvSink = yaml.sinks.find((s) => s.type === 'csv')!
     const columns = csvSink.columns!
     const col = (name: string) => columns.indexOf(name)
@@ -130,10 +143,15 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     // Enough rows, then give the sinks the chance to catch up with everything served so far, then Ctrl-C.
     await waitFor('8 data rows in data/btc_prices.csv', 60_000, () => peekCsv(csvPath).length - 1 >= 8, running)
     const snapshot = fake.served.filter((e) => e.valid).map(servedKey)
-    await waitFor('every price served so far to reach the CSV', 30_000, () => {
-      const rows = new Set(peekCsv(csvPath).slice(1).map(keyOfRow))
-      return snapshot.every((key) => rows.has(key))
-    }, running)
+    await waitFor(
+      'every price served so far to reach the CSV',
+      30_000,
+      () => {
+        const rows = new Set(peekCsv(csvPath).slice(1).map(keyOfRow))
+        return snapshot.every((key) => rows.has(key))
+      },
+      running,
+    )
     running.child.kill('SIGINT')
     const {code, signal} = await running.exited
     const {stdout, stderr} = running.output
@@ -196,7 +214,9 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     const requests = fake.requests.filter((r) => r.path === '/simple/price')
     expect(requests.length, 'three faults, then one request per good answer').to.be.at.least(3 + valid.length / 2)
     const [rateLimited, afterRetryAfter] = requests
-    expect(afterRetryAfter.at - rateLimited.at, 'the retry after Retry-After: 1 waited at least 1 s').to.be.at.least(1000)
+    expect(afterRetryAfter.at - rateLimited.at, 'the retry after Retry-After: 1 waited at least 1 s').to.be.at.least(
+      1000,
+    )
     expect(stderr).to.match(/HTTP 429 rate limited; retrying in \S+ .*retryAfterMs=1000/)
     expect(stderr).to.match(/body is invalid or truncated JSON .*; retrying in /)
     expect(stderr.match(/HTTP 429 rate limited; retrying in /g), 'both 429s reported').to.have.length(2)
@@ -238,7 +258,10 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     for (const m of messages) lastRecord.set(m.partition, Math.max(lastRecord.get(m.partition) ?? -1, Number(m.offset)))
     const committed = await committedOffsets('etl-btc', yaml.kafka.topic)
     for (const [partition, offset] of lastRecord) {
-      expect(committed.get(partition), `partition ${partition}: committed past its last record (offset ${offset})`).to.be.greaterThan(offset)
+      expect(
+        committed.get(partition),
+        `partition ${partition}: committed past its last record (offset ${offset})`,
+      ).to.be.greaterThan(offset)
     }
   })
 
@@ -256,7 +279,7 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
         NO_COLOR: '1',
         COINGECKO_BASE_URL: fake.baseUrl,
         COINGECKO_INTERVAL: '300ms',
-      COINGECKO_BACKFILL: '0', // these tests compare the CSV with /simple/price answers; backfill has its own tests
+        COINGECKO_BACKFILL: '0', // these tests compare the CSV with /simple/price answers; backfill has its own tests
         ETL_STATE_DIR: join(cwd, '.etl'),
       }
       const csvPath = join(cwd, 'data', 'btc_prices.csv')
@@ -270,7 +293,11 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
       const before = dataRows()
       await waitFor('rows written after the broker came back', 120_000, () => dataRows() >= before + 4, running)
       running.child.kill('SIGINT')
-      await waitFor('etl to exit after SIGINT', 60_000, () => running.child.exitCode !== null || running.child.signalCode !== null)
+      await waitFor(
+        'etl to exit after SIGINT',
+        60_000,
+        () => running.child.exitCode !== null || running.child.signalCode !== null,
+      )
       const {code} = await running.exited
       expect(code, running.output.stderr).to.equal(0)
       expect(running.output.stderr).to.match(/^summary:$/m)

@@ -17,7 +17,6 @@ const repo = resolve(import.meta.dirname, '../..')
 const PIPELINE = join(repo, 'pipelines', 'btc.yaml')
 const STACK_LINE = /^\s+at /m
 
-
 function etl(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   return runEtl(args, {cwd, env})
 }
@@ -31,7 +30,10 @@ function isolatedBtcPipeline(dir: string): {file: string; topic: string; groupId
   const topic = uniqueName('etl-e2e-errors')
   const groupId = uniqueName('etl-e2e-errors-group')
   const text = readFileSync(PIPELINE, 'utf8')
-  const changed = text.replace(/^kafka:\n {2}topic: crypto_prices$/m, `kafka:\n  topic: ${topic}\n  groupId: ${groupId}`)
+  const changed = text.replace(
+    /^kafka:\n {2}topic: crypto_prices$/m,
+    `kafka:\n  topic: ${topic}\n  groupId: ${groupId}`,
+  )
   expect(changed, 'btc.yaml has kafka.topic: crypto_prices').to.not.equal(text)
   const file = join(dir, 'btc-isolated.yaml')
   writeFileSync(file, changed)
@@ -66,7 +68,11 @@ describe('etl run failures (end to end)', function () {
     fake = await startFakeCoinGecko({auto: true})
     const [port] = await freePorts(1)
     const brokers = `127.0.0.1:${port}`
-    const result = await etl(['run', PIPELINE, '--no-local-broker', '--brokers', brokers], cwd, env({COINGECKO_BASE_URL: fake.baseUrl}))
+    const result = await etl(
+      ['run', PIPELINE, '--no-local-broker', '--brokers', brokers],
+      cwd,
+      env({COINGECKO_BASE_URL: fake.baseUrl}),
+    )
     expect(result.signal, result.stderr).to.equal(null)
     expect(result.code, result.stderr).to.equal(1)
     expect(result.stderr).to.match(/^ETL_KAFKA_UNREACHABLE: no Kafka broker answered at 127\.0\.0\.1:\d+/m)
@@ -88,7 +94,11 @@ describe('etl run failures (end to end)', function () {
       const rightKey = 'the-right-key-000111'
       fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: rightKey})
       const pipeline = isolatedBtcPipeline(cwd)
-      const extra: NodeJS.ProcessEnv = {COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_INTERVAL: '300ms', COINGECKO_BACKFILL: '0'}
+      const extra: NodeJS.ProcessEnv = {
+        COINGECKO_BASE_URL: fake.baseUrl,
+        COINGECKO_INTERVAL: '300ms',
+        COINGECKO_BACKFILL: '0',
+      }
       if (key) extra.COINGECKO_API_KEY = key
       const result = await etl(['run', pipeline.file], cwd, env(extra))
       expect(result.signal, result.stderr).to.equal(null)
@@ -120,10 +130,16 @@ describe('etl run failures (end to end)', function () {
     fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: 'the-right-key-000111'})
     const {file} = isolatedBtcPipeline(cwd)
     for (let run = 1; run <= 3; run++) {
-      const result = await etl(['run', file], cwd, env({COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_API_KEY: 'wrong-key-abc-4567'}))
+      const result = await etl(
+        ['run', file],
+        cwd,
+        env({COINGECKO_BASE_URL: fake.baseUrl, COINGECKO_API_KEY: 'wrong-key-abc-4567'}),
+      )
       expect(result.code, result.stderr).to.equal(1)
       expect(result.stderr).to.match(/^ETL_PLUGIN_FAILED: source plugin "coingecko"/m)
-      expect(result.stderr, `run ${run}: the consumer was stopped cleanly`).to.not.match(/\[etl:kafka\] Crash:|write after end/)
+      expect(result.stderr, `run ${run}: the consumer was stopped cleanly`).to.not.match(
+        /\[etl:kafka\] Crash:|write after end/,
+      )
     }
   })
 })

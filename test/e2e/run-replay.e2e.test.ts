@@ -22,7 +22,6 @@ const TOPIC = 'crypto_prices_replay'
 const GROUP = 'etl-btc-replay'
 const ROWS = 5152
 
-
 function etl(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   return runEtl(args, {cwd, env})
 }
@@ -61,7 +60,10 @@ function round2(value: number): string {
 
 /** The CSV btc-replay.yaml must produce, row by row, derived from the history file alone. */
 function expectedRows(columns: string[]): string[][] {
-  const history = parse(readFileSync(HISTORY, 'utf8'), {columns: true, skip_empty_lines: true}) as Record<string, string>[]
+  const history = parse(readFileSync(HISTORY, 'utf8'), {columns: true, skip_empty_lines: true}) as Record<
+    string,
+    string
+  >[]
   const rows: string[][] = []
   for (const row of history) {
     const close = Number(row.close)
@@ -110,7 +112,10 @@ describe('etl run pipelines/btc-replay.yaml (end to end, real Kafka)', function 
   })
 
   it('ends by itself with every replayed row in the CSV; a second run of the same file adds nothing', async () => {
-    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {kafka: {topic: string}; sinks: {path: string; columns: string[]}[]}
+    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {
+      kafka: {topic: string}
+      sinks: {path: string; columns: string[]}[]
+    }
     expect(yaml.kafka.topic).to.equal(TOPIC)
     const {path, columns} = yaml.sinks[0]
     const csvPath = join(cwd, path)
@@ -144,20 +149,30 @@ describe('etl run pipelines/btc-replay.yaml (end to end, real Kafka)', function 
     expect(rows2).to.deep.equal(expected)
     const end = await topicEnd(TOPIC)
     expect(end - endAfterFirst, 'at most one marker: the second run wrote no record').to.be.at.most(1)
-    expect(await committedTotal(GROUP, TOPIC), 'committed offsets reach the end of the topic').to.be.at.least(endAfterFirst)
+    expect(await committedTotal(GROUP, TOPIC), 'committed offsets reach the end of the topic').to.be.at.least(
+      endAfterFirst,
+    )
   })
 
   it('without data/ in the working directory, replays the copy shipped with etl (the path is the default one)', async () => {
     await rm(join(cwd, 'data'), {recursive: true, force: true})
-    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {source: {path: string}; sinks: {path: string; columns: string[]}[]}
-    expect(yaml.source.path, 'btc-replay.yaml names the default path explicitly').to.equal('data/btcusd-1d-2011-2025.csv')
+    const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {
+      source: {path: string}
+      sinks: {path: string; columns: string[]}[]
+    }
+    expect(yaml.source.path, 'btc-replay.yaml names the default path explicitly').to.equal(
+      'data/btcusd-1d-2011-2025.csv',
+    )
     const endBefore = await topicEnd(TOPIC)
     const result = await etl(['run', PIPELINE], cwd, env)
     expect(result.code, result.stderr).to.equal(0)
     const [header, ...rows] = parse(readFileSync(join(cwd, yaml.sinks[0].path), 'utf8')) as string[][]
     expect(header).to.deep.equal(yaml.sinks[0].columns)
     expect(rows).to.deep.equal(expectedRows(yaml.sinks[0].columns))
-    expect(existsSync(join(cwd, 'data', 'btcusd-1d-2011-2025.csv')), 'nothing copied into the working directory').to.equal(false)
+    expect(
+      existsSync(join(cwd, 'data', 'btcusd-1d-2011-2025.csv')),
+      'nothing copied into the working directory',
+    ).to.equal(false)
     const end = await topicEnd(TOPIC)
     expect(end - endBefore).to.be.within(ROWS + 1, ROWS + Math.ceil(ROWS / 500) + 1)
     expect(await committedTotal(GROUP, TOPIC)).to.equal(end)

@@ -71,17 +71,24 @@ describe('etl run: retries (end to end, real Kafka)', function () {
   }
 
   const attempts = () => readFileSync(join(cwd, 'out.jsonl.attempts'), 'utf8').trim().split('\n')
-  const retryWarnings = (stderr: string) => stderr.split('\n').filter((line) => / WARN .*\[etl:sink:unreliable\] flush failed/.test(line))
+  const retryWarnings = (stderr: string) =>
+    stderr.split('\n').filter((line) => / WARN .*\[etl:sink:unreliable\] flush failed/.test(line))
 
   it('a sink whose first flushes fail is retried (default policy) and every row arrives exactly once, in order', async () => {
     const result = await runEtl(['run', sinkPipeline(['failFlushes: 2'])], {cwd, env})
     expect(result.code, result.stderr).to.equal(0)
-    const rows = readFileSync(join(cwd, 'out.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as {timestamp: string})
+    const rows = readFileSync(join(cwd, 'out.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as {timestamp: string})
     expect(rows.map((row) => row.timestamp)).to.deep.equal(historyTimestamps(ROWS))
     expect(attempts()).to.have.length.at.least(3)
     const warnings = retryWarnings(result.stderr)
     expect(warnings, result.stderr).to.have.length(2)
-    expect(warnings[0]).to.include('flush failed: storage refused flush attempt 1; retrying in').and.include('attempt=1').and.include('maxAttempts=5')
+    expect(warnings[0])
+      .to.include('flush failed: storage refused flush attempt 1; retrying in')
+      .and.include('attempt=1')
+      .and.include('maxAttempts=5')
     expect(warnings[1]).to.include('attempt=2')
     expect(result.stderr).to.match(/^\s+sink unreliable sink_retry\s+2$/m)
     expect(result.stderr).to.match(new RegExp(`^\\s+sink unreliable flushed_rows\\s+${ROWS}$`, 'm'))
@@ -92,7 +99,10 @@ describe('etl run: retries (end to end, real Kafka)', function () {
   })
 
   it('a sink that always fails ends the run after retry.maxAttempts with ETL_PLUGIN_FAILED naming it; nothing committed', async () => {
-    const result = await runEtl(['run', sinkPipeline(['failFlushes: 1000', 'retry: {maxAttempts: 3, initialDelay: 10ms, maxDelay: 50ms}'])], {cwd, env})
+    const result = await runEtl(
+      ['run', sinkPipeline(['failFlushes: 1000', 'retry: {maxAttempts: 3, initialDelay: 10ms, maxDelay: 50ms}'])],
+      {cwd, env},
+    )
     expect(result.signal, result.stderr).to.equal(null)
     expect(result.code, result.stderr).to.equal(1)
     const failure = result.stderr.split('\n').find((line) => line.startsWith('ETL_PLUGIN_FAILED'))
@@ -144,7 +154,10 @@ describe('etl run: retries (end to end, real Kafka)', function () {
     it('a per-stage retry: {maxAttempts: 3} stops after 3 failed polls with ETL_SOURCE_HTTP', async () => {
       fake = await startFakeCoinGecko({auto: true})
       fake.enqueue({status: 500}, {status: 502}, {status: 503}, {status: 500})
-      const file = coingeckoPipeline(['coins: [bitcoin]', 'retry: {maxAttempts: 3, initialDelay: 10ms, maxDelay: 50ms}'])
+      const file = coingeckoPipeline([
+        'coins: [bitcoin]',
+        'retry: {maxAttempts: 3, initialDelay: 10ms, maxDelay: 50ms}',
+      ])
       const result = await runEtl(['run', file], {cwd, env: {...env, COINGECKO_BASE_URL: fake.baseUrl}})
       expect(result.code, result.stderr).to.equal(1)
       expect(result.stderr).to.match(

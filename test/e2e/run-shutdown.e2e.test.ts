@@ -24,7 +24,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 async function until(what: string, done: () => boolean, run: RunningEtl, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!done()) {
-    if (run.child.exitCode !== null) throw new Error(`etl exited (${run.child.exitCode}) before ${what}:\n${run.output.stderr}`)
+    if (run.child.exitCode !== null)
+      throw new Error(`etl exited (${run.child.exitCode}) before ${what}:\n${run.output.stderr}`)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${run.output.stderr}`)
     await pause(50)
   }
@@ -45,7 +46,9 @@ async function expectCommittedAfter(group: string, topic: string, count: number)
 /** The first `count` rows of the history as the CSV sink writes them: timestamp, symbol, price_usd. */
 function expectedRows(count: number): string[][] {
   const rows = parse(readFileSync(HISTORY, 'utf8'), {columns: true}) as Record<string, string>[]
-  return rows.slice(0, count).map((row) => [new Date(Number(row.unix_timestamp) * 1000).toISOString(), 'BTC', String(Number(row.close))])
+  return rows
+    .slice(0, count)
+    .map((row) => [new Date(Number(row.unix_timestamp) * 1000).toISOString(), 'BTC', String(Number(row.close))])
 }
 
 describe('etl run: stopping with signals (end to end, real Kafka)', function () {
@@ -73,7 +76,14 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
 
   function pipeline(lines: string[]): string {
     const file = join(cwd, 'pipeline.yaml')
-    const head = ['name: shutdown-e2e', `plugins: [${SINKS}]`, 'kafka:', `  topic: ${topic}`, `  groupId: ${group}`, '  partitions: 1']
+    const head = [
+      'name: shutdown-e2e',
+      `plugins: [${SINKS}]`,
+      'kafka:',
+      `  topic: ${topic}`,
+      `  groupId: ${group}`,
+      '  partitions: 1',
+    ]
     writeFileSync(file, [...head, ...lines].join('\n') + '\n')
     return file
   }
@@ -82,7 +92,13 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
 
   it('SIGTERM during a paced replay: exit 0, the CSV holds exactly the committed rows; a restart finishes the replay', async () => {
     // 20 days of history per second: about 10 s for the whole file, so the signal lands mid-way.
-    const file = pipeline([...replay(86_400 * 20), 'sinks:', '  - type: csv', '    path: out.csv', '    columns: [timestamp, symbol, price_usd]'])
+    const file = pipeline([
+      ...replay(86_400 * 20),
+      'sinks:',
+      '  - type: csv',
+      '    path: out.csv',
+      '    columns: [timestamp, symbol, price_usd]',
+    ])
     const csv = join(cwd, 'out.csv')
     const dataRows = () => (existsSync(csv) ? readFileSync(csv, 'utf8').split('\n').length - 2 : 0)
     running = spawnEtl(['run', file], {cwd, env})
@@ -90,7 +106,9 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
     running.child.kill('SIGTERM')
     const exit = await running.exited
     expect(exit, running.output.stderr).to.deep.equal({code: 0, signal: null})
-    expect(running.output.stderr).to.match(/SIGTERM: stopping/).and.match(/^summary:$/m)
+    expect(running.output.stderr)
+      .to.match(/SIGTERM: stopping/)
+      .and.match(/^summary:$/m)
     expect(running.output.stderr).to.not.match(STACK_LINE)
 
     const text = readFileSync(csv, 'utf8')
@@ -121,7 +139,9 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
     expect(exit, running.output.stderr).to.deep.equal({code: 1, signal: null})
     const {stderr} = running.output
     expect(stderr).to.match(/SIGTERM: stopping — flushing sinks and committing offsets, for at most 2s/)
-    expect(stderr).to.match(/^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 2s grace period; still pending: sink hanging: flush\./m)
+    expect(stderr).to.match(
+      /^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 2s grace period; still pending: sink hanging: flush\./m,
+    )
     expect(stderr).to.include('a restart processes them again')
     expect(stderr).to.not.match(STACK_LINE)
     expect(stderr).to.not.match(/^summary:/m)

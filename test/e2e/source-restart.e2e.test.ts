@@ -17,7 +17,10 @@ const ROWS = 1500
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function topicSize(topic: string): Promise<number> {
-  return [...(await partitionSizes(topic).catch(() => new Map<number, number>())).values()].reduce((sum, n) => sum + n, 0)
+  return [...(await partitionSizes(topic).catch(() => new Map<number, number>())).values()].reduce(
+    (sum, n) => sum + n,
+    0,
+  )
 }
 
 describe('etl run --stage source killed with SIGKILL and restarted (end to end, real Kafka)', function () {
@@ -55,7 +58,8 @@ describe('etl run --stage source killed with SIGKILL and restarted (end to end, 
       const cli = spawnEtl(args, {cwd, env})
       const deadline = Date.now() + 90_000
       while ((await topicSize(topic)) < killAt) {
-        if (cli.child.exitCode !== null) throw new Error(`etl exited early (${cli.child.exitCode})\n${cli.output.stderr}`)
+        if (cli.child.exitCode !== null)
+          throw new Error(`etl exited early (${cli.child.exitCode})\n${cli.output.stderr}`)
         if (Date.now() > deadline) throw new Error(`the topic never reached ${killAt} offsets\n${cli.output.stderr}`)
         await sleep(50)
       }
@@ -75,7 +79,9 @@ describe('etl run --stage source killed with SIGKILL and restarted (end to end, 
     // row lost would show as a gap — the comparison below catches both.
     const read = await readTopic(topic, ROWS, 60_000)
     await sleep(1000)
-    const records = read.sort((a, b) => Number(a.offset) - Number(b.offset)).map((m) => JSON.parse(m.value) as {timestamp: string; price_usd: number})
+    const records = read
+      .sort((a, b) => Number(a.offset) - Number(b.offset))
+      .map((m) => JSON.parse(m.value) as {timestamp: string; price_usd: number})
     expect(records.map((r) => `${r.timestamp} ${r.price_usd}`)).to.deep.equal(expected)
     // Aborted transactions of the killed runs take offsets too: the topic is longer than its visible records.
     expect(await topicSize(topic)).to.be.greaterThan(ROWS)

@@ -5,7 +5,10 @@ describe('resolveBrokers', () => {
   const env = {KAFKA_BROKERS: 'env-1:9092, env-2:9092'}
 
   it('prefers --brokers over the file and the environment', () => {
-    expect(resolveBrokers('flag:1,flag:2', ['file:9092'], env)).to.deep.equal({brokers: ['flag:1', 'flag:2'], origin: 'flag'})
+    expect(resolveBrokers('flag:1,flag:2', ['file:9092'], env)).to.deep.equal({
+      brokers: ['flag:1', 'flag:2'],
+      origin: 'flag',
+    })
   })
 
   it('then the pipeline file', () => {
@@ -13,7 +16,10 @@ describe('resolveBrokers', () => {
   })
 
   it('then $KAFKA_BROKERS, split and trimmed', () => {
-    expect(resolveBrokers(undefined, undefined, env)).to.deep.equal({brokers: ['env-1:9092', 'env-2:9092'], origin: 'KAFKA_BROKERS'})
+    expect(resolveBrokers(undefined, undefined, env)).to.deep.equal({
+      brokers: ['env-1:9092', 'env-2:9092'],
+      origin: 'KAFKA_BROKERS',
+    })
   })
 
   it('then the local default', () => {

@@ -6,9 +6,21 @@ import {EtlError} from '../../src/runtime/errors.js'
 describe('duration', () => {
   describe('parseDuration', () => {
     const cases: [string | number, number][] = [
-      ['250ms', 250], ['1s', 1000], ['1.5s', 1500], ['60s', 60_000], ['2m', 120_000], ['1.5m', 90_000],
-      ['1h', 3_600_000], ['1d', 86_400_000], ['.5s', 500], [' 10s ', 10_000], ['45', 45_000],
-      [30, 30_000], [0.25, 250], [0, 0], ['0ms', 0],
+      ['250ms', 250],
+      ['1s', 1000],
+      ['1.5s', 1500],
+      ['60s', 60_000],
+      ['2m', 120_000],
+      ['1.5m', 90_000],
+      ['1h', 3_600_000],
+      ['1d', 86_400_000],
+      ['.5s', 500],
+      [' 10s ', 10_000],
+      ['45', 45_000],
+      [30, 30_000],
+      [0.25, 250],
+      [0, 0],
+      ['0ms', 0],
     ]
     for (const [input, ms] of cases) {
       it(`reads ${JSON.stringify(input)} as ${ms} ms`, () => expect(parseDuration(input)).to.equal(ms))
@@ -16,7 +28,9 @@ describe('duration', () => {
 
     for (const bad of ['', 'abc', '10 seconds', '-5s', '5x', '1e3s', '1,5s', 's', -1, Number.NaN, Infinity]) {
       it(`rejects ${typeof bad === 'string' ? JSON.stringify(bad) : String(bad)} with ETL_CONFIG_INVALID`, () => {
-        expect(() => parseDuration(bad)).to.throw(EtlError).with.property('code', 'ETL_CONFIG_INVALID')
+        expect(() => parseDuration(bad))
+          .to.throw(EtlError)
+          .with.property('code', 'ETL_CONFIG_INVALID')
       })
     }
 

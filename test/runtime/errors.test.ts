@@ -19,7 +19,9 @@ describe('error codes', () => {
     const original = new EtlError('ETL_SOURCE_PERMANENT', 'HTTP 401: API key missing')
     const wrapped = pluginFailure({name: 'coingecko', kind: 'source'}, 'source', 'run', original)
     expect(wrapped.code).to.equal('ETL_PLUGIN_FAILED')
-    expect(wrapped.message).to.equal('source plugin "coingecko" failed in run (stage source): ETL_SOURCE_PERMANENT: HTTP 401: API key missing')
+    expect(wrapped.message).to.equal(
+      'source plugin "coingecko" failed in run (stage source): ETL_SOURCE_PERMANENT: HTTP 401: API key missing',
+    )
     expect(wrapped.cause).to.equal(original)
     expect(wrapped.details).to.deep.equal({plugin: 'coingecko', kind: 'source', stage: 'source', action: 'run'})
   })

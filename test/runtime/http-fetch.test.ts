@@ -7,10 +7,14 @@ import type {FetchJsonOptions} from '../../src/runtime/http-fetch.js'
 import {registerSecret, type Logger} from '../../src/runtime/logger.js'
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Handler => (_req, res) =>
-  res.writeHead(status, {'content-type': 'application/json', ...headers}).end(JSON.stringify(body))
-const text = (status: number, body: string, type = 'text/html'): Handler => (_req, res) =>
-  res.writeHead(status, {'content-type': type}).end(body)
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Handler =>
+  (_req, res) =>
+    res.writeHead(status, {'content-type': 'application/json', ...headers}).end(JSON.stringify(body))
+const text =
+  (status: number, body: string, type = 'text/html'): Handler =>
+  (_req, res) =>
+    res.writeHead(status, {'content-type': type}).end(body)
 const hang: Handler = () => {} // never answers: the client's timeout or abort has to end it
 
 /** A server answering with a script, one handler per request (the last one repeats). */
@@ -77,7 +81,11 @@ describe('fetchJsonWithRetry', () => {
     expect(server.seen[1].at - server.seen[0].at).to.be.at.least(1000)
     expect(Object.fromEntries(counts)).to.deep.equal({http_429: 1, http_retry: 1})
     const warn = lines.find((l) => l.level === 'warn')!
-    expect(warn.text).to.match(/429/).and.match(/"attempt":1/).and.match(/"delayMs":1000/).and.match(/"status":429/)
+    expect(warn.text)
+      .to.match(/429/)
+      .and.match(/"attempt":1/)
+      .and.match(/"delayMs":1000/)
+      .and.match(/"status":429/)
   })
 
   it('retries a 429 with an HTML body and no Retry-After on the backoff schedule', async () => {
@@ -118,7 +126,10 @@ describe('fetchJsonWithRetry', () => {
     await server.close()
     server = undefined
     const {opts, counts} = options({retry: {maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 10}})
-    const error = await fetchJsonWithRetry(url, opts).then(() => undefined, (e: unknown) => e)
+    const error = await fetchJsonWithRetry(url, opts).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).to.be.instanceOf(EtlError).with.property('code', 'ETL_SOURCE_HTTP')
     expect((error as EtlError).message).to.match(/failed 3 times in a row; last: network error/)
     expect(counts.get('http_network_error')).to.equal(3)
@@ -141,7 +152,10 @@ describe('fetchJsonWithRetry', () => {
     for (const line of lines) expect(line.text).not.to.include(key)
   })
 
-  for (const [status, said] of [[404, 'coin not found'], [400, 'invalid vs_currency']] as const) {
+  for (const [status, said] of [
+    [404, 'coin not found'],
+    [400, 'invalid vs_currency'],
+  ] as const) {
     it(`does not retry ${status}: ETL_SOURCE_PERMANENT quoting the API's error`, async () => {
       server = await scripted(json(status, {error: said}))
       const {opts} = options()

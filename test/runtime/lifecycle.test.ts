@@ -35,7 +35,11 @@ describe('shutdownOnSignals', () => {
   it('when the clean stop outruns the grace period: ETL_SHUTDOWN_TIMEOUT naming what is pending, exit 1', async () => {
     const exits: number[] = []
     const errors: string[] = []
-    const handle = shutdownOnSignals(logger, {graceMs: 60_000, exit: (code) => exits.push(code), writeError: (text) => errors.push(text)})
+    const handle = shutdownOnSignals(logger, {
+      graceMs: 60_000,
+      exit: (code) => exits.push(code),
+      writeError: (text) => errors.push(text),
+    })
     const doneFlushing = trackPending('sink csv: flush (attempt 2 of 5)')
     const doneOther = trackPending(() => 'source buffer has 12 records')
     try {
@@ -45,7 +49,9 @@ describe('shutdownOnSignals', () => {
       while (exits.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
       expect(exits).to.deep.equal([1])
       expect(errors).to.have.length(1)
-      expect(errors[0]).to.match(/^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 150ms grace period; still pending: sink csv: flush \(attempt 2 of 5\)\./)
+      expect(errors[0]).to.match(
+        /^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 150ms grace period; still pending: sink csv: flush \(attempt 2 of 5\)\./,
+      )
       expect(errors[0]).to.include('a restart processes them again').and.not.include('source buffer')
       expect(errors[0]).to.not.match(/^\s+at /m)
     } finally {
@@ -57,7 +63,11 @@ describe('shutdownOnSignals', () => {
 
   it('a stop that finishes in time (dispose) never fires the grace timer', async () => {
     const exits: number[] = []
-    const handle = shutdownOnSignals(logger, {graceMs: 50, exit: (code) => exits.push(code), writeError: () => undefined})
+    const handle = shutdownOnSignals(logger, {
+      graceMs: 50,
+      exit: (code) => exits.push(code),
+      writeError: () => undefined,
+    })
     process.emit('SIGINT', 'SIGINT')
     handle.dispose()
     await new Promise((resolve) => setTimeout(resolve, 150))

@@ -7,7 +7,10 @@ describe('logger redaction', () => {
     const lines: string[] = []
     for (const format of ['text', 'json'] as const) {
       const logger = createLogger('t', {level: 'debug', format, write: (line) => lines.push(line)})
-      logger.debug('key CG-plainKey-123456 used', {key: 'CG-plainKey-123456', nested: {url: 'https://x/?k=CG-plainKey-123456'}})
+      logger.debug('key CG-plainKey-123456 used', {
+        key: 'CG-plainKey-123456',
+        nested: {url: 'https://x/?k=CG-plainKey-123456'},
+      })
     }
     expect(lines).to.have.length(2)
     for (const line of lines) {

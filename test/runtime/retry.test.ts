@@ -14,7 +14,11 @@ import {
   type WithRetryOptions,
 } from '../../src/runtime/retry.js'
 
-const policy = (maxAttempts: number, initialDelayMs = 100, maxDelayMs = 10_000): RetryPolicy => ({maxAttempts, initialDelayMs, maxDelayMs})
+const policy = (maxAttempts: number, initialDelayMs = 100, maxDelayMs = 10_000): RetryPolicy => ({
+  maxAttempts,
+  initialDelayMs,
+  maxDelayMs,
+})
 
 /** An operation that fails `failures` times with `error`, then returns 'ok'; `calls` counts every attempt. */
 function failing(failures: number, error: () => unknown = () => new Error('storage busy')) {
@@ -79,7 +83,10 @@ describe('withRetry', () => {
     expect(counts.get('sink_retry')).to.equal(3)
     const warnings = lines.filter((line) => line.includes('WARN'))
     expect(warnings).to.have.length(3)
-    expect(warnings[0]).to.include('flush failed: storage busy; retrying in 200ms').and.include('attempt=1').and.include('maxAttempts=5')
+    expect(warnings[0])
+      .to.include('flush failed: storage busy; retrying in 200ms')
+      .and.include('attempt=1')
+      .and.include('maxAttempts=5')
     expect(warnings[2]).to.include('attempt=3')
     expect(lines.some((line) => line.includes('flush: succeeded at attempt 4'))).to.equal(true)
   })
@@ -105,7 +112,10 @@ describe('withRetry', () => {
   const permanent: [string, () => unknown][] = [
     ['ETL_SOURCE_PERMANENT (a 401)', () => new EtlError('ETL_SOURCE_PERMANENT', 'HTTP 401: the API key is invalid')],
     ['ETL_CONFIG_INVALID', () => new EtlError('ETL_CONFIG_INVALID', 'bad setting')],
-    ['a plain error whose code is ETL_SINK_PERMANENT (a third-party plugin)', () => Object.assign(new Error('quota gone'), {code: 'ETL_SINK_PERMANENT'})],
+    [
+      'a plain error whose code is ETL_SINK_PERMANENT (a third-party plugin)',
+      () => Object.assign(new Error('quota gone'), {code: 'ETL_SINK_PERMANENT'}),
+    ],
   ]
   for (const [title, make] of permanent) {
     it(`rethrows ${title} at once, unchanged, even with unlimited attempts`, async () => {
@@ -122,7 +132,11 @@ describe('withRetry', () => {
 
   it('lets the caller decide what is permanent', async () => {
     const {operation, state} = failing(Infinity, () => new Error('HTTP 404'))
-    const error = await withRetry(operation, policy(0), options({isPermanent: (e) => /404/.test(String(e))}).opts).catch((e: unknown) => e)
+    const error = await withRetry(
+      operation,
+      policy(0),
+      options({isPermanent: (e) => /404/.test(String(e))}).opts,
+    ).catch((e: unknown) => e)
     expect((error as Error).message).to.equal('HTTP 404')
     expect(state.calls).to.equal(1)
   })
@@ -132,11 +146,18 @@ describe('withRetry', () => {
     const controller = new AbortController()
     const {operation, state} = failing(Infinity)
     // A real sleep after the third attempt, ten minutes long: only the abort can end it within the test's timeout.
-    const {opts} = options({signal: controller.signal, sleep: (_ms, signal) => (state.calls < 3 ? Promise.resolve() : sleep(600_000, signal))})
-    const running = withRetry(async (attempt) => {
-      if (attempt === 3) setTimeout(() => controller.abort(), 20)
-      return operation()
-    }, policy(0), opts)
+    const {opts} = options({
+      signal: controller.signal,
+      sleep: (_ms, signal) => (state.calls < 3 ? Promise.resolve() : sleep(600_000, signal)),
+    })
+    const running = withRetry(
+      async (attempt) => {
+        if (attempt === 3) setTimeout(() => controller.abort(), 20)
+        return operation()
+      },
+      policy(0),
+      opts,
+    )
     const error = (await running.catch((e: unknown) => e)) as Error
     expect(state.calls).to.equal(3)
     expect(error.message).to.equal('flush failed 3 times; not retrying while shutting down; last error: storage busy')
@@ -155,14 +176,16 @@ describe('withRetry', () => {
   it('always makes the first attempt, also with an aborted signal', async () => {
     const controller = new AbortController()
     controller.abort()
-    expect(await withRetry(async () => 'flushed', policy(0), options({signal: controller.signal}).opts)).to.equal('flushed')
+    expect(await withRetry(async () => 'flushed', policy(0), options({signal: controller.signal}).opts)).to.equal(
+      'flushed',
+    )
   })
 })
 
 describe('retry policy config', () => {
   const ajv = new Ajv({strict: true, useDefaults: true, strictTypes: false, allowUnionTypes: true})
 
-  it('has a strict, documented schema per kind whose defaults are the kind\'s policy', () => {
+  it("has a strict, documented schema per kind whose defaults are the kind's policy", () => {
     for (const defaults of [DEFAULT_SOURCE_RETRY, DEFAULT_SINK_RETRY]) {
       const schema = retryPolicySchema(defaults)
       const validate = ajv.compile(schema)
@@ -172,7 +195,8 @@ describe('retry policy config', () => {
       for (const [name, property] of Object.entries(schema.properties as Record<string, object>)) {
         expect(property, name).to.include.keys('description', 'default', 'examples')
       }
-      for (const example of schema.examples as unknown[]) expect(validate(structuredClone(example)), JSON.stringify(example)).to.equal(true)
+      for (const example of schema.examples as unknown[])
+        expect(validate(structuredClone(example)), JSON.stringify(example)).to.equal(true)
       expect(validate({maxAttempts: -1})).to.equal(false)
       expect(validate({maxDelay: 'a while'})).to.equal(false)
       expect(validate({tries: 3})).to.equal(false)
@@ -182,8 +206,16 @@ describe('retry policy config', () => {
   })
 
   it('reads durations and keeps the defaults for what the key leaves out', () => {
-    expect(retryPolicyFrom({maxAttempts: 3}, DEFAULT_SINK_RETRY)).to.deep.equal({maxAttempts: 3, initialDelayMs: 500, maxDelayMs: 30_000})
-    expect(retryPolicyFrom({initialDelay: '200ms', maxDelay: 5}, DEFAULT_SOURCE_RETRY)).to.deep.equal({maxAttempts: 0, initialDelayMs: 200, maxDelayMs: 5000})
+    expect(retryPolicyFrom({maxAttempts: 3}, DEFAULT_SINK_RETRY)).to.deep.equal({
+      maxAttempts: 3,
+      initialDelayMs: 500,
+      maxDelayMs: 30_000,
+    })
+    expect(retryPolicyFrom({initialDelay: '200ms', maxDelay: 5}, DEFAULT_SOURCE_RETRY)).to.deep.equal({
+      maxAttempts: 0,
+      initialDelayMs: 200,
+      maxDelayMs: 5000,
+    })
     expect(retryPolicyFrom(undefined, DEFAULT_SOURCE_RETRY)).to.deep.equal(DEFAULT_SOURCE_RETRY)
   })
 })

@@ -38,7 +38,16 @@ function expectedCandles(): Candle[] {
     const candle = byWindow.get(start)
     const [open, high, low, close, volume] = [row.open, row.high, row.low, row.close, row.volume].map(Number)
     if (!candle) {
-      byWindow.set(start, {window_start: new Date(start).toISOString(), window_end: new Date(start + WEEK_MS).toISOString(), open, high, low, close, volume, count: 1})
+      byWindow.set(start, {
+        window_start: new Date(start).toISOString(),
+        window_end: new Date(start + WEEK_MS).toISOString(),
+        open,
+        high,
+        low,
+        close,
+        volume,
+        count: 1,
+      })
     } else {
       candle.high = Math.max(candle.high, high)
       candle.low = Math.min(candle.low, low)
@@ -63,29 +72,51 @@ describe('windows through the real broker', function () {
     const lines = readFileSync(DATA, 'utf8').trim().split('\n')
     writeFileSync(join(dir, 'daily.csv'), lines.slice(0, DAYS + 1).join('\n') + '\n')
     const file = join(dir, 'weekly.yaml')
-    writeFileSync(file, [
-      'name: weekly',
-      'kafka:',
-      `  topic: ${topic}`,
-      `  groupId: ${uniqueName('it-group')}`,
-      'source:',
-      '  type: replay',
-      `  path: ${join(dir, 'daily.csv')}`,
-      'transforms:',
-      '  - type: ohlc',
-      '    size: 7d',
-      '    input: candles',
-      '    volume: volume',
-      'sinks:',
-      '  - type: kafka',
-      `    topic: ${candlesTopic}`,
-      '  - type: csv',
-      `    path: ${join(dir, 'weekly.csv')}`,
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: weekly',
+        'kafka:',
+        `  topic: ${topic}`,
+        `  groupId: ${uniqueName('it-group')}`,
+        'source:',
+        '  type: replay',
+        `  path: ${join(dir, 'daily.csv')}`,
+        'transforms:',
+        '  - type: ohlc',
+        '    size: 7d',
+        '    input: candles',
+        '    volume: volume',
+        'sinks:',
+        '  - type: kafka',
+        `    topic: ${candlesTopic}`,
+        '  - type: csv',
+        `    path: ${join(dir, 'weekly.csv')}`,
+      ].join('\n'),
+    )
     const pipeline = await loadPipeline(file)
     // A record another client wrote with an unusable price, before the replay: it must land in the DLQ, not in a candle.
-    await produceRaw(topic, [{key: 'BTC', value: JSON.stringify({symbol: 'BTC', vs_currency: 'usd', timestamp: '2011-08-18T00:00:00.000Z', price_usd: 'NaN', open: 1, high: 1, low: 1, volume: 1})}])
-    const summary = await runPipeline(pipeline, {logger, signal: new AbortController().signal, stateRoot: join(dir, '.etl'), localBroker: false})
+    await produceRaw(topic, [
+      {
+        key: 'BTC',
+        value: JSON.stringify({
+          symbol: 'BTC',
+          vs_currency: 'usd',
+          timestamp: '2011-08-18T00:00:00.000Z',
+          price_usd: 'NaN',
+          open: 1,
+          high: 1,
+          low: 1,
+          volume: 1,
+        }),
+      },
+    ])
+    const summary = await runPipeline(pipeline, {
+      logger,
+      signal: new AbortController().signal,
+      stateRoot: join(dir, '.etl'),
+      localBroker: false,
+    })
 
     const expected = expectedCandles()
     expect(expected.length).to.be.greaterThan(50)
@@ -96,12 +127,23 @@ describe('windows through the real broker', function () {
     for (const [i, want] of expected.entries()) {
       const got = produced[i]
       expect(got.symbol).to.equal('BTC')
-      expect([got.window_start, got.window_end, got.count], `candle ${i}`).to.deep.equal([want.window_start, want.window_end, want.count])
-      expect([got.open, got.high, got.low, got.close], `candle ${i} ${want.window_start}`).to.deep.equal([want.open, want.high, want.low, want.close])
+      expect([got.window_start, got.window_end, got.count], `candle ${i}`).to.deep.equal([
+        want.window_start,
+        want.window_end,
+        want.count,
+      ])
+      expect([got.open, got.high, got.low, got.close], `candle ${i} ${want.window_start}`).to.deep.equal([
+        want.open,
+        want.high,
+        want.low,
+        want.close,
+      ])
       expect(got.volume).to.be.closeTo(want.volume, 1e-9 * Math.max(1, want.volume))
     }
     const csv = parse(readFileSync(join(dir, 'weekly.csv'), 'utf8'), {columns: true}) as Record<string, string>[]
-    expect(csv.map((row) => [row.window_start, Number(row.close)])).to.deep.equal(expected.map((c) => [c.window_start, c.close]))
+    expect(csv.map((row) => [row.window_start, Number(row.close)])).to.deep.equal(
+      expected.map((c) => [c.window_start, c.close]),
+    )
 
     const [dead] = await readTopic(`${topic}.dlq`, 1)
     expect(dead.headers['etl-error-code']).to.equal('ETL_VALUE_NOT_FINITE')
@@ -116,33 +158,43 @@ describe('windows through the real broker', function () {
     const lines = readFileSync(DATA, 'utf8').trim().split('\n')
     writeFileSync(join(dir, 'daily.csv'), lines.slice(0, DAYS + 1).join('\n') + '\n')
     const file = join(dir, 'routing.yaml')
-    writeFileSync(file, [
-      'name: routing',
-      'kafka:',
-      `  topic: ${uniqueName('it-routing')}`,
-      'source:',
-      '  type: replay',
-      `  path: ${join(dir, 'daily.csv')}`,
-      'transforms:',
-      '  - type: alert',
-      '    rules:',
-      '      - name: above-10',
-      '        field: price_usd',
-      '        above: 10',
-      'sinks:',
-      '  - type: csv',
-      '    name: prices',
-      "    where: record_type != 'alert'",
-      `    path: ${join(dir, 'prices.csv')}`,
-      '  - type: csv',
-      '    name: alerts',
-      "    where: record_type == 'alert'",
-      `    path: ${join(dir, 'alerts.csv')}`,
-    ].join('\n'))
-    const summary = await runPipeline(await loadPipeline(file), {logger, signal: new AbortController().signal, stateRoot: join(dir, '.etl'), localBroker: false})
+    writeFileSync(
+      file,
+      [
+        'name: routing',
+        'kafka:',
+        `  topic: ${uniqueName('it-routing')}`,
+        'source:',
+        '  type: replay',
+        `  path: ${join(dir, 'daily.csv')}`,
+        'transforms:',
+        '  - type: alert',
+        '    rules:',
+        '      - name: above-10',
+        '        field: price_usd',
+        '        above: 10',
+        'sinks:',
+        '  - type: csv',
+        '    name: prices',
+        "    where: record_type != 'alert'",
+        `    path: ${join(dir, 'prices.csv')}`,
+        '  - type: csv',
+        '    name: alerts',
+        "    where: record_type == 'alert'",
+        `    path: ${join(dir, 'alerts.csv')}`,
+      ].join('\n'),
+    )
+    const summary = await runPipeline(await loadPipeline(file), {
+      logger,
+      signal: new AbortController().signal,
+      stateRoot: join(dir, '.etl'),
+      localBroker: false,
+    })
 
     // Independently: the rule fires each time the close crosses from ≤ 10 to > 10 (and on the first record if above).
-    const closes = (parse(lines.slice(0, DAYS + 1).join('\n'), {columns: true}) as Record<string, string>[]).map((row) => Number(row.close))
+    const closes = (parse(lines.slice(0, DAYS + 1).join('\n'), {columns: true}) as Record<string, string>[]).map(
+      (row) => Number(row.close),
+    )
     const crossings = closes.filter((close, i) => close > 10 && (i === 0 || closes[i - 1] <= 10)).length
     expect(crossings).to.be.greaterThan(1)
     const prices = parse(readFileSync(join(dir, 'prices.csv'), 'utf8'), {columns: true}) as Record<string, string>[]
@@ -158,34 +210,52 @@ describe('windows through the real broker', function () {
   it('a pipeline without a source consumes a topic another pipeline fills (crypto_prices → candles → second pipeline)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-chain-'))
     const candlesTopic = uniqueName('it-candles')
-    const candles = expectedCandles().slice(0, 20).map((c) => ({symbol: 'BTC', vs_currency: 'usd', ...c}))
+    const candles = expectedCandles()
+      .slice(0, 20)
+      .map((c) => ({symbol: 'BTC', vs_currency: 'usd', ...c}))
     // What the first pipeline's kafka sink would have produced (written here by an independent client).
-    await produceRaw(candlesTopic, candles.map((c) => ({key: 'BTC', value: JSON.stringify(c)})))
+    await produceRaw(
+      candlesTopic,
+      candles.map((c) => ({key: 'BTC', value: JSON.stringify(c)})),
+    )
     const file = join(dir, 'weekly-report.yaml')
-    writeFileSync(file, [
-      'name: weekly-report',
-      'kafka:',
-      `  topic: ${candlesTopic}`,
-      'transforms:',
-      '  - type: pct_change',
-      '    field: close',
-      'sinks:',
-      '  - type: csv',
-      `    path: ${join(dir, 'report.csv')}`,
-      '    columns: [window_start, close, close_pct_change_1]',
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: weekly-report',
+        'kafka:',
+        `  topic: ${candlesTopic}`,
+        'transforms:',
+        '  - type: pct_change',
+        '    field: close',
+        'sinks:',
+        '  - type: csv',
+        `    path: ${join(dir, 'report.csv')}`,
+        '    columns: [window_start, close, close_pct_change_1]',
+      ].join('\n'),
+    )
     const controller = new AbortController()
-    const running = runPipeline(await loadPipeline(file), {logger, signal: controller.signal, stateRoot: join(dir, '.etl'), localBroker: false})
-    const rows = () => (existsSync(join(dir, 'report.csv')) ? (parse(readFileSync(join(dir, 'report.csv'), 'utf8'), {columns: true}) as Record<string, string>[]) : [])
+    const running = runPipeline(await loadPipeline(file), {
+      logger,
+      signal: controller.signal,
+      stateRoot: join(dir, '.etl'),
+      localBroker: false,
+    })
+    const rows = () =>
+      existsSync(join(dir, 'report.csv'))
+        ? (parse(readFileSync(join(dir, 'report.csv'), 'utf8'), {columns: true}) as Record<string, string>[])
+        : []
     const deadline = Date.now() + 60_000
-    while (rows().length < candles.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    while (rows().length < candles.length && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100))
     controller.abort()
     await running
     const report = rows()
     expect(report.map((r) => r.window_start)).to.deep.equal(candles.map((c) => c.window_start))
     for (const [i, row] of report.entries()) {
       if (i === 0) expect(row.close_pct_change_1).to.equal('')
-      else expect(Number(row.close_pct_change_1)).to.be.closeTo((candles[i].close / candles[i - 1].close - 1) * 100, 1e-9)
+      else
+        expect(Number(row.close_pct_change_1)).to.be.closeTo((candles[i].close / candles[i - 1].close - 1) * 100, 1e-9)
     }
   })
 
@@ -194,7 +264,10 @@ describe('windows through the real broker', function () {
     const topic = uniqueName('it-late')
     const base = Date.UTC(2025, 0, 1)
     const at = (ms: number) => new Date(base + ms).toISOString()
-    const tick = (ms: number, price: number) => ({key: 'BTC', value: JSON.stringify({symbol: 'BTC', vs_currency: 'usd', timestamp: at(ms), price_usd: price})})
+    const tick = (ms: number, price: number) => ({
+      key: 'BTC',
+      value: JSON.stringify({symbol: 'BTC', vs_currency: 'usd', timestamp: at(ms), price_usd: price}),
+    })
     // lateness 10 s, 1-minute windows. Arrival order below; the comment says what the per-key watermark is after it.
     await produceRaw(topic, [
       tick(30_000, 1), //     wm = 20 s
@@ -206,22 +279,33 @@ describe('windows through the real broker', function () {
       tick(120_000, 7), //    [2m, 3m) ends at 180 s > wm: accepted although older than the newest record
     ])
     const file = join(dir, 'late.yaml')
-    writeFileSync(file, [
-      'name: late',
-      'kafka:',
-      `  topic: ${topic}`,
-      'transforms:',
-      '  - type: ohlc',
-      '    size: 1m',
-      '    lateness: 10s',
-      'sinks:',
-      '  - type: csv',
-      `    path: ${join(dir, 'candles.csv')}`,
-      '    columns: [window_start, open, high, low, close, count]',
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: late',
+        'kafka:',
+        `  topic: ${topic}`,
+        'transforms:',
+        '  - type: ohlc',
+        '    size: 1m',
+        '    lateness: 10s',
+        'sinks:',
+        '  - type: csv',
+        `    path: ${join(dir, 'candles.csv')}`,
+        '    columns: [window_start, open, high, low, close, count]',
+      ].join('\n'),
+    )
     const controller = new AbortController()
-    const running = runPipeline(await loadPipeline(file), {logger, signal: controller.signal, stateRoot: join(dir, '.etl'), localBroker: false})
-    const rows = () => (existsSync(join(dir, 'candles.csv')) ? (parse(readFileSync(join(dir, 'candles.csv'), 'utf8'), {columns: true}) as Record<string, string>[]) : [])
+    const running = runPipeline(await loadPipeline(file), {
+      logger,
+      signal: controller.signal,
+      stateRoot: join(dir, '.etl'),
+      localBroker: false,
+    })
+    const rows = () =>
+      existsSync(join(dir, 'candles.csv'))
+        ? (parse(readFileSync(join(dir, 'candles.csv'), 'utf8'), {columns: true}) as Record<string, string>[])
+        : []
     const deadline = Date.now() + 60_000
     while (rows().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
     // The dead letter is sent right after the sinks flushed the same batch: the topic may not exist yet for a moment.

@@ -15,7 +15,10 @@ const FLAKY_SINK = join(import.meta.dirname, '../fixtures/plugins/flaky-sink.mjs
 /** The source file's rows, read independently of the replay plugin. */
 function sourceRows(): {timestamp: string; price: number}[] {
   const rows = parse(readFileSync(DATA, 'utf8'), {columns: true}) as Record<string, string>[]
-  return rows.map((row) => ({timestamp: new Date(Number(row.unix_timestamp) * 1000).toISOString(), price: Number(row.close)}))
+  return rows.map((row) => ({
+    timestamp: new Date(Number(row.unix_timestamp) * 1000).toISOString(),
+    price: Number(row.close),
+  }))
 }
 
 function csvRows(path: string): Record<string, string>[] {
@@ -64,7 +67,13 @@ describe('runPipeline through the real broker', function () {
 
   async function run(file: string, stage: StageSelection = 'all') {
     const pipeline = await loadPipeline(file)
-    return runPipeline(pipeline, {stage, logger, signal: new AbortController().signal, stateRoot: join(dir, '.etl'), localBroker: false})
+    return runPipeline(pipeline, {
+      stage,
+      logger,
+      signal: new AbortController().signal,
+      stateRoot: join(dir, '.etl'),
+      localBroker: false,
+    })
   }
 
   /**
@@ -80,8 +89,12 @@ describe('runPipeline through the real broker', function () {
     const summary = await run(pipelineFile('p1', 'first.csv', csvSink(out)))
     const expected = sourceRows().slice(0, 50)
     const rows = csvRows(out)
-    expect(rows.map((r) => [r.timestamp, Number(r.price_usd), r.symbol])).to.deep.equal(expected.map((e) => [e.timestamp, e.price, 'BTC']))
-    expect(await committedTotal(group, topic), 'committed offsets reach the end of the topic').to.equal(await topicEnd())
+    expect(rows.map((r) => [r.timestamp, Number(r.price_usd), r.symbol])).to.deep.equal(
+      expected.map((e) => [e.timestamp, e.price, 'BTC']),
+    )
+    expect(await committedTotal(group, topic), 'committed offsets reach the end of the topic').to.equal(
+      await topicEnd(),
+    )
     expect(summary.counters.get('source replay', 'produced')).to.equal(50)
     expect(summary.counters.get('sink csv', 'written')).to.equal(50)
 
@@ -89,7 +102,14 @@ describe('runPipeline through the real broker', function () {
     const onTopic = await readTopic(topic, 50)
     expect(onTopic.every((m) => m.key === 'BTC')).to.equal(true)
     const first = JSON.parse(onTopic.sort((a, b) => Number(a.offset) - Number(b.offset))[0].value)
-    expect(first).to.include({symbol: 'BTC', price_usd: expected[0].price, timestamp: expected[0].timestamp, coin_id: 'bitcoin', vs_currency: 'usd', source: 'replay'})
+    expect(first).to.include({
+      symbol: 'BTC',
+      price_usd: expected[0].price,
+      timestamp: expected[0].timestamp,
+      coin_id: 'bitcoin',
+      vs_currency: 'usd',
+      source: 'replay',
+    })
   })
 
   it('commits offsets only after every sink flushed, and a restart resumes without re-writing committed records', async () => {
@@ -122,10 +142,15 @@ describe('runPipeline through the real broker', function () {
 
   it('sends a poison message to the dead-letter topic with its reason, and the rest flows on', async () => {
     const out = join(dir, 'out.csv')
-    const good = (price: number, day: number) => JSON.stringify({symbol: 'BTC', price_usd: price, timestamp: `2024-01-0${day}T00:00:00.000Z`})
+    const good = (price: number, day: number) =>
+      JSON.stringify({symbol: 'BTC', price_usd: price, timestamp: `2024-01-0${day}T00:00:00.000Z`})
     // Created by the first run; then another client writes a bad message between two good ones.
     await run(pipelineFile('p3', 'empty.csv', csvSink(out)))
-    await produceRaw(topic, [{key: 'BTC', value: good(100, 1)}, {key: 'BTC', value: 'not json {'}, {key: 'BTC', value: good(101, 2)}])
+    await produceRaw(topic, [
+      {key: 'BTC', value: good(100, 1)},
+      {key: 'BTC', value: 'not json {'},
+      {key: 'BTC', value: good(101, 2)},
+    ])
     const summary = await run(pipelineFile('p3', 'empty.csv', csvSink(out)))
 
     expect(csvRows(out).map((r) => Number(r.price_usd))).to.deep.equal([100, 101])

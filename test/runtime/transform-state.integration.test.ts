@@ -12,8 +12,16 @@ import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
 import {createLogger, type Logger} from '../../src/runtime/logger.js'
 import {runProcessUntil} from '../support/run-process-until.js'
 import {committedOffsets, createTopic, produceRaw, readTopic, uniqueName} from '../support/kafka-test-utils.js'
-import {asMessages, BASE, expectedWindows, expectExactlyOnce, HOUR, readWindowRows, symbols, ticks} from '../support/window-expectations.js'
-
+import {
+  asMessages,
+  BASE,
+  expectedWindows,
+  expectExactlyOnce,
+  HOUR,
+  readWindowRows,
+  symbols,
+  ticks,
+} from '../support/window-expectations.js'
 
 describe('transform state in Kafka (real broker)', function () {
   this.timeout(120_000)
@@ -30,28 +38,33 @@ describe('transform state in Kafka (real broker)', function () {
     topic = uniqueName('it-state')
     group = uniqueName('it-state-group')
     file = join(dir, 'hourly.yaml')
-    writeFileSync(file, [
-      'name: hourly',
-      'kafka:',
-      `  topic: ${topic}`,
-      `  groupId: ${group}`,
-      '  partitions: 3',
-      'transforms:',
-      '  - type: window',
-      '    size: 1h',
-      '    key: [symbol]',
-      '    aggregates:',
-      '      n: {op: count}',
-      '      total: {op: sum, field: price_usd}',
-      'sinks:',
-      '  - type: csv',
-      `    path: ${join(dir, 'hourly.csv')}`,
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: hourly',
+        'kafka:',
+        `  topic: ${topic}`,
+        `  groupId: ${group}`,
+        '  partitions: 3',
+        'transforms:',
+        '  - type: window',
+        '    size: 1h',
+        '    key: [symbol]',
+        '    aggregates:',
+        '      n: {op: count}',
+        '      total: {op: sum, field: price_usd}',
+        'sinks:',
+        '  - type: csv',
+        `    path: ${join(dir, 'hourly.csv')}`,
+      ].join('\n'),
+    )
     await createTopic(topic, 3)
   })
 
-  const runUntil = (committed: number, createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus) =>
-    runProcessUntil(committed, {file, group, topic, dir, logger, createBus})
+  const runUntil = (
+    committed: number,
+    createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus,
+  ) => runProcessUntil(committed, {file, group, topic, dir, logger, createBus})
 
   it('a restart continues open windows exactly from the state topic, with nothing on disk from the first run', async () => {
     const names = symbols(8)
@@ -80,14 +93,18 @@ describe('transform state in Kafka (real broker)', function () {
     expect(two.counters.get('process', 'consumed')).to.equal(second.length)
     expect(two.counters.get('process', 'skipped_already_processed')).to.equal(0)
     expect(logs.filter((line) => /restored transform state from .*\.state/.test(line))).to.have.length(3)
-    expect(logs.some((line) => /\[test:transform:window\/p\d\] restored \d+ open window\(s\)/.test(line))).to.equal(true)
+    expect(logs.some((line) => /\[test:transform:window\/p\d\] restored \d+ open window\(s\)/.test(line))).to.equal(
+      true,
+    )
     // The same windows as one uninterrupted computation over both halves: the hour cut at 2.5 h is whole, not split.
     const rows = readWindowRows(join(dir, 'hourly.csv'))
     expectExactlyOnce(rows, expectedWindows([...first, ...second]))
-    expect(rows.filter((row) => row.window_start === new Date(BASE + 2 * HOUR).toISOString())).to.have.length(names.length)
+    expect(rows.filter((row) => row.window_start === new Date(BASE + 2 * HOUR).toISOString())).to.have.length(
+      names.length,
+    )
   })
 
-  it('a crash after a batch\'s state was written but before its offsets were committed: that batch is skipped, not recounted', async () => {
+  it("a crash after a batch's state was written but before its offsets were committed: that batch is skipped, not recounted", async () => {
     const names = symbols(8)
     const first = ticks(names, BASE, BASE + 2.5 * HOUR, 5 * 60_000)
     const second = ticks(names, BASE + 2.5 * HOUR, BASE + 5 * HOUR, 5 * 60_000)
@@ -116,14 +133,19 @@ describe('transform state in Kafka (real broker)', function () {
         },
       }
     }
-    const failure = await runUntil(first.length, crashingBus).then(() => undefined, (error: Error) => error)
+    const failure = await runUntil(first.length, crashingBus).then(
+      () => undefined,
+      (error: Error) => error,
+    )
     expect(failure?.message).to.equal('simulated crash between the state write and the commit')
     expect(crashed!.offsets.length).to.be.greaterThan(0)
     const next = Number(crashed!.offsets.at(-1)) + 1
     // The gap is real: the state topic holds the batch, the group's committed offsets do not.
     expect((await committedOffsets(group, topic)).get(crashed!.partition)).to.be.lessThan(next)
     const state = await readTopic(`${group}.state`, 1)
-    expect(state.map((m) => [m.key, (JSON.parse(m.value) as {offset: string}).offset])).to.deep.equal([[`${crashed!.partition}/0`, String(next)]])
+    expect(state.map((m) => [m.key, (JSON.parse(m.value) as {offset: string}).offset])).to.deep.equal([
+      [`${crashed!.partition}/0`, String(next)],
+    ])
     const writtenBeforeCrash = readWindowRows(join(dir, 'hourly.csv')).length
     expect(writtenBeforeCrash, 'the crashed batch had closed windows, already in the CSV').to.be.greaterThan(0)
 
@@ -133,6 +155,8 @@ describe('transform state in Kafka (real broker)', function () {
     expectExactlyOnce(readWindowRows(join(dir, 'hourly.csv')), expectedWindows([...first, ...second]))
     expect(after.counters.get('process', 'skipped_already_processed')).to.equal(crashed!.offsets.length)
     expect(after.counters.get('process', 'consumed')).to.equal(first.length + second.length - crashed!.offsets.length)
-    expect(logs.join('\n')).to.match(new RegExp(`partition ${crashed!.partition}: skipping ${crashed!.offsets.length} message\\(s\\) from offset`))
+    expect(logs.join('\n')).to.match(
+      new RegExp(`partition ${crashed!.partition}: skipping ${crashed!.offsets.length} message\\(s\\) from offset`),
+    )
   })
 })

@@ -19,15 +19,33 @@ describe('isoTime (window bounds as ISO 8601)', () => {
 
   it('handles day edges, leap days, times before 1970 and the ends of the 4-digit years', () => {
     const cases = [
-      0, -0, -1, 1, 86_399_999, 86_400_000, -86_400_000, -86_400_001,
-      Date.parse('2024-02-29T23:59:59.999Z'), Date.parse('2024-03-01T00:00:00.000Z'), Date.parse('1900-02-28T12:00:00.000Z'),
-      Date.parse('0000-01-01T00:00:00.000Z'), Date.parse('9999-12-31T23:59:59.999Z'),
+      0,
+      -0,
+      -1,
+      1,
+      86_399_999,
+      86_400_000,
+      -86_400_000,
+      -86_400_001,
+      Date.parse('2024-02-29T23:59:59.999Z'),
+      Date.parse('2024-03-01T00:00:00.000Z'),
+      Date.parse('1900-02-28T12:00:00.000Z'),
+      Date.parse('0000-01-01T00:00:00.000Z'),
+      Date.parse('9999-12-31T23:59:59.999Z'),
     ]
     for (const ms of cases) expect(isoTime(ms), String(ms)).to.equal(viaDate(ms))
   })
 
   it('falls back to toISOString outside 0000–9999 and for fractional times, and throws like it for NaN', () => {
-    for (const ms of [Date.parse('9999-12-31T23:59:59.999Z') + 1, Date.parse('0000-01-01T00:00:00.000Z') - 1, 8.64e15, -8.64e15, 1.5, -0.5, 1_700_000_000_000.7]) {
+    for (const ms of [
+      Date.parse('9999-12-31T23:59:59.999Z') + 1,
+      Date.parse('0000-01-01T00:00:00.000Z') - 1,
+      8.64e15,
+      -8.64e15,
+      1.5,
+      -0.5,
+      1_700_000_000_000.7,
+    ]) {
       expect(isoTime(ms), String(ms)).to.equal(viaDate(ms))
     }
     expect(isoTime(8.64e15)).to.equal('+275760-09-13T00:00:00.000Z')

@@ -45,7 +45,10 @@ for (const [index, step] of steps.entries()) {
         value = Object.fromEntries([...((await sink!.positions!(step.topic)) ?? [])].map(([p, o]) => [p, o.toString()]))
         break
       case 'write':
-        await sink!.write(numberedRows(...step.rows), step.origin && {partition: step.origin.partition, nextOffset: BigInt(step.origin.nextOffset)})
+        await sink!.write(
+          numberedRows(...step.rows),
+          step.origin && {partition: step.origin.partition, nextOffset: BigInt(step.origin.nextOffset)},
+        )
         break
       case 'flush':
         await sink!.flush()
@@ -54,7 +57,9 @@ for (const [index, step] of steps.entries()) {
         await sink!.close()
         break
       case 'limit': {
-        const result = spawnSync('prlimit', ['--pid', String(process.pid), `--fsize=${step.bytes}:unlimited`], {encoding: 'utf8'})
+        const result = spawnSync('prlimit', ['--pid', String(process.pid), `--fsize=${step.bytes}:unlimited`], {
+          encoding: 'utf8',
+        })
         if (result.status !== 0) throw new Error(`prlimit failed: ${result.error?.message ?? result.stderr}`)
         break
       }

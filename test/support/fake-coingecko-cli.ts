@@ -63,7 +63,10 @@ const ticker = setInterval(() => {
 
 const stop = () => {
   clearInterval(ticker)
-  fake.close().then(() => process.exit(0), () => process.exit(1))
+  fake.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  )
 }
 process.once('SIGINT', stop)
 process.once('SIGTERM', stop)

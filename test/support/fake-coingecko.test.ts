@@ -33,8 +33,15 @@ describe('fake CoinGecko', () => {
     expect(headers.get('content-type')).to.match(/^application\/json/)
     expect(Object.keys(body)).to.deep.equal(['bitcoin'])
     expect(Object.keys(body.bitcoin)).to.deep.equal([
-      'usd', 'usd_market_cap', 'usd_24h_vol', 'usd_24h_change',
-      'eur', 'eur_market_cap', 'eur_24h_vol', 'eur_24h_change', 'last_updated_at',
+      'usd',
+      'usd_market_cap',
+      'usd_24h_vol',
+      'usd_24h_change',
+      'eur',
+      'eur_market_cap',
+      'eur_24h_vol',
+      'eur_24h_change',
+      'last_updated_at',
     ])
     expect(body.bitcoin.usd).to.equal(67187.3358936566)
     expect(body.bitcoin.last_updated_at).to.equal(start)
@@ -64,15 +71,29 @@ describe('fake CoinGecko', () => {
   it('/coins/markets: an array of market objects with ISO last_updated', async () => {
     const {body} = await get('/coins/markets?vs_currency=usd&ids=bitcoin,ethereum')
     expect(body).to.be.an('array').with.length(2)
-    for (const key of ['id', 'symbol', 'name', 'current_price', 'market_cap', 'total_volume', 'high_24h', 'low_24h',
-      'price_change_percentage_24h', 'last_updated']) {
+    for (const key of [
+      'id',
+      'symbol',
+      'name',
+      'current_price',
+      'market_cap',
+      'total_volume',
+      'high_24h',
+      'low_24h',
+      'price_change_percentage_24h',
+      'last_updated',
+    ]) {
       expect(body[0]).to.have.property(key)
     }
     expect(body[0]).to.include({id: 'bitcoin', symbol: 'btc', current_price: 67187.3358936566, market_cap_rank: 1})
     expect(body[0].last_updated).to.equal(new Date(start * 1000).toISOString())
   })
 
-  for (const [days, stepMs] of [[1, 300_000], [30, 3_600_000], [180, 86_400_000]] as const) {
+  for (const [days, stepMs] of [
+    [1, 300_000],
+    [30, 3_600_000],
+    [180, 86_400_000],
+  ] as const) {
     it(`/coins/{id}/market_chart days=${days}: points every ${stepMs / 60_000} min, last point now`, async () => {
       const before = Date.now()
       const {body} = await get(`/coins/bitcoin/market_chart?vs_currency=usd&days=${days}`)
@@ -80,7 +101,7 @@ describe('fake CoinGecko', () => {
       const times = body.prices.map((p: number[]) => p[0])
       expect(body.market_caps).to.have.length(times.length)
       expect(body.total_volumes).to.have.length(times.length)
-      expect(times.length).to.be.within(days * 86_400_000 / stepMs, days * 86_400_000 / stepMs + 1)
+      expect(times.length).to.be.within((days * 86_400_000) / stepMs, (days * 86_400_000) / stepMs + 1)
       expect(times.at(-2) - times.at(-3)).to.equal(stepMs)
       expect(times.at(-1)).to.be.within(before, Date.now())
       expect(body.prices.at(-1)[1]).to.equal(67187.3358936566)
@@ -110,8 +131,9 @@ describe('fake CoinGecko', () => {
     expect(missing.body.status).to.include({error_code: 10002})
     expect(missing.body.status.error_message).to.match(/^API Key Missing/)
     expect(Date.parse(missing.body.status.timestamp)).to.be.a('number').and.not.NaN
-    expect((await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-demo-api-key': 'CG-wrong'})).status)
-      .to.equal(401)
+    expect(
+      (await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-demo-api-key': 'CG-wrong'})).status,
+    ).to.equal(401)
     const wrongHost = await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-pro-api-key': 'CG-right'})
     expect(wrongHost.body.status.error_code).to.equal(10010)
     const ok = await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-demo-api-key': 'CG-right'})
@@ -157,7 +179,12 @@ describe('fake CoinGecko', () => {
     expect((await get(path)).body.bitcoin.usd).to.equal(-67187.3358936566)
     expect((await get(path)).text).to.include('"bitcoin":{"usd":null')
     expect(fake.served.map((s) => `${s.coin_id}:${s.valid}`)).to.deep.equal([
-      'bitcoin:false', 'ethereum:true', 'bitcoin:false', 'ethereum:true', 'bitcoin:false', 'ethereum:true',
+      'bitcoin:false',
+      'ethereum:true',
+      'bitcoin:false',
+      'ethereum:true',
+      'bitcoin:false',
+      'ethereum:true',
     ])
   })
 
@@ -178,7 +205,9 @@ describe('fake CoinGecko', () => {
     expect(fake.requests.at(-1)!.retryAfter).to.equal(limited.headers.get('retry-after'))
     const error = await get(path)
     expect([error.status, error.body.status.error_code]).to.deep.equal([200, 429])
-    expect((await get(path)).body).to.be.an('array').with.length(1)
+    expect((await get(path)).body)
+      .to.be.an('array')
+      .with.length(1)
     const huge = await get(path)
     expect(huge.text).to.include('"bitcoin":{"usd":1e400,')
     expect(huge.body.bitcoin.usd).to.equal(Infinity)
@@ -187,7 +216,12 @@ describe('fake CoinGecko', () => {
     expect((await get(path)).body.bitcoin.last_updated_at).to.be.above(Date.now() / 1000 + 9 * 86_400)
     expect((await get(path)).body.bitcoin.last_updated_at).to.equal(1_000_000_000)
     // A record is still expected where only market data or the time was broken.
-    expect(fake.served.filter((s) => s.coin_id === 'bitcoin').map((s) => s.valid)).to.deep.equal([false, true, true, true])
+    expect(fake.served.filter((s) => s.coin_id === 'bitcoin').map((s) => s.valid)).to.deep.equal([
+      false,
+      true,
+      true,
+      true,
+    ])
   })
 
   it('market_chart faults: queued apart from /simple/price, bad-points breaks 7 points and one market cap', async () => {
@@ -198,8 +232,15 @@ describe('fake CoinGecko', () => {
     expect((await get(path)).body).to.have.all.keys('market_caps')
     const broken = await get(path)
     const {prices, market_caps: caps} = broken.body as {prices: unknown[][]; market_caps: number[][]}
-    expect(prices.slice(1, 8).map((p) => (Array.isArray(p) ? typeof p[1] : p))).to.deep.equal(
-      ['object', 'number', 'string', 'number', 'number', 'garbage', 'number'])
+    expect(prices.slice(1, 8).map((p) => (Array.isArray(p) ? typeof p[1] : p))).to.deep.equal([
+      'object',
+      'number',
+      'string',
+      'number',
+      'number',
+      'garbage',
+      'number',
+    ])
     expect([prices[2][1], prices[7][1], caps[8][1]]).to.deep.equal([-5, Infinity, -1])
     expect(prices[0][1]).to.be.above(0)
     expect((await get(path)).body.prices.every((p: number[]) => p[1] > 0)).to.equal(true)
@@ -218,31 +259,31 @@ describe('fake CoinGecko', () => {
     expect(Date.now() - before).to.be.at.least(300)
   })
 
-  it('advance() moves every coin to a new price and last_updated_at; setPrice sets one; auto advances per answer',
-    async () => {
-      const path = '/simple/price?ids=bitcoin,ethereum,solana&vs_currencies=usd&include_last_updated_at=true' +
-        '&precision=full'
-      const first = (await get(path)).body
-      fake.advance()
-      const second = (await get(path)).body
-      for (const id of ['bitcoin', 'ethereum', 'solana']) {
-        expect(second[id].usd).to.be.above(0).and.not.equal(first[id].usd)
-        expect(second[id].last_updated_at).to.equal(first[id].last_updated_at + 60)
-      }
-      fake.setPrice('bitcoin', 'usd', 12345.5, start + 1000)
-      fake.setPrice('my-token', 'usd', 0.5, start)
-      expect((await get('/simple/price?ids=bitcoin,my-token&vs_currencies=usd&include_last_updated_at=true')).body)
-        .to.deep.equal({
-          bitcoin: {usd: 12345.5, last_updated_at: start + 1000},
-          'my-token': {usd: 0.5, last_updated_at: start},
-        })
-
-      await fake.close()
-      fake = await startFakeCoinGecko({auto: true, startTime: start, stepSeconds: 30})
-      const times = []
-      for (let i = 0; i < 3; i++) times.push((await get(path)).body.bitcoin.last_updated_at)
-      expect(times).to.deep.equal([start, start + 30, start + 60])
-      expect(fake.requests.map((r) => r.path)).to.deep.equal(['/simple/price', '/simple/price', '/simple/price'])
-      expect(fake.requests[0].query).to.include({ids: 'bitcoin,ethereum,solana', precision: 'full'})
+  it('advance() moves every coin to a new price and last_updated_at; setPrice sets one; auto advances per answer', async () => {
+    const path =
+      '/simple/price?ids=bitcoin,ethereum,solana&vs_currencies=usd&include_last_updated_at=true' + '&precision=full'
+    const first = (await get(path)).body
+    fake.advance()
+    const second = (await get(path)).body
+    for (const id of ['bitcoin', 'ethereum', 'solana']) {
+      expect(second[id].usd).to.be.above(0).and.not.equal(first[id].usd)
+      expect(second[id].last_updated_at).to.equal(first[id].last_updated_at + 60)
+    }
+    fake.setPrice('bitcoin', 'usd', 12345.5, start + 1000)
+    fake.setPrice('my-token', 'usd', 0.5, start)
+    expect(
+      (await get('/simple/price?ids=bitcoin,my-token&vs_currencies=usd&include_last_updated_at=true')).body,
+    ).to.deep.equal({
+      bitcoin: {usd: 12345.5, last_updated_at: start + 1000},
+      'my-token': {usd: 0.5, last_updated_at: start},
     })
+
+    await fake.close()
+    fake = await startFakeCoinGecko({auto: true, startTime: start, stepSeconds: 30})
+    const times = []
+    for (let i = 0; i < 3; i++) times.push((await get(path)).body.bitcoin.last_updated_at)
+    expect(times).to.deep.equal([start, start + 30, start + 60])
+    expect(fake.requests.map((r) => r.path)).to.deep.equal(['/simple/price', '/simple/price', '/simple/price'])
+    expect(fake.requests[0].query).to.include({ids: 'bitcoin,ethereum,solana', precision: 'full'})
+  })
 })

@@ -19,8 +19,17 @@ export type Fault =
   | {hangMs: number}
 
 export type Malformation =
-  | 'truncated' | 'html' | 'error-200' | 'not-object'
-  | 'wrong-types' | 'negative-price' | 'nan-price' | 'huge-price' | 'bad-market-data' | 'future-time' | 'ancient-time'
+  | 'truncated'
+  | 'html'
+  | 'error-200'
+  | 'not-object'
+  | 'wrong-types'
+  | 'negative-price'
+  | 'nan-price'
+  | 'huge-price'
+  | 'bad-market-data'
+  | 'future-time'
+  | 'ancient-time'
 
 /** Faults for /coins/{id}/market_chart: `bad-points` makes BAD_CHART_POINTS points unusable between good ones. */
 export type ChartFault =
@@ -97,7 +106,8 @@ const USD: Record<string, [symbol: string, name: string, usd: number, supply: nu
 }
 const RATES: Record<string, number> = {usd: 1, eur: 0.9213, gbp: 0.7891, jpy: 151.37, btc: 1.48838e-5, eth: 2.89286e-4}
 const RATE_LIMIT = "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe."
-const HTML_429 = '<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1>' +
+const HTML_429 =
+  '<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1>' +
   '</center><hr><center>cloudflare</center></body></html>'
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking…</body></html>'
 /** Stands for a number too large for a double: replaced by the literal 1e400 after JSON.stringify. */
@@ -105,8 +115,10 @@ const HUGE = '__fake_coingecko_huge__'
 const withHuge = (text: string) => text.split(`"${HUGE}"`).join('1e400')
 const DAY_S = 86_400
 
-type Coin = {symbol: string; name: string; supply: number; change: number}
-  & {prices: Record<string, number>; lastUpdatedAt: number}
+type Coin = {symbol: string; name: string; supply: number; change: number} & {
+  prices: Record<string, number>
+  lastUpdatedAt: number
+}
 
 export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Promise<FakeCoinGecko> {
   const step = options.stepSeconds ?? 60
@@ -161,7 +173,8 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     const key = (req.headers[`x-cg-${plan}-api-key`] as string | undefined) ?? query[`x_cg_${plan}_api_key`]
     if (!key && (req.headers[`x-cg-${other}-api-key`] || query[`x_cg_${other}_api_key`])) {
       const [kind, from, to] = plan === 'demo' ? ['Pro', '', 'pro-'] : ['Demo', 'pro-', '']
-      const message = `If you are using ${kind} API key, please change your root URL from ${from}api.coingecko.com ` +
+      const message =
+        `If you are using ${kind} API key, please change your root URL from ${from}api.coingecko.com ` +
         `to ${to}api.coingecko.com`
       return {code: plan === 'demo' ? 10010 : 10011, message}
     }
@@ -175,7 +188,10 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
   function simplePrice(res: ServerResponse, query: Record<string, string>, fault: Fault | undefined): void {
     if (!query.vs_currencies) return send(res, 400, {error: 'Missing parameter vs_currencies'})
     if (!query.ids) return send(res, 400, {error: 'Missing parameter ids'})
-    const ids = query.ids.split(',').map((id) => id.trim().toLowerCase()).filter((id) => coins.has(id))
+    const ids = query.ids
+      .split(',')
+      .map((id) => id.trim().toLowerCase())
+      .filter((id) => coins.has(id))
     const vsList = query.vs_currencies.split(',').map((vs) => vs.trim().toLowerCase())
     const flag = (name: string) => query[name] === 'true'
     const malformed = fault && 'malformed' in fault ? fault.malformed : undefined
@@ -197,7 +213,13 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
         // Bad market data or a bad time still leaves a usable price: that record is expected (valid).
         const priceBroken = corrupt && ['wrong-types', 'negative-price', 'nan-price', 'huge-price'].includes(malformed!)
         const shown = sent === HUGE ? Infinity : sent
-        const entry: ServedPrice = {coin_id: id, vs, price: shown, last_updated_at: coin.lastUpdatedAt, valid: !priceBroken}
+        const entry: ServedPrice = {
+          coin_id: id,
+          vs,
+          price: shown,
+          last_updated_at: coin.lastUpdatedAt,
+          valid: !priceBroken,
+        }
         const badMarket = corrupt && malformed === 'bad-market-data'
         const cap = round(price * coin.supply, query.precision) * (badMarket ? -1 : 1)
         const volume = badMarket ? 'lots' : round(price * coin.supply * 0.03, query.precision)
@@ -257,7 +279,13 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     caps[8] = [caps[8][0], -1]
   }
 
-  function coinRoute(res: ServerResponse, id: string, action: string, query: Record<string, string>, fault?: ChartFault): void {
+  function coinRoute(
+    res: ServerResponse,
+    id: string,
+    action: string,
+    query: Record<string, string>,
+    fault?: ChartFault,
+  ): void {
     const coin = coins.get(id)
     if (!coin) return send(res, 404, {error: 'coin not found'})
     const vs = (query.vs_currency ?? '').toLowerCase()
@@ -280,7 +308,9 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
       if (malformed === 'no-prices') return send(res, 200, {market_caps: chart.market_caps})
       if (malformed === 'truncated') {
         const text = JSON.stringify(chart)
-        return send(res, 200, text.slice(0, Math.floor(text.length / 2)), {'content-type': 'application/json; charset=utf-8'})
+        return send(res, 200, text.slice(0, Math.floor(text.length / 2)), {
+          'content-type': 'application/json; charset=utf-8',
+        })
       }
       return send(res, 200, chart)
     }
@@ -300,19 +330,34 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     const vs = (query.vs_currency ?? '').toLowerCase()
     if (!vs) return send(res, 400, {error: 'Missing parameter vs_currency'})
     const wanted = query.ids ? query.ids.split(',').map((id) => id.trim()) : [...coins.keys()]
-    const list = wanted.filter((id) => coins.get(id)?.prices[vs] !== undefined).map((id) => {
-      const coin = coins.get(id)!
-      const price = coin.prices[vs]
-      const [cap, volume] = [price * coin.supply, price * coin.supply * 0.03]
-      return {
-        id, symbol: coin.symbol, name: coin.name, image: `https://assets.coingecko.com/coins/images/1/large/${id}.png`,
-        current_price: price, market_cap: cap, market_cap_rank: 0, total_volume: volume,
-        high_24h: price * 1.02, low_24h: price * 0.98, price_change_24h: (price * coin.change) / 100,
-        price_change_percentage_24h: coin.change, circulating_supply: coin.supply, total_supply: coin.supply,
-        max_supply: null, ath: price * 1.1, atl: price * 0.01, roi: null,
-        last_updated: new Date(coin.lastUpdatedAt * 1000).toISOString(),
-      }
-    })
+    const list = wanted
+      .filter((id) => coins.get(id)?.prices[vs] !== undefined)
+      .map((id) => {
+        const coin = coins.get(id)!
+        const price = coin.prices[vs]
+        const [cap, volume] = [price * coin.supply, price * coin.supply * 0.03]
+        return {
+          id,
+          symbol: coin.symbol,
+          name: coin.name,
+          image: `https://assets.coingecko.com/coins/images/1/large/${id}.png`,
+          current_price: price,
+          market_cap: cap,
+          market_cap_rank: 0,
+          total_volume: volume,
+          high_24h: price * 1.02,
+          low_24h: price * 0.98,
+          price_change_24h: (price * coin.change) / 100,
+          price_change_percentage_24h: coin.change,
+          circulating_supply: coin.supply,
+          total_supply: coin.supply,
+          max_supply: null,
+          ath: price * 1.1,
+          atl: price * 0.01,
+          roi: null,
+          last_updated: new Date(coin.lastUpdatedAt * 1000).toISOString(),
+        }
+      })
     list.sort((a, b) => b.market_cap - a.market_cap).forEach((item, index) => (item.market_cap_rank = index + 1))
     send(res, 200, list)
   }
@@ -323,19 +368,24 @@ export async function startFakeCoinGecko(options: FakeCoinGeckoOptions = {}): Pr
     const query = Object.fromEntries(url.searchParams)
     requests.push({method: req.method ?? 'GET', path, query, headers: req.headers, at: Date.now()})
     if (path === '/ping') return send(res, 200, {gecko_says: '(V3) To the Moon!'})
-    const fault = path === '/simple/price' ? faults.shift() : path.endsWith('/market_chart') ? chartFaults.shift() : undefined
+    const fault =
+      path === '/simple/price' ? faults.shift() : path.endsWith('/market_chart') ? chartFaults.shift() : undefined
     if (fault && 'hangMs' in fault) await new Promise((resolve) => timers.add(setTimeout(resolve, fault.hangMs)))
     if (fault && 'status' in fault) {
       if (fault.status === 401) {
         // Some APIs quote the key they refused: the source must never pass such a body on unredacted.
-        const sent = [req.headers['x-cg-demo-api-key'], req.headers['x-cg-pro-api-key']].find((key) => typeof key === 'string')
+        const sent = [req.headers['x-cg-demo-api-key'], req.headers['x-cg-pro-api-key']].find(
+          (key) => typeof key === 'string',
+        )
         return fault.echoKey ? unauthorized(res, 10002, `Invalid API Key: ${String(sent)}`) : unauthorized(res)
       }
       if (fault.status !== 429) return send(res, fault.status, {error: 'Internal Server Error'})
       const headers: Record<string, string> = {}
       if (fault.retryAfter !== undefined) {
         const date = 'retryAfterFormat' in fault && fault.retryAfterFormat === 'date'
-        headers['retry-after'] = date ? new Date(Date.now() + fault.retryAfter * 1000).toUTCString() : String(fault.retryAfter)
+        headers['retry-after'] = date
+          ? new Date(Date.now() + fault.retryAfter * 1000).toUTCString()
+          : String(fault.retryAfter)
         requests[requests.length - 1].retryAfter = headers['retry-after']
       }
       const body = fault.body === 'html' ? HTML_429 : {status: {error_code: 429, error_message: RATE_LIMIT}}

@@ -37,7 +37,10 @@ export async function freePorts(count: number): Promise<number[]> {
 export function testBrokers(): string[] {
   const value = process.env.KAFKA_BROKERS
   if (!value) throw new Error('KAFKA_BROKERS is not set: run mocha with --require test/support/global-broker.ts')
-  return value.split(',').map((broker) => broker.trim()).filter(Boolean)
+  return value
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean)
 }
 
 /**

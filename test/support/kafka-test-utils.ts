@@ -42,10 +42,19 @@ export async function readTopic(topic: string, count: number, timeoutMs = 15_000
   try {
     await consumer.subscribe({topics: [topic], fromBeginning: true})
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${out.length} of ${count} messages from ${topic}`)), timeoutMs)
+      const timer = setTimeout(
+        () => reject(new Error(`read ${out.length} of ${count} messages from ${topic}`)),
+        timeoutMs,
+      )
       void consumer.run({
         eachMessage: async ({partition, message}) => {
-          out.push({partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers: headersToStrings(message.headers)})
+          out.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? '',
+            headers: headersToStrings(message.headers),
+          })
           if (out.length >= count) {
             clearTimeout(timer)
             resolve()
@@ -131,7 +140,10 @@ export async function topicConfig(topic: string, name: string): Promise<string |
   const admin = client().admin()
   await admin.connect()
   try {
-    const {resources} = await admin.describeConfigs({resources: [{type: TOPIC_RESOURCE, name: topic, configNames: [name]}], includeSynonyms: false})
+    const {resources} = await admin.describeConfigs({
+      resources: [{type: TOPIC_RESOURCE, name: topic, configNames: [name]}],
+      includeSynonyms: false,
+    })
     return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue
   } finally {
     await admin.disconnect()
@@ -142,9 +154,19 @@ export async function topicConfig(topic: string, name: string): Promise<string |
  * A transactional producer written with kafkajs directly, to play another process: it commits, aborts, or dies
  * (its transaction stays open, as when its process was killed; only a successor or the timeout ends it).
  */
-export async function rawTransaction(transactionalId: string, topic: string, values: string[], end: 'commit' | 'abort' | 'die'): Promise<void> {
+export async function rawTransaction(
+  transactionalId: string,
+  topic: string,
+  values: string[],
+  end: 'commit' | 'abort' | 'die',
+): Promise<void> {
   const kafka = new Kafka({clientId: 'etl-test-raw', brokers: testBrokers(), logLevel: logLevel.NOTHING})
-  const producer = kafka.producer({transactionalId, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner})
+  const producer = kafka.producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
   await producer.connect()
   const transaction = await producer.transaction()
   await transaction.send({topic, messages: values.map((value) => ({key: 'k', value}))})

@@ -15,7 +15,11 @@ export interface CliResult {
 
 export function runEtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): Promise<CliResult> {
   return new Promise((done, reject) => {
-    const child = spawn(process.execPath, [ETL_BIN, ...args], {cwd: options.cwd ?? REPO, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [ETL_BIN, ...args], {
+      cwd: options.cwd ?? REPO,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -34,7 +38,11 @@ export interface RunningEtl {
 
 /** Starts `etl` and returns at once, for commands that run until signalled (e.g. `etl run --stage process`). */
 export function spawnEtl(args: string[], options: {cwd?: string; env?: NodeJS.ProcessEnv} = {}): RunningEtl {
-  const child = spawn(process.execPath, [ETL_BIN, ...args], {cwd: options.cwd ?? REPO, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [ETL_BIN, ...args], {
+    cwd: options.cwd ?? REPO,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output = {stdout: '', stderr: ''}
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()))
@@ -53,6 +61,7 @@ export function buildCli(): void {
   // tsc emits even when a file elsewhere does not type-check; the built CLI is what these tests exercise.
   const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
   spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], {cwd: REPO, stdio: 'ignore'})
-  if (!existsSync(join(REPO, 'dist', 'commands', 'run.js'))) throw new Error('building the CLI produced no dist/commands/run.js')
+  if (!existsSync(join(REPO, 'dist', 'commands', 'run.js')))
+    throw new Error('building the CLI produced no dist/commands/run.js')
   built = true
 }

@@ -27,16 +27,25 @@ export interface ProcessRun {
 export async function runProcessUntil(committed: number, run: ProcessRun): Promise<RunSummary> {
   const controller = new AbortController()
   const running = runPipeline(await loadPipeline(run.file), {
-    stage: 'process', brokers: testBrokers().join(','), localBroker: false, logger: run.logger, signal: controller.signal,
-    stateRoot: mkdtempSync(join(run.dir, 'state-')), createBus: run.createBus,
+    stage: 'process',
+    brokers: testBrokers().join(','),
+    localBroker: false,
+    logger: run.logger,
+    signal: controller.signal,
+    stateRoot: mkdtempSync(join(run.dir, 'state-')),
+    createBus: run.createBus,
   })
   let settled = false
-  running.then(() => (settled = true), () => (settled = true))
+  running.then(
+    () => (settled = true),
+    () => (settled = true),
+  )
   try {
     const deadline = Date.now() + (run.timeoutMs ?? 60_000)
     // A fresh broker answers "not the correct coordinator" for a moment: that reads as "not yet".
     while (!settled && (await committedTotal(run.group, run.topic).catch(() => -1)) < committed) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${committed} committed offsets\n${run.context?.() ?? ''}`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${committed} committed offsets\n${run.context?.() ?? ''}`)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   } finally {

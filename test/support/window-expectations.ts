@@ -26,7 +26,12 @@ export function ticks(names: string[], from: number, to: number, stepMs: number)
     for (const [i, symbol] of names.entries()) {
       // Offset each symbol a little so ticks of different symbols do not share timestamps.
       const at = t + i * 1000
-      out.push({symbol, vs_currency: 'usd', timestamp: new Date(at).toISOString(), price_usd: Math.round((100 + i * 7 + Math.sin(at / 600_000) * 3) * 100) / 100})
+      out.push({
+        symbol,
+        vs_currency: 'usd',
+        timestamp: new Date(at).toISOString(),
+        price_usd: Math.round((100 + i * 7 + Math.sin(at / 600_000) * 3) * 100) / 100,
+      })
     }
   }
   return out
@@ -45,7 +50,8 @@ export interface WindowTotals {
  */
 export function expectedWindows(all: Tick[], size = HOUR): Map<string, WindowTotals> {
   const latest = new Map<string, number>()
-  for (const tick of all) latest.set(tick.symbol, Math.max(latest.get(tick.symbol) ?? -Infinity, Date.parse(tick.timestamp)))
+  for (const tick of all)
+    latest.set(tick.symbol, Math.max(latest.get(tick.symbol) ?? -Infinity, Date.parse(tick.timestamp)))
   const windows = new Map<string, WindowTotals>()
   for (const tick of all) {
     const at = Date.parse(tick.timestamp)
@@ -80,8 +86,14 @@ export function expectExactlyOnce(rows: WindowRow[], expected: Map<string, Windo
   }
   const duplicated = [...seen].filter(([, list]) => list.length > 1).map(([key, list]) => `${key} ×${list.length}`)
   expect(duplicated, 'windows written more than once').to.deep.equal([])
-  expect([...seen.keys()].filter((key) => !expected.has(key)), 'windows that should not exist').to.deep.equal([])
-  expect([...expected.keys()].filter((key) => !seen.has(key)), 'windows missing').to.deep.equal([])
+  expect(
+    [...seen.keys()].filter((key) => !expected.has(key)),
+    'windows that should not exist',
+  ).to.deep.equal([])
+  expect(
+    [...expected.keys()].filter((key) => !seen.has(key)),
+    'windows missing',
+  ).to.deep.equal([])
   const wrong: string[] = []
   for (const [key, want] of expected) {
     const [row] = seen.get(key)!

@@ -14,8 +14,17 @@ export default class KafkaStart extends Command {
   static override enableJsonFlag = true
 
   static override flags = {
-    port: Flags.integer({description: 'Port for Kafka clients (PLAINTEXT listener).', default: 9092, min: 1, max: 65535}),
-    'controller-port': Flags.integer({description: 'Port for the KRaft controller. [default: port + 1]', min: 1, max: 65535}),
+    port: Flags.integer({
+      description: 'Port for Kafka clients (PLAINTEXT listener).',
+      default: 9092,
+      min: 1,
+      max: 65535,
+    }),
+    'controller-port': Flags.integer({
+      description: 'Port for the KRaft controller. [default: port + 1]',
+      min: 1,
+      max: 65535,
+    }),
     'state-dir': Flags.string({description: 'Folder for broker data and logs. [default: $ETL_STATE_DIR or ./.etl]'}),
   }
 

@@ -24,7 +24,9 @@ export default class KafkaStatus extends Command {
     if (status.running) {
       this.log(`Kafka ${KAFKA_VERSION} broker running at ${status.brokers} (pid ${status.pid})`)
     } else {
-      this.log(`Kafka ${KAFKA_VERSION} broker not running${status.pid ? ` (pid ${status.pid} alive but not listening)` : ''}`)
+      this.log(
+        `Kafka ${KAFKA_VERSION} broker not running${status.pid ? ` (pid ${status.pid} alive but not listening)` : ''}`,
+      )
       // Not this.exit(1): that would throw before oclif prints the --json result, which scripts need either way.
       process.exitCode = 1
     }

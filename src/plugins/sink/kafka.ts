@@ -18,12 +18,17 @@ export default definePlugin<'sink', KafkaSinkConfig>({
   configSchema: {
     type: 'object',
     description:
-      'Produces each record as a JSON value to `topic` on the pipeline\'s brokers, with the runtime\'s idempotent, ' +
+      "Produces each record as a JSON value to `topic` on the pipeline's brokers, with the runtime's idempotent, " +
       'acks=all producer; the topic is created on first use if missing. Records with the same key stay in order.',
     additionalProperties: false,
     required: ['topic'],
     properties: {
-      topic: {type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$', description: 'Topic to produce to.', examples: ['crypto_candles_1m']},
+      topic: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9._-]{1,249}$',
+        description: 'Topic to produce to.',
+        examples: ['crypto_candles_1m'],
+      },
       key: {
         type: 'string',
         minLength: 1,
@@ -35,7 +40,7 @@ export default definePlugin<'sink', KafkaSinkConfig>({
         type: 'integer',
         minimum: 1,
         maximum: 1000,
-        description: 'Partitions when the topic is created (default: the pipeline\'s kafka.partitions).',
+        description: "Partitions when the topic is created (default: the pipeline's kafka.partitions).",
       },
     },
     examples: [{topic: 'crypto_candles_1m'}],
@@ -43,7 +48,8 @@ export default definePlugin<'sink', KafkaSinkConfig>({
 
   create(config, context) {
     const kafka = context.kafka
-    if (!kafka) throw new EtlError('ETL_INTERNAL', 'the kafka sink needs Kafka access, which only the process stage provides')
+    if (!kafka)
+      throw new EtlError('ETL_INTERNAL', 'the kafka sink needs Kafka access, which only the process stage provides')
     let pending: EtlRecord[] = []
     const keyOf = (record: EtlRecord): string | null => {
       const value = record[config.key]
@@ -56,7 +62,11 @@ export default definePlugin<'sink', KafkaSinkConfig>({
       async flush() {
         if (pending.length === 0) return
         const batch = pending
-        await kafka.produce(config.topic, batch.map((record) => ({key: keyOf(record), value: record})), {partitions: config.partitions})
+        await kafka.produce(
+          config.topic,
+          batch.map((record) => ({key: keyOf(record), value: record})),
+          {partitions: config.partitions},
+        )
         pending = pending === batch ? [] : pending.slice(batch.length)
         context.count('produced', batch.length)
       },

@@ -30,7 +30,8 @@ export default definePlugin<'sink', StdoutSinkConfig>({
         items: {type: 'string', minLength: 1},
         minItems: 1,
         uniqueItems: true,
-        description: 'Print only these fields, in this order (fields a record lacks are left out). Default: all fields.',
+        description:
+          'Print only these fields, in this order (fields a record lacks are left out). Default: all fields.',
         examples: [['timestamp', 'symbol', 'price_usd']],
       },
     },

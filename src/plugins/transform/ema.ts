@@ -34,7 +34,7 @@ export default definePlugin<'transform', EmaConfig>({
     type: 'object',
     description:
       'Passes every record on, in order, with one field added: the exponential moving average of `field` in the ' +
-      'record\'s series, ema = ema_prev + α·(value − ema_prev) with α = 2 / (period + 1) unless `alpha` is set. ' +
+      "record's series, ema = ema_prev + α·(value − ema_prev) with α = 2 / (period + 1) unless `alpha` is set. " +
       'Seeded like TA-Lib: null for the first period − 1 values, then the simple average of the first `period` ' +
       'values, then the recursion. A record whose `field` is missing, null, NaN, Infinity or not numeric is ' +
       'dead-lettered (ETL_VALUE_NOT_FINITE), not passed on, and leaves the average untouched.',
@@ -53,10 +53,16 @@ export default definePlugin<'transform', EmaConfig>({
         description: 'Smoothing factor in (0, 1], instead of the one derived from `period` (1 = no smoothing).',
         examples: [0.1],
       },
-      as: asProperty('`<field>_ema_<period>`, or `<field>_ema_alpha_<alpha>` with `alpha` (0.1 → 0_1)', 'price_usd_ema_20'),
+      as: asProperty(
+        '`<field>_ema_<period>`, or `<field>_ema_alpha_<alpha>` with `alpha` (0.1 → 0_1)',
+        'price_usd_ema_20',
+      ),
       key: keyProperty(),
     },
-    examples: [{field: 'price_usd', period: 12}, {field: 'close', alpha: 0.1, period: 1}],
+    examples: [
+      {field: 'price_usd', period: 12},
+      {field: 'close', alpha: 0.1, period: 1},
+    ],
   },
 
   create(config, context) {

@@ -19,9 +19,13 @@ export default definePlugin<'transform', FilterConfig>({
         type: 'string',
         minLength: 1,
         description:
-          'Condition over the record\'s fields. A comparison with a missing field is false (SQL-like), so ' +
+          "Condition over the record's fields. A comparison with a missing field is false (SQL-like), so " +
           '"price_usd > 0" also drops records without price_usd.',
-        examples: ["symbol == 'BTC' and price_usd > 1000", "source != 'replay' or volume > 0", "symbol in ('BTC', 'ETH')"],
+        examples: [
+          "symbol == 'BTC' and price_usd > 1000",
+          "source != 'replay' or volume > 0",
+          "symbol in ('BTC', 'ETH')",
+        ],
       },
     },
     examples: [{where: "symbol == 'BTC' and price_usd > 1000"}],

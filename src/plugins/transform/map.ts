@@ -2,7 +2,14 @@
  * Reshapes records: computes new fields from expressions, renames, keeps a selection, drops. Input records are never
  * modified (another stage may still hold them); each step builds a fresh object only when it is configured.
  */
-import {compileConfigExpression, type CompiledExpression, definePlugin, type EtlRecord, EXPRESSION_HELP, validateExpression} from '../../sdk/index.js'
+import {
+  compileConfigExpression,
+  type CompiledExpression,
+  definePlugin,
+  type EtlRecord,
+  EXPRESSION_HELP,
+  validateExpression,
+} from '../../sdk/index.js'
 
 export interface MapConfig {
   select?: string[]
@@ -88,7 +95,9 @@ export default definePlugin<'transform', MapConfig>({
         description:
           'New (or replaced) field → expression over the record. Evaluated in the order written; each expression ' +
           'sees the fields computed before it. What cannot be computed (missing field, division by zero) is null.',
-        examples: [{price_eur: 'round(price_usd * 0.92, 2)', range: 'high - low', pair: "symbol + '/' + upper(vs_currency)"}],
+        examples: [
+          {price_eur: 'round(price_usd * 0.92, 2)', range: 'high - low', pair: "symbol + '/' + upper(vs_currency)"},
+        ],
       },
       rename: {
         type: 'object',

@@ -36,7 +36,8 @@ function configIssues(config: OhlcConfig): ConfigIssue[] {
   const issues = resolveWindowSpec({...config, window: config.slide === undefined ? 'tumbling' : 'sliding'}).issues
   const outputs = new Set(['window_start', 'window_end', 'open', 'high', 'low', 'close', 'volume', 'count'])
   for (const name of config.key) {
-    if (outputs.has(name)) issues.push({path: ['key'], message: `key field "${name}" would be overwritten by the candle's own ${name}`})
+    if (outputs.has(name))
+      issues.push({path: ['key'], message: `key field "${name}" would be overwritten by the candle's own ${name}`})
   }
   return issues
 }
@@ -60,7 +61,8 @@ export default definePlugin<'transform', OhlcConfig>({
       input: {
         type: 'string',
         enum: ['ticks', 'candles'],
-        description: 'ticks: each record is one price; candles: each record is itself a candle with open, high, low and price (its close).',
+        description:
+          'ticks: each record is one price; candles: each record is itself a candle with open, high, low and price (its close).',
         default: 'ticks',
         examples: ['ticks', 'candles'],
       },
@@ -68,14 +70,18 @@ export default definePlugin<'transform', OhlcConfig>({
       volume: {
         type: 'string',
         minLength: 1,
-        description: 'Field summed into the candle\'s volume; without it the candle has no volume field.',
+        description: "Field summed into the candle's volume; without it the candle has no volume field.",
         examples: ['volume'],
       },
-      open: field('Field holding an input candle\'s open (input: candles only).', 'open'),
-      high: field('Field holding an input candle\'s high (input: candles only).', 'high'),
-      low: field('Field holding an input candle\'s low (input: candles only).', 'low'),
+      open: field("Field holding an input candle's open (input: candles only).", 'open'),
+      high: field("Field holding an input candle's high (input: candles only).", 'high'),
+      low: field("Field holding an input candle's low (input: candles only).", 'low'),
     },
-    examples: [{size: '1m'}, {size: '7d', input: 'candles', volume: 'volume'}, {size: '1h', slide: '15m', lateness: '1m'}],
+    examples: [
+      {size: '1m'},
+      {size: '7d', input: 'candles', volume: 'volume'},
+      {size: '1h', slide: '15m', lateness: '1m'},
+    ],
   },
 
   validateConfig: configIssues,
@@ -84,9 +90,19 @@ export default definePlugin<'transform', OhlcConfig>({
     const {spec} = resolveWindowSpec({...config, window: config.slide === undefined ? 'tumbling' : 'sliding'})
     const issues = configIssues(config)
     if (!spec || issues.length > 0) {
-      throw new EtlError('ETL_CONFIG_INVALID', `ohlc: ${issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
+      throw new EtlError(
+        'ETL_CONFIG_INVALID',
+        `ohlc: ${issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      )
     }
-    const options = {time: config.time, key: config.key, spec, aggregates: candleAggregates(config), emit: config.emit, late: config.late}
+    const options = {
+      time: config.time,
+      key: config.key,
+      spec,
+      aggregates: candleAggregates(config),
+      emit: config.emit,
+      late: config.late,
+    }
     return createWindowTransform(options, context)
   },
 })

@@ -19,7 +19,7 @@ export default definePlugin<'transform', PctChangeConfig>({
     type: 'object',
     description:
       'Passes every record on, in order, with one field added: (value / earlier − 1) × 100, where `earlier` is the ' +
-      'value `periods` records back in the record\'s series (a record at 110 after one at 100 gives 10). The field ' +
+      "value `periods` records back in the record's series (a record at 110 after one at 100 gives 10). The field " +
       'is null until the series has that much history, and null (counted as pct_change_division_by_zero) when the ' +
       'earlier value is 0. A record whose `field` is missing, null, NaN, Infinity or not numeric is dead-lettered ' +
       '(ETL_VALUE_NOT_FINITE), not passed on, and does not enter the history.',

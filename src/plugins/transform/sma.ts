@@ -19,7 +19,7 @@ export default definePlugin<'transform', SmaConfig>({
     type: 'object',
     description:
       'Passes every record on, in order, with one field added: the mean of the last `period` values of `field` in ' +
-      'the record\'s series (this record included). The field is null until the series has `period` values. A ' +
+      "the record's series (this record included). The field is null until the series has `period` values. A " +
       'record whose `field` is missing, null, NaN, Infinity or not numeric is dead-lettered (ETL_VALUE_NOT_FINITE), ' +
       'not passed on, and leaves the average untouched. The running sum is compensated, so it does not drift over ' +
       'long runs.',
@@ -30,7 +30,10 @@ export default definePlugin<'transform', SmaConfig>({
       as: asProperty('`<field>_sma_<period>`', 'price_usd_sma_20'),
       key: keyProperty(),
     },
-    examples: [{field: 'price_usd', period: 20}, {field: 'close', period: 200, as: 'sma_200'}],
+    examples: [
+      {field: 'price_usd', period: 20},
+      {field: 'close', period: 200, as: 'sma_200'},
+    ],
   },
 
   create(config, context) {

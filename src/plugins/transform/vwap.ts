@@ -42,7 +42,7 @@ export default definePlugin<'transform', VwapConfig>({
     type: 'object',
     description:
       'Passes every record on, in order, with one field added: Σ(price·volume) / Σvolume over the last `period` ' +
-      'records of the record\'s series (this one included). The field is null until the series has `period` ' +
+      "records of the record's series (this one included). The field is null until the series has `period` " +
       'records, and null (counted as vwap_zero_volume) while every volume in the window is 0. A record whose price ' +
       'or volume is missing, null, NaN, Infinity or not numeric (or whose price·volume overflows) is dead-lettered ' +
       'with ETL_VALUE_NOT_FINITE, one with a negative volume with ETL_RECORD_INVALID; neither is passed on or ' +
@@ -72,9 +72,13 @@ export default definePlugin<'transform', VwapConfig>({
         inputs: [config.price, config.volume],
         createState: () => new VwapWindow(config.period),
         check([price, volume]) {
-          if (volume < 0) return {code: 'ETL_RECORD_INVALID', reason: `${config.volume} is ${volume}, a negative volume`}
+          if (volume < 0)
+            return {code: 'ETL_RECORD_INVALID', reason: `${config.volume} is ${volume}, a negative volume`}
           if (!Number.isFinite(price * volume)) {
-            return {code: 'ETL_VALUE_NOT_FINITE', reason: `${config.price} × ${config.volume} overflows (${price} × ${volume})`}
+            return {
+              code: 'ETL_VALUE_NOT_FINITE',
+              reason: `${config.price} × ${config.volume} overflows (${price} × ${volume})`,
+            }
           }
           return undefined
         },

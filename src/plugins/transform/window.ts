@@ -1,7 +1,12 @@
 /** Event-time tumbling or sliding windows with aggregates (first, last, min, max, sum, avg, count) per key. */
 import {type ConfigIssue, definePlugin, EtlError} from '../../sdk/index.js'
 import {AGGREGATE_OPS, type AggregateOp, type AggregateSpec} from '../shared/windowing/aggregates.js'
-import {commonWindowProperties, WINDOW_FIELDS, WINDOW_SEMANTICS, type CommonWindowConfig} from '../shared/windowing/window-schema.js'
+import {
+  commonWindowProperties,
+  WINDOW_FIELDS,
+  WINDOW_SEMANTICS,
+  type CommonWindowConfig,
+} from '../shared/windowing/window-schema.js'
 import {resolveWindowSpec} from '../shared/windowing/window-spec.js'
 import {createWindowTransform} from '../shared/windowing/window-transform.js'
 
@@ -15,9 +20,12 @@ function aggregateIssues(config: WindowConfig): ConfigIssue[] {
   const taken = new Set<string>([...config.key, ...WINDOW_FIELDS])
   for (const [name, {op, field}] of Object.entries(config.aggregates)) {
     const path = ['aggregates', name]
-    if (taken.has(name)) issues.push({path, message: `output field "${name}" is already a key field or window bound; pick another name`})
-    if (op === 'count' && field !== undefined) issues.push({path: [...path, 'field'], message: 'count counts records and takes no field'})
-    if (op !== 'count' && field === undefined) issues.push({path, message: `${op} needs field: the input field to aggregate`})
+    if (taken.has(name))
+      issues.push({path, message: `output field "${name}" is already a key field or window bound; pick another name`})
+    if (op === 'count' && field !== undefined)
+      issues.push({path: [...path, 'field'], message: 'count counts records and takes no field'})
+    if (op !== 'count' && field === undefined)
+      issues.push({path, message: `${op} needs field: the input field to aggregate`})
   }
   return issues
 }
@@ -44,7 +52,8 @@ export default definePlugin<'transform', WindowConfig>({
       window: {
         type: 'string',
         enum: ['tumbling', 'sliding'],
-        description: 'tumbling: back-to-back windows of length size; sliding: windows of length size starting every slide.',
+        description:
+          'tumbling: back-to-back windows of length size; sliding: windows of length size starting every slide.',
         default: 'tumbling',
         examples: ['tumbling', 'sliding'],
       },
@@ -69,7 +78,14 @@ export default definePlugin<'transform', WindowConfig>({
     },
     examples: [
       {size: '1m', aggregates: {avg_price: {op: 'avg', field: 'price_usd'}, ticks: {op: 'count'}}},
-      {window: 'sliding', size: '1h', slide: '5m', lateness: '30s', emit: 'update', aggregates: {high: {op: 'max', field: 'price_usd'}}},
+      {
+        window: 'sliding',
+        size: '1h',
+        slide: '5m',
+        lateness: '30s',
+        emit: 'update',
+        aggregates: {high: {op: 'max', field: 'price_usd'}},
+      },
     ],
   },
 
@@ -79,9 +95,19 @@ export default definePlugin<'transform', WindowConfig>({
     const {spec} = resolveWindowSpec(config)
     const issues = configIssues(config)
     if (!spec || issues.length > 0) {
-      throw new EtlError('ETL_CONFIG_INVALID', `window: ${issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`)
+      throw new EtlError(
+        'ETL_CONFIG_INVALID',
+        `window: ${issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      )
     }
-    const aggregates: AggregateSpec[] = Object.entries(config.aggregates).map(([name, {op, field}]) => ({name, op, field}))
-    return createWindowTransform({time: config.time, key: config.key, spec, aggregates, emit: config.emit, late: config.late}, context)
+    const aggregates: AggregateSpec[] = Object.entries(config.aggregates).map(([name, {op, field}]) => ({
+      name,
+      op,
+      field,
+    }))
+    return createWindowTransform(
+      {time: config.time, key: config.key, spec, aggregates, emit: config.emit, late: config.late},
+      context,
+    )
   },
 })

@@ -48,7 +48,7 @@ export default definePlugin<'transform', ZscoreConfig>({
     type: 'object',
     description:
       'Passes every record on, in order, with the field `as` added: (value − mean) / stddev over the last `period` ' +
-      'values of the record\'s series, this record included; stddev is the sample standard deviation (n − 1, as ' +
+      "values of the record's series, this record included; stddev is the sample standard deviation (n − 1, as " +
       'pandas rolling().std()). null until the series has `period` values; 0 when all of them are equal (the value ' +
       'is the mean). With `threshold`, also adds `<as>_anomaly`: true when |z| ≥ threshold, false otherwise, null ' +
       'while z is null. A record whose `field` is missing, null, NaN, Infinity or not numeric is dead-lettered ' +

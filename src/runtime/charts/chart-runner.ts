@@ -60,7 +60,9 @@ class RunningChart {
       if (reset) {
         this.instance.reset()
         this.dirty = true
-        this.inputs.logger.info(`chart ${this.chart.label}: ${this.chart.data.kind === 'csv' ? this.chart.data.path : ''} was truncated or replaced; reading it again`)
+        this.inputs.logger.info(
+          `chart ${this.chart.label}: ${this.chart.data.kind === 'csv' ? this.chart.data.path : ''} was truncated or replaced; reading it again`,
+        )
       }
       if (skipped > 0) this.inputs.counters.add(scopeOf(this.chart), 'csv_lines_unreadable', skipped)
       this.add(rows)
@@ -80,12 +82,16 @@ class RunningChart {
       try {
         const render = await this.instance.render()
         this.inputs.counters.add(scope, 'rendered')
-        this.inputs.logger.debug(`chart ${this.chart.label}: rendered ${render.renderedPoints}/${render.points} points in ${render.ms.toFixed(1)} ms`)
+        this.inputs.logger.debug(
+          `chart ${this.chart.label}: rendered ${render.renderedPoints}/${render.points} points in ${render.ms.toFixed(1)} ms`,
+        )
         this.inputs.onRender?.({chart: this.chart, render, instance: this.instance})
       } catch (error) {
         this.inputs.counters.add(scope, 'render_failed')
         const code = error instanceof EtlError ? error.code : 'ETL_CHART_RENDER'
-        this.inputs.logger.error(`${code} chart ${this.chart.label}: render failed (will retry at the next interval): ${messageOf(error)}`)
+        this.inputs.logger.error(
+          `${code} chart ${this.chart.label}: render failed (will retry at the next interval): ${messageOf(error)}`,
+        )
         this.dirty = true
       }
     })
@@ -130,10 +136,12 @@ export class ChartRunner {
 
   /** Reads every CSV and renders every chart that has new rows, now (`etl chart` without --watch, and the last render). */
   async renderNow(): Promise<void> {
-    await Promise.all(this.running.map(async (chart) => {
-      await chart.pull()
-      await chart.renderIfDirty(true)
-    }))
+    await Promise.all(
+      this.running.map(async (chart) => {
+        await chart.pull()
+        await chart.renderIfDirty(true)
+      }),
+    )
   }
 
   /** Keeps charts current until stop(): CSVs are checked every second, renders throttled per chart. */
@@ -146,10 +154,12 @@ export class ChartRunner {
     if (this.ticking) return // a slow render or read: skip this beat rather than pile up
     this.ticking = true
     try {
-      await Promise.all(this.running.map(async (chart) => {
-        await chart.pull()
-        await chart.renderIfDirty()
-      }))
+      await Promise.all(
+        this.running.map(async (chart) => {
+          await chart.pull()
+          await chart.renderIfDirty()
+        }),
+      )
     } finally {
       this.ticking = false
     }

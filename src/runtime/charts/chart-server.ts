@@ -77,7 +77,11 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
     const path = requestPath(req.url)
     if (path === '/' || path === '/index.html') return servePage(res, title)
     if (path === '/events' && req.method === 'GET') return serveEvents(req, res)
-    if (path === '/api/charts') return serveJson(res, [...latest.values()].map(({update}) => withoutSvg(update)))
+    if (path === '/api/charts')
+      return serveJson(
+        res,
+        [...latest.values()].map(({update}) => withoutSvg(update)),
+      )
     const name = chartNameFromPath(path)
     const found = name === undefined ? undefined : latest.get(name)
     if (found) return serveSvg(res, found.update.svg)
@@ -142,8 +146,12 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening)
-      if (error.code === 'EADDRINUSE') reject(new Error(`port ${port} is in use; pass --serve <other port>`, {cause: error}))
-      else if (error.code === 'EACCES') reject(new Error(`port ${port} needs privileges etl does not have; pass --serve <port above 1023>`, {cause: error}))
+      if (error.code === 'EADDRINUSE')
+        reject(new Error(`port ${port} is in use; pass --serve <other port>`, {cause: error}))
+      else if (error.code === 'EACCES')
+        reject(
+          new Error(`port ${port} needs privileges etl does not have; pass --serve <port above 1023>`, {cause: error}),
+        )
       else reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`, {cause: error}))
     }
     const onListening = () => {

@@ -33,7 +33,11 @@ export function selectCharts(pipeline: PipelineConfig, only: string[] | undefine
   const unknown = (only ?? []).filter((name) => !pipeline.charts.some((chart) => chart.label === name))
   if (unknown.length > 0) {
     const names = pipeline.charts.map((chart) => chart.label).join(', ') || 'none'
-    throw new EtlError('ETL_CONFIG_INVALID', `no chart named ${unknown.join(', ')} in ${pipeline.file} (charts: ${names})`, {exitCode: 2})
+    throw new EtlError(
+      'ETL_CONFIG_INVALID',
+      `no chart named ${unknown.join(', ')} in ${pipeline.file} (charts: ${names})`,
+      {exitCode: 2},
+    )
   }
   const wanted = pipeline.charts.filter((chart) => !only || only.length === 0 || only.includes(chart.label))
   for (const chart of wanted.filter((c) => c.data.kind === 'stream')) {
@@ -41,7 +45,9 @@ export function selectCharts(pipeline: PipelineConfig, only: string[] | undefine
   }
   const fromCsv = wanted.filter((chart) => chart.data.kind === 'csv')
   if (fromCsv.length === 0) {
-    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no chart with data: {csv: …} to render`, {exitCode: 2})
+    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no chart with data: {csv: …} to render`, {
+      exitCode: 2,
+    })
   }
   return fromCsv
 }
@@ -86,7 +92,10 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
   }
   const failed = counters.entries().filter((entry) => entry.event === 'render_failed')
   if (!options.watch && !server && failed.length > 0) {
-    throw new EtlError('ETL_CHART_RENDER', `${failed.map((f) => f.scope.replace(/^chart /, '')).join(', ')} could not be rendered (see the log above)`)
+    throw new EtlError(
+      'ETL_CHART_RENDER',
+      `${failed.map((f) => f.scope.replace(/^chart /, '')).join(', ')} could not be rendered (see the log above)`,
+    )
   }
   return {counters, rendered}
 }
@@ -105,7 +114,12 @@ export function toChartUpdate(result: RenderedChart): ChartUpdate {
   }
 }
 
-export async function serveCharts(port: number, host: string | undefined, title: string, logger: Logger): Promise<ChartServer> {
+export async function serveCharts(
+  port: number,
+  host: string | undefined,
+  title: string,
+  logger: Logger,
+): Promise<ChartServer> {
   try {
     return await startChartServer({port, host, logger, title})
   } catch (error) {
@@ -114,6 +128,9 @@ export async function serveCharts(port: number, host: string | undefined, title:
 }
 
 function describe({render}: RenderedChart): string {
-  const drawn = render.renderedPoints === render.points ? `${render.points} points` : `${render.points} points drawn as ${render.renderedPoints}`
+  const drawn =
+    render.renderedPoints === render.points
+      ? `${render.points} points`
+      : `${render.points} points drawn as ${render.renderedPoints}`
   return `${drawn} in ${render.ms.toFixed(0)} ms → ${render.outputs.join(', ')}`
 }

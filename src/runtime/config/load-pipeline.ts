@@ -94,7 +94,6 @@ function pluginValidator(definition: AnyPluginDefinition): ValidateFunction {
   return validate
 }
 
-
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv
   /** The plugins the file may name: the built-ins (the CLI's and the programmatic API's registry) and any others. */
@@ -113,7 +112,17 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions): 
 
   const data = toData(parsed) as Record<string, unknown> | null
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError(file, [...problems, {file, line: 1, col: 1, path: '', message: 'a pipeline file must be a mapping with sinks: (and usually source:)', code: 'ETL_CONFIG_INVALID'}])
+    throw new ConfigError(file, [
+      ...problems,
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: 'a pipeline file must be a mapping with sinks: (and usually source:)',
+        code: 'ETL_CONFIG_INVALID',
+      },
+    ])
   }
   if (!validatePipelineShape(data)) problems.push(...schemaProblems(parsed, validatePipelineShape, data))
 
@@ -127,7 +136,9 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions): 
   const source = data.source === undefined ? undefined : await stage('source', data.source, ['source'])
   const transforms = await inOrder(asArray(data.transforms), (entry, i) => stage('transform', entry, ['transforms', i]))
   const sinks = await inOrder(asArray(data.sinks), (entry, i) => stage('sink', entry, ['sinks', i]))
-  const charts = await inOrder(asArray(data.charts), (entry, i) => resolveChart(parsed, registry, entry, ['charts', i], problems))
+  const charts = await inOrder(asArray(data.charts), (entry, i) =>
+    resolveChart(parsed, registry, entry, ['charts', i], problems),
+  )
   problems.push(...duplicateChartNames(parsed, asArray(data.charts)))
 
   if (problems.length > 0) throw new ConfigError(file, withoutEchoes(problems))
@@ -150,7 +161,9 @@ export async function loadPipeline(fileArgument: string, options: LoadOptions): 
       groupId: (kafka.groupId as string | undefined) ?? `etl-${name}`,
       fromBeginning: kafka.fromBeginning as boolean,
       deadLetterTopic: (kafka.deadLetterTopic as string | undefined) ?? `${topic}.dlq`,
-      sourceStateTopic: (kafka.sourceStateTopic as string | undefined) ?? sourceStateTopicOf((kafka.groupId as string | undefined) ?? `etl-${name}`),
+      sourceStateTopic:
+        (kafka.sourceStateTopic as string | undefined) ??
+        sourceStateTopicOf((kafka.groupId as string | undefined) ?? `etl-${name}`),
       producerBuffer: {maxRecords: 10_000, whenFull: 'block', ...(kafka.producerBuffer as object | undefined)},
       client: (kafka.client as 'kafkajs' | 'platformatic' | undefined) ?? 'kafkajs',
     },
@@ -175,7 +188,8 @@ async function resolveChart(
   const {data, every, ...rest} = entry as Record<string, unknown>
   const stage = await resolveStage(parsed, registry, 'chart', {type: 'vega-lite', ...rest}, path, problems)
   if (!stage || data === undefined) return undefined
-  const source: ChartDataSource = data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: String((data as {csv: string}).csv)}
+  const source: ChartDataSource =
+    data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: String((data as {csv: string}).csv)}
   return {...stage, data: source, everyMs: parseDuration((every ?? '10s') as Duration)}
 }
 
@@ -187,7 +201,13 @@ function duplicateChartNames(parsed: ParsedYaml, entries: unknown[]): ConfigProb
     if (typeof name !== 'string') continue
     if (seen.has(name)) {
       const path = ['charts', index, 'name']
-      problems.push({file: parsed.file, ...locate(parsed, path), path: formatPath(path), message: `another chart is already named "${name}"; chart names must be unique`, code: 'ETL_CONFIG_INVALID'})
+      problems.push({
+        file: parsed.file,
+        ...locate(parsed, path),
+        path: formatPath(path),
+        message: `another chart is already named "${name}"; chart names must be unique`,
+        code: 'ETL_CONFIG_INVALID',
+      })
     }
     seen.add(name)
   }
@@ -225,7 +245,13 @@ export async function resolveStage(
     const problem = validateExpression(whereText)
     if (problem) {
       const wherePath = [...path, 'where']
-      problems.push({file: parsed.file, ...locate(parsed, wherePath), path: formatPath(wherePath), message: `${problem} in ${JSON.stringify(whereText)}`, code: 'ETL_CONFIG_INVALID'})
+      problems.push({
+        file: parsed.file,
+        ...locate(parsed, wherePath),
+        path: formatPath(wherePath),
+        message: `${problem} in ${JSON.stringify(whereText)}`,
+        code: 'ETL_CONFIG_INVALID',
+      })
     } else {
       where = compileExpression(whereText)
     }
@@ -249,7 +275,17 @@ export async function resolveStage(
   for (const field of definition.secrets ?? []) {
     if (typeof config[field] === 'string') registerSecret(config[field] as string)
   }
-  return {kind, type, label: typeof name === 'string' ? name : type, definition, config, path, retry, ...(where ? {where} : {}), ...(worker === undefined ? {} : {worker})}
+  return {
+    kind,
+    type,
+    label: typeof name === 'string' ? name : type,
+    definition,
+    config,
+    path,
+    retry,
+    ...(where ? {where} : {}),
+    ...(worker === undefined ? {} : {worker}),
+  }
 }
 
 /** Registers the modules under `plugins:`; a module that does not load is a problem at its entry. */
@@ -282,18 +318,36 @@ async function pluginConfigProblems(
   try {
     issues = (await definition.validateConfig?.(config, context)) ?? []
   } catch (error) {
-    issues = [{path: [], message: `${definition.kind} plugin "${definition.name}" could not check its config: ${messageOf(error)}`}]
+    issues = [
+      {
+        path: [],
+        message: `${definition.kind} plugin "${definition.name}" could not check its config: ${messageOf(error)}`,
+      },
+    ]
   }
   return issues.map((issue) => {
     const at = [...path, ...issue.path]
-    return {file: parsed.file, ...locate(parsed, at), path: formatPath(at), message: issue.message, code: 'ETL_CONFIG_INVALID'}
+    return {
+      file: parsed.file,
+      ...locate(parsed, at),
+      path: formatPath(at),
+      message: issue.message,
+      code: 'ETL_CONFIG_INVALID',
+    }
   })
 }
 
 /** A field whose ${...} could not be resolved also fails its schema check; the first problem is the one to fix. */
 function withoutEchoes(problems: ConfigProblem[]): ConfigProblem[] {
-  const interpolationPaths = new Set(problems.filter((p) => p.message.startsWith('malformed ${') || p.code === 'ETL_CONFIG_ENV_MISSING').map((p) => p.path))
-  return problems.filter((p) => !(interpolationPaths.has(p.path) && p.code === 'ETL_CONFIG_INVALID' && !p.message.startsWith('malformed ${')))
+  const interpolationPaths = new Set(
+    problems
+      .filter((p) => p.message.startsWith('malformed ${') || p.code === 'ETL_CONFIG_ENV_MISSING')
+      .map((p) => p.path),
+  )
+  return problems.filter(
+    (p) =>
+      !(interpolationPaths.has(p.path) && p.code === 'ETL_CONFIG_INVALID' && !p.message.startsWith('malformed ${')),
+  )
 }
 
 /** `resolve` of each entry, one after the other (not at once: its problems are pushed in the file's order). */

@@ -36,18 +36,28 @@ const chartEntry = {
   type: 'object',
   description:
     'A chart plugin: `type` names it (default vega-lite), `data` says where its rows come from, `every` how often it is ' +
-    're-rendered; the other fields are the plugin\'s config (see `etl plugins --kind chart`).',
+    "re-rendered; the other fields are the plugin's config (see `etl plugins --kind chart`).",
   required: ['name', 'data'],
   properties: {
     type: {type: 'string', minLength: 1, default: 'vega-lite', description: 'Name of the chart plugin.'},
-    name: {type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100, description: 'Chart name: labels logs and the live page.'},
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      maxLength: 100,
+      description: 'Chart name: labels logs and the live page.',
+    },
     data: {
       description:
-        'Where the chart\'s rows come from: `stream` = the records leaving the transforms during `etl run`; ' +
-        '`{csv: <path>}` = a CSV file (a sink\'s output), read incrementally as it grows — this is what `etl chart` watches.',
+        "Where the chart's rows come from: `stream` = the records leaving the transforms during `etl run`; " +
+        "`{csv: <path>}` = a CSV file (a sink's output), read incrementally as it grows — this is what `etl chart` watches.",
       oneOf: [
         {const: 'stream'},
-        {type: 'object', additionalProperties: false, required: ['csv'], properties: {csv: {type: 'string', minLength: 1}}},
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['csv'],
+          properties: {csv: {type: 'string', minLength: 1}},
+        },
       ],
       examples: ['stream', {csv: 'data/btc_prices.csv'}],
     },
@@ -93,21 +103,33 @@ export const PIPELINE_SCHEMA = {
           default: 'crypto_prices',
           description: 'Topic between the source stage and the process stage.',
         },
-        partitions: {type: 'integer', minimum: 1, maximum: 1000, default: 3, description: 'Partitions when the topic is created.'},
-        replicationFactor: {type: 'integer', minimum: 1, default: 1, description: 'Replication factor when the topic is created.'},
+        partitions: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 3,
+          description: 'Partitions when the topic is created.',
+        },
+        replicationFactor: {
+          type: 'integer',
+          minimum: 1,
+          default: 1,
+          description: 'Replication factor when the topic is created.',
+        },
         clientId: {type: 'string', description: 'Kafka client id (default etl-<name>).'},
         groupId: {type: 'string', description: 'Consumer group of the process stage (default etl-<name>).'},
         fromBeginning: {
           type: 'boolean',
           default: true,
-          description: 'Where a new consumer group starts: true = oldest record, so nothing produced before it joined is lost.',
+          description:
+            'Where a new consumer group starts: true = oldest record, so nothing produced before it joined is lost.',
         },
         deadLetterTopic: {type: 'string', description: 'Where undecodable records go (default <topic>.dlq).'},
         sourceStateTopic: {
           type: 'string',
           pattern: '^[A-Za-z0-9._-]{1,249}$',
           description:
-            'Compacted topic holding each source\'s checkpoint, written in the same Kafka transaction as its records ' +
+            "Compacted topic holding each source's checkpoint, written in the same Kafka transaction as its records " +
             '(default <groupId>.source-state).',
         },
         client: {
@@ -127,7 +149,13 @@ export const PIPELINE_SCHEMA = {
             'Records the source stage holds while Kafka does not take them (the broker is down): the source keeps ' +
             'polling into this buffer and it is delivered, in order, when the broker is back.',
           properties: {
-            maxRecords: {type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000, description: 'Most records held.'},
+            maxRecords: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10_000_000,
+              default: 10_000,
+              description: 'Most records held.',
+            },
             whenFull: {
               type: 'string',
               enum: ['block', 'drop-oldest'],
@@ -159,7 +187,12 @@ export const PIPELINE_SCHEMA = {
         'Produces the records to kafka.topic. Without a source, the pipeline consumes kafka.topic as another pipeline ' +
         'or program fills it (e.g. candles a first pipeline produced with the kafka sink).',
     },
-    transforms: {type: 'array', default: [], items: stageEntry('transform'), description: 'Run in order on every batch.'},
+    transforms: {
+      type: 'array',
+      default: [],
+      items: stageEntry('transform'),
+      description: 'Run in order on every batch.',
+    },
     sinks: {
       type: 'array',
       minItems: 1,
@@ -179,7 +212,12 @@ export const PIPELINE_SCHEMA = {
       },
       description: 'Every record reaches every sink, unless the sink has a `where:` condition.',
     },
-    charts: {type: 'array', default: [], items: chartEntry, description: 'Charts re-rendered to PNG/SVG as data arrives.'},
+    charts: {
+      type: 'array',
+      default: [],
+      items: chartEntry,
+      description: 'Charts re-rendered to PNG/SVG as data arrives.',
+    },
   },
 } as const
 

@@ -66,14 +66,17 @@ function describe(error: ErrorObject): {message: string; extra?: string; onKey?:
       return {message: 'required field is missing', extra: String(params.missingProperty)}
     case 'additionalProperties': {
       const field = String(params.additionalProperty)
-      if (field === '<<') return {message: 'YAML merge keys (<<) are not supported: write the fields out', extra: field, onKey: true}
+      if (field === '<<')
+        return {message: 'YAML merge keys (<<) are not supported: write the fields out', extra: field, onKey: true}
       const known = Object.keys((error.parentSchema?.properties as object) ?? {})
       const guess = closest(field, known)
       const hint = guess ? ` (did you mean "${guess}"?)` : known.length ? ` (known fields: ${known.join(', ')})` : ''
       return {message: `unknown field${hint}`, extra: field, onKey: true}
     }
     case 'enum':
-      return {message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`}
+      return {
+        message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      }
     case 'type':
       return {message: `must be ${String(params.type).replace(',', ' or ')}`}
     case 'oneOf':

@@ -6,7 +6,14 @@ import {open, stat} from 'node:fs/promises'
 import {EtlError, messageOf} from '../errors.js'
 import {Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair} from 'yaml'
 import {ConfigError, type ConfigProblem} from './problems.js'
-import {checkNodes, checkStructure, checkText, decodePipelineBytes, MAX_ALIASES, MAX_PIPELINE_BYTES} from './yaml-limits.js'
+import {
+  checkNodes,
+  checkStructure,
+  checkText,
+  decodePipelineBytes,
+  MAX_ALIASES,
+  MAX_PIPELINE_BYTES,
+} from './yaml-limits.js'
 
 export {MAX_PIPELINE_BYTES} from './yaml-limits.js'
 
@@ -53,7 +60,10 @@ export async function readConfigFile(file: string, what: string): Promise<string
     return await readPipelineFile(file)
   } catch (error) {
     if (error instanceof EtlError) throw error
-    throw new EtlError('ETL_CONFIG_READ', `cannot read ${what} ${file}: ${messageOf(error)}`, {cause: error, exitCode: 2})
+    throw new EtlError('ETL_CONFIG_READ', `cannot read ${what} ${file}: ${messageOf(error)}`, {
+      cause: error,
+      exitCode: 2,
+    })
   }
 }
 
@@ -71,7 +81,14 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   if (early.length === 0) early.push(...checkStructure(file, text))
   if (early.length > 0) return {file, doc: new Document() as Document.Parsed, lines, problems: early}
   // The YAML 1.2 core schema even under a `%YAML 1.1` directive: no merge keys, no `yes`/`no` booleans, no !!binary.
-  const options = {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, schema: 'core', merge: false} as const
+  const options = {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+    schema: 'core',
+    merge: false,
+  } as const
   const doc = parseDocument(text, options)
   const problems: ConfigProblem[] = checkNodes(file, doc, lines)
   // checkNodes explains unsupported tags itself, naming them as written.
@@ -95,7 +112,9 @@ export function toData(parsed: ParsedYaml): unknown {
   } catch (error) {
     if (!(error instanceof ReferenceError)) throw error
     const message = `aliases expand to too much data (${error.message})`
-    throw new ConfigError(parsed.file, [{file: parsed.file, line: 1, col: 1, path: '', message, code: 'ETL_CONFIG_LIMIT'}])
+    throw new ConfigError(parsed.file, [
+      {file: parsed.file, line: 1, col: 1, path: '', message, code: 'ETL_CONFIG_LIMIT'},
+    ])
   }
 }
 
@@ -115,9 +134,9 @@ export function locate(parsed: ParsedYaml, path: readonly (string | number)[], o
     const segment = path[i]
     let next: unknown
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment)) as
-        | Pair<Node, Node>
-        | undefined
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+      ) as Pair<Node, Node> | undefined
       if (pair && onKey && i === path.length - 1 && pair.key) return position(parsed, pair.key)
       next = pair?.value ?? (pair?.key ? pair.key : undefined)
     } else if (isSeq(node) && typeof segment === 'number') {

@@ -17,11 +17,22 @@ export const MAX_NESTING_DEPTH = 100
 export const MAX_ALIASES = 100
 
 /** Tags a pipeline may spell out; everything else (!!binary, !!js/function, !Ref…) is refused. */
-const ALLOWED_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`))
+const ALLOWED_TAGS = new Set(
+  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`),
+)
 
 type Position = {line: number; col: number}
-const problem = (file: string, where: Position, message: string, code: ConfigProblem['code'] = 'ETL_CONFIG_LIMIT'): ConfigProblem => ({
-  file, ...where, path: '', message, code,
+const problem = (
+  file: string,
+  where: Position,
+  message: string,
+  code: ConfigProblem['code'] = 'ETL_CONFIG_LIMIT',
+): ConfigProblem => ({
+  file,
+  ...where,
+  path: '',
+  message,
+  code,
 })
 
 /** Line and column of a character offset, without a LineCounter (used before parsing). */
@@ -48,8 +59,21 @@ export function decodePipelineBytes(file: string, bytes: Buffer): {text: string;
     charOffset = i
     if (bytes[byteOffset] === 0xef && bytes[byteOffset + 1] === 0xbf && bytes[byteOffset + 2] === 0xbd) continue
     const where = positionOf(text, i)
-    const hex = bytes.subarray(byteOffset, byteOffset + 4).toString('hex').replace(/(..)(?!$)/g, '$1 ')
-    return {text, problems: [problem(file, where, `not valid UTF-8 (bytes ${hex} at byte ${byteOffset}); save the file as UTF-8`, 'ETL_CONFIG_ENCODING')]}
+    const hex = bytes
+      .subarray(byteOffset, byteOffset + 4)
+      .toString('hex')
+      .replace(/(..)(?!$)/g, '$1 ')
+    return {
+      text,
+      problems: [
+        problem(
+          file,
+          where,
+          `not valid UTF-8 (bytes ${hex} at byte ${byteOffset}); save the file as UTF-8`,
+          'ETL_CONFIG_ENCODING',
+        ),
+      ],
+    }
   }
   return {text, problems: []}
 }
@@ -64,7 +88,14 @@ export function checkText(file: string, text: string): ConfigProblem[] {
     const code = control[0].charCodeAt(0)
     const name = code === 0 ? 'NUL' : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
     const hint = code === 0 ? ' (a binary file, or UTF-16? pipeline files are UTF-8 text)' : ''
-    return [problem(file, positionOf(text, control.index), `contains the control character ${name}${hint}`, 'ETL_CONFIG_ENCODING')]
+    return [
+      problem(
+        file,
+        positionOf(text, control.index),
+        `contains the control character ${name}${hint}`,
+        'ETL_CONFIG_ENCODING',
+      ),
+    ]
   }
   let start = 0
   for (let line = 1; start <= text.length; line++) {
@@ -72,7 +103,13 @@ export function checkText(file: string, text: string): ConfigProblem[] {
     const stop = end === -1 ? text.length : end
     const length = stop - start - (text[stop - 1] === '\r' ? 1 : 0)
     if (length > MAX_LINE_CHARS) {
-      return [problem(file, {line, col: MAX_LINE_CHARS + 1}, `line ${line} is ${length} characters long; the limit is ${MAX_LINE_CHARS} (split the value over several lines or put it in its own file)`)]
+      return [
+        problem(
+          file,
+          {line, col: MAX_LINE_CHARS + 1},
+          `line ${line} is ${length} characters long; the limit is ${MAX_LINE_CHARS} (split the value over several lines or put it in its own file)`,
+        ),
+      ]
     }
     if (end === -1) break
     start = end + 1
@@ -110,14 +147,23 @@ export function checkStructure(file: string, text: string): ConfigProblem[] {
   } catch (error) {
     // The yaml parser recurses on compact nesting (`- - - - …`); running out of stack means far beyond the limit.
     if (error instanceof RangeError) {
-      return [problem(file, deepestLine(text), `nesting is too deep to parse; the limit is ${MAX_NESTING_DEPTH} levels`)]
+      return [
+        problem(file, deepestLine(text), `nesting is too deep to parse; the limit is ${MAX_NESTING_DEPTH} levels`),
+      ]
     }
     throw error
   }
   const documents = tokens.filter((token): token is CST.Document => token.type === 'document')
   if (documents.length > 1) {
     const where = positionOf(text, documents[1].offset)
-    return [problem(file, where, `holds ${documents.length} YAML documents (separated by ---); a pipeline file holds exactly one`, 'ETL_CONFIG_INVALID')]
+    return [
+      problem(
+        file,
+        where,
+        `holds ${documents.length} YAML documents (separated by ---); a pipeline file holds exactly one`,
+        'ETL_CONFIG_INVALID',
+      ),
+    ]
   }
   const stack: [CstNode, number][] = documents.map((doc) => [doc.value, 0])
   while (stack.length > 0) {
@@ -141,12 +187,25 @@ export function checkNodes(file: string, doc: Document.Parsed, lines: LineCounte
     if (!isNode(node)) return undefined
     const where = lines.linePos(node.range?.[0] ?? 0)
     if (isAlias(node) && ++aliases > MAX_ALIASES) {
-      problems.push(problem(file, where, `more than ${MAX_ALIASES} aliases (*${node.source}…); expanding aliases like this is how "billion laughs" files exhaust memory`))
+      problems.push(
+        problem(
+          file,
+          where,
+          `more than ${MAX_ALIASES} aliases (*${node.source}…); expanding aliases like this is how "billion laughs" files exhaust memory`,
+        ),
+      )
       return visit.BREAK
     }
     if (node.tag && !ALLOWED_TAGS.has(node.tag)) {
       const shown = node.tag.replace(/^tag:yaml\.org,2002:/, '!!')
-      problems.push(problem(file, where, `YAML: the tag ${shown} is not supported (pipeline files are plain data: strings, numbers, booleans, lists, mappings)`, 'ETL_CONFIG_INVALID'))
+      problems.push(
+        problem(
+          file,
+          where,
+          `YAML: the tag ${shown} is not supported (pipeline files are plain data: strings, numbers, booleans, lists, mappings)`,
+          'ETL_CONFIG_INVALID',
+        ),
+      )
     }
     return undefined
   })

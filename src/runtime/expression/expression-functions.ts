@@ -105,7 +105,12 @@ export interface FunctionSpec {
 }
 
 export const FUNCTIONS: Record<string, FunctionSpec> = {
-  round: {fn: round, minArgs: 1, maxArgs: 2, help: 'round(x, digits = 0) (half away from zero; digits may be negative)'},
+  round: {
+    fn: round,
+    minArgs: 1,
+    maxArgs: 2,
+    help: 'round(x, digits = 0) (half away from zero; digits may be negative)',
+  },
   abs: {fn: numeric(Math.abs), minArgs: 1, maxArgs: 1, help: 'abs(x)'},
   floor: {fn: numeric(Math.floor), minArgs: 1, maxArgs: 1, help: 'floor(x)'},
   ceil: {fn: numeric(Math.ceil), minArgs: 1, maxArgs: 1, help: 'ceil(x)'},

@@ -69,7 +69,8 @@ export function tokenize(text: string): Token[] {
     } else {
       const op = OPERATORS.find((candidate) => text.startsWith(candidate, i))
       if (!op) {
-        const hint = ({'=': ' (use == to compare)', '&': ' (use and)', '|': ' (use or)'} as Record<string, string>)[ch] ?? ''
+        const hint =
+          ({'=': ' (use == to compare)', '&': ' (use and)', '|': ' (use or)'} as Record<string, string>)[ch] ?? ''
         throw new ExpressionError(`unexpected character "${ch}"${hint}`, i + 1)
       }
       tokens.push({kind: 'op', text: op, pos: i})

@@ -18,7 +18,7 @@ export {ExpressionError}
 
 /** One-paragraph reference for config schema descriptions (`etl plugins`, docs). */
 export const EXPRESSION_HELP =
-  'Expressions: field names (`odd name` in backticks; a missing field is null), numbers, \'text\', true, false, ' +
+  "Expressions: field names (`odd name` in backticks; a missing field is null), numbers, 'text', true, false, " +
   'null; + - * / % (+ also joins text; math on non-numbers gives null), == != < <= > >=, [not] in (a, b), ' +
   'and/or/not (also && || !), cond ? a : b, parentheses; functions: ' +
   Object.values(FUNCTIONS)
@@ -34,7 +34,10 @@ function field(name: string): CompiledExpression {
   return (record) => record[name] ?? null
 }
 
-const constant = (value: Value): CompiledExpression => () => value
+const constant =
+  (value: Value): CompiledExpression =>
+  () =>
+    value
 const isKeyword = (token: Token | undefined, word: string): boolean => token?.kind === 'keyword' && token.text === word
 type Combine = (op: string, left: CompiledExpression, right: CompiledExpression) => CompiledExpression
 
@@ -85,11 +88,19 @@ class Parser {
   }
 
   private or(): CompiledExpression {
-    return this.chain(['or', '||'], () => this.and(), (_, a, b) => (r) => truthy(a(r)) || truthy(b(r)))
+    return this.chain(
+      ['or', '||'],
+      () => this.and(),
+      (_, a, b) => (r) => truthy(a(r)) || truthy(b(r)),
+    )
   }
 
   private and(): CompiledExpression {
-    return this.chain(['and', '&&'], () => this.not(), (_, a, b) => (r) => truthy(a(r)) && truthy(b(r)))
+    return this.chain(
+      ['and', '&&'],
+      () => this.not(),
+      (_, a, b) => (r) => truthy(a(r)) && truthy(b(r)),
+    )
   }
 
   private not(): CompiledExpression {
@@ -131,13 +142,19 @@ class Parser {
   }
 
   private additive(): CompiledExpression {
-    return this.chain(['+', '-'], () => this.multiplicative(), (op, a, b) =>
-      op === '+' ? (r) => add(a(r), b(r)) : (r) => arithmetic('-', a(r), b(r)),
+    return this.chain(
+      ['+', '-'],
+      () => this.multiplicative(),
+      (op, a, b) => (op === '+' ? (r) => add(a(r), b(r)) : (r) => arithmetic('-', a(r), b(r))),
     )
   }
 
   private multiplicative(): CompiledExpression {
-    return this.chain(['*', '/', '%'], () => this.unary(), (op, a, b) => (r) => arithmetic(op, a(r), b(r)))
+    return this.chain(
+      ['*', '/', '%'],
+      () => this.unary(),
+      (op, a, b) => (r) => arithmetic(op, a(r), b(r)),
+    )
   }
 
   private unary(): CompiledExpression {

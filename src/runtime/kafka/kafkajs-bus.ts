@@ -12,7 +12,8 @@ import type {BusProducer, MessageBus, TopicSpec, TransactionalProducer} from './
 // failing call rejects and etl reports it. At start-up a fresh broker says these for a second or two, and every member
 // of a group hears "rebalancing" when another process stage joins or leaves it. A transaction begun right after the
 // previous one committed hears "concurrent operation" until the coordinator has written the previous one's markers.
-const TRANSIENT = /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator|another concurrent operation on the same transaction/i
+const TRANSIENT =
+  /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator|another concurrent operation on the same transaction/i
 
 // Said at WARN by kafkajs but expected: a transactional producer gives up after a few retries on purpose (a failed
 // transaction is aborted and retried whole), and a producer fenced by its successor reports what it just learned.
@@ -103,7 +104,10 @@ export function createKafkajsBus(options: KafkajsBusOptions): MessageBus {
         if (existing.includes(topic)) return
         const entries = Object.entries(configEntries).map(([name, value]) => ({name, value}))
         await retryTransient(() =>
-          admin.createTopics({topics: [{topic, numPartitions: partitions, replicationFactor, configEntries: entries}], waitForLeaders: true}),
+          admin.createTopics({
+            topics: [{topic, numPartitions: partitions, replicationFactor, configEntries: entries}],
+            waitForLeaders: true,
+          }),
         )
         logger.info(`created topic ${topic}`, {partitions, replicationFactor, ...configEntries})
       } catch (error) {

@@ -58,7 +58,9 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
       c.on(c.events.END_BATCH_PROCESS, ({payload}) => {
         if (payload.batchSize > 0 || stopped || fatal !== undefined || payload.topic !== topic) return
         void commits.commit(payload.partition, BigInt(payload.lastOffset) + 1n).catch((error) => {
-          logger.debug(`committing past transaction markers of partition ${payload.partition} failed: ${messageOf(error)}`)
+          logger.debug(
+            `committing past transaction markers of partition ${payload.partition} failed: ${messageOf(error)}`,
+          )
         })
       })
       // kafkajs emits GROUP_JOIN after join + sync, before it fetches for the new generation.
@@ -78,7 +80,12 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
           await onBatch({
             topic: batch.topic,
             partition: batch.partition,
-            messages: batch.messages.map((m) => ({offset: m.offset, key: m.key, value: m.value, headers: headersOf(m.headers)})),
+            messages: batch.messages.map((m) => ({
+              offset: m.offset,
+              key: m.key,
+              value: m.value,
+              headers: headersOf(m.headers),
+            })),
           })
         } catch (error) {
           fatal = error
@@ -97,7 +104,8 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
           autoCommit: false,
           eachBatchAutoResolve: false,
           eachBatch: ({batch, isRunning, isStale, resolveOffset}) => {
-            if (stopped || fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0) return Promise.resolve()
+            if (stopped || fatal !== undefined || !isRunning() || isStale() || batch.messages.length === 0)
+              return Promise.resolve()
             const handled = handleBatch(batch, resolveOffset)
             inFlight = handled.catch(() => undefined)
             return handled
@@ -107,7 +115,10 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
       try {
         await startup
       } catch (error) {
-        if (!stopped) throw new EtlError('ETL_KAFKA', `starting the consumer of group ${groupId} failed: ${messageOf(error)}`, {cause: error})
+        if (!stopped)
+          throw new EtlError('ETL_KAFKA', `starting the consumer of group ${groupId} failed: ${messageOf(error)}`, {
+            cause: error,
+          })
       }
       if (stopped) finish() // stop() was called while starting: it disconnects once startup settled
       await finished
@@ -128,7 +139,12 @@ export function createGroupConsumer(kafka: Kafka, groupId: string, logger: Logge
 }
 
 /** Group errors after which kafkajs' runner rejoins the group by itself, if it sees them as they are. */
-const REJOIN = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP'])
+const REJOIN = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+])
 
 /**
  * consumer.commitOffsets wraps the broker's answer in a KafkaJSNonRetriableError, which crashes the consumer for good.
@@ -147,7 +163,11 @@ class PartitionCommits {
   private readonly queues = new Map<number, Promise<unknown>>()
   private readonly done = new Map<number, bigint>()
 
-  constructor(private readonly consumer: Consumer, private readonly topic: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+    private readonly logger: Logger,
+  ) {}
 
   commit(partition: number, next: bigint): Promise<void> {
     const run = async () => {
@@ -156,7 +176,10 @@ class PartitionCommits {
       this.done.set(partition, next)
     }
     const queued = (this.queues.get(partition) ?? Promise.resolve()).then(run, run)
-    this.queues.set(partition, queued.catch(() => undefined))
+    this.queues.set(
+      partition,
+      queued.catch(() => undefined),
+    )
     return queued
   }
 
@@ -198,16 +221,28 @@ export interface ReadLatestInputs {
 export async function readLatestValues(inputs: ReadLatestInputs): Promise<Map<string, Buffer>> {
   const {kafka, admin, topic, timeoutMs = 60_000} = inputs
   const latest = new Map<string, Buffer>()
-  const unread = new Map(inputs.offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]))
+  const unread = new Map(
+    inputs.offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]),
+  )
   if (unread.size === 0) return latest
   const groupId = `${inputs.groupPrefix}-reader-${randomUUID()}`
-  const consumer = kafka.consumer({groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 3000, maxWaitTimeInMs: 1000, readUncommitted: false})
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: 1000,
+    readUncommitted: false,
+  })
   let timer: NodeJS.Timeout | undefined
   try {
     await consumer.connect()
     await consumer.subscribe({topics: [topic], fromBeginning: true})
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms with ${unread.size} partition(s) not read to the end`)), timeoutMs)
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms with ${unread.size} partition(s) not read to the end`)),
+        timeoutMs,
+      )
       consumer.on(consumer.events.CRASH, ({payload}) => {
         if (!payload.restart) reject(payload.error)
       })

@@ -4,7 +4,15 @@
  * report the offset right after its last record: on a transactional topic the end offset is a commit marker that no
  * consumer ever sees, so "caught up to the end" must be measured in record offsets.
  */
-import {Partitioners, type Admin, type ICustomPartitioner, type Kafka, type Message, type PartitionerArgs, type RecordMetadata} from 'kafkajs'
+import {
+  Partitioners,
+  type Admin,
+  type ICustomPartitioner,
+  type Kafka,
+  type Message,
+  type PartitionerArgs,
+  type RecordMetadata,
+} from 'kafkajs'
 import {EtlError, messageOf} from '../errors.js'
 import type {BusMessage, BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from './message-bus.js'
 import {sourceFencedError} from './message-bus.js'
@@ -43,7 +51,9 @@ function partitionAssigner(inputs: ProducerFactoryInputs) {
   const partitionsOf = (topic: string) => {
     let known = metadata.get(topic)
     if (!known) {
-      known = inputs.admin().then(async (admin) => (await admin.fetchTopicMetadata({topics: [topic]})).topics[0].partitions)
+      known = inputs
+        .admin()
+        .then(async (admin) => (await admin.fetchTopicMetadata({topics: [topic]})).topics[0].partitions)
       known.catch(() => metadata.delete(topic)) // ask again next time
       metadata.set(topic, known)
     }
@@ -70,7 +80,10 @@ function partitionAssigner(inputs: ProducerFactoryInputs) {
   }
 }
 
-function producedOffsets(metadata: RecordMetadata[], counts: Map<string, Map<number, number>>): Map<string, ProducedOffsets> {
+function producedOffsets(
+  metadata: RecordMetadata[],
+  counts: Map<string, Map<number, number>>,
+): Map<string, ProducedOffsets> {
   const out = new Map<string, ProducedOffsets>()
   for (const entry of metadata) {
     const count = counts.get(entry.topicName)?.get(entry.partition)
@@ -117,7 +130,7 @@ export async function createIdempotentProducer(inputs: ProducerFactoryInputs): P
  * INVALID_PRODUCER_EPOCH when a newer producer with the same transactional id exists.
  */
 export function isFenced(error: unknown): boolean {
-  for (let e = error as {type?: string; message?: string; cause?: unknown; originalError?: unknown} | undefined; e; ) {
+  for (let e = error as {type?: string; message?: string; cause?: unknown; originalError?: unknown} | undefined; e;) {
     if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED') return true
     if (/unknown error code 90\b|producer.*fenced|fenced.*producer|newer producer/i.test(e.message ?? '')) return true
     e = (e.cause ?? e.originalError) as typeof e
@@ -125,7 +138,10 @@ export function isFenced(error: unknown): boolean {
   return false
 }
 
-export async function createKafkajsTransactionalProducer(inputs: ProducerFactoryInputs, transactionalId: string): Promise<TransactionalProducer> {
+export async function createKafkajsTransactionalProducer(
+  inputs: ProducerFactoryInputs,
+  transactionalId: string,
+): Promise<TransactionalProducer> {
   const producer = inputs.kafka.producer({
     transactionalId,
     idempotent: true,
@@ -136,9 +152,7 @@ export async function createKafkajsTransactionalProducer(inputs: ProducerFactory
   })
   const assign = partitionAssigner(inputs)
   const fail = (what: string, error: unknown) =>
-    isFenced(error)
-      ? sourceFencedError(transactionalId, error)
-      : kafkaError(inputs, what, error)
+    isFenced(error) ? sourceFencedError(transactionalId, error) : kafkaError(inputs, what, error)
   try {
     await producer.connect()
     // kafkajs asks for the producer id (which fences older producers) only when a transaction begins: begin and end
@@ -166,7 +180,8 @@ export async function createKafkajsTransactionalProducer(inputs: ProducerFactory
         }
         if (topicMessages.length === 0) return
         const written = producedOffsets(await transaction.sendBatch({topicMessages, acks: -1}), counts)
-        for (const [topic, partitions] of written) offsets.set(topic, new Map([...(offsets.get(topic) ?? []), ...partitions]))
+        for (const [topic, partitions] of written)
+          offsets.set(topic, new Map([...(offsets.get(topic) ?? []), ...partitions]))
       }
       try {
         await send(batches)

@@ -50,7 +50,10 @@ export interface TransactionalProducer {
    * with the offsets of `batches` once they are written, and what it returns joins the same transaction (a checkpoint
    * that names where its records are).
    */
-  sendAtomically(batches: TopicBatch[], then?: (offsets: Map<string, ProducedOffsets>) => TopicBatch[]): Promise<Map<string, ProducedOffsets>>
+  sendAtomically(
+    batches: TopicBatch[],
+    then?: (offsets: Map<string, ProducedOffsets>) => TopicBatch[],
+  ): Promise<Map<string, ProducedOffsets>>
   disconnect(): Promise<void>
 }
 

@@ -80,7 +80,9 @@ export function createPlatformaticBus(options: PlatformaticBusOptions): MessageB
         const existing = await retryTransient(() => adminClient().listTopics())
         if (existing.includes(topic)) return
         const configs = Object.entries(configEntries).map(([name, value]) => ({name, value}))
-        await retryTransient(() => adminClient().createTopics({topics: [topic], partitions, replicas: replicationFactor, configs}))
+        await retryTransient(() =>
+          adminClient().createTopics({topics: [topic], partitions, replicas: replicationFactor, configs}),
+        )
         await waitForLeaders(adminClient(), topic)
         logger.info(`created topic ${topic}`, {partitions, replicationFactor, ...configEntries})
       } catch (error) {
@@ -99,10 +101,13 @@ export function createPlatformaticBus(options: PlatformaticBusOptions): MessageB
       try {
         const partitions = await partitionsOf(topic)
         const groups = await retryTransient(() =>
-          adminClient().listConsumerGroupOffsets({groups: [{groupId, topics: [{name: topic, partitionIndexes: partitions}]}]}),
+          adminClient().listConsumerGroupOffsets({
+            groups: [{groupId, topics: [{name: topic, partitionIndexes: partitions}]}],
+          }),
         )
         const committed = new Map<number, bigint>(partitions.map((p) => [p, -1n]))
-        for (const entry of groups[0]?.topics.find((t) => t.name === topic)?.partitions ?? []) committed.set(entry.partitionIndex, entry.committedOffset)
+        for (const entry of groups[0]?.topics.find((t) => t.name === topic)?.partitions ?? [])
+          committed.set(entry.partitionIndex, entry.committedOffset)
         return committed
       } catch (error) {
         throw kafkaError(brokers, `reading the committed offsets of group ${groupId}`, error)
@@ -120,9 +125,20 @@ export function createPlatformaticBus(options: PlatformaticBusOptions): MessageB
     async readLatest(topic) {
       try {
         if (!(await retryTransient(() => adminClient().listTopics())).includes(topic)) return new Map()
-        const [low, high] = [await offsetsAt(topic, ListOffsetTimestamps.EARLIEST), await offsetsAt(topic, ListOffsetTimestamps.LATEST)]
-        const ranges: PartitionRange[] = [...high].map(([partition, end]) => ({partition, low: low.get(partition) ?? 0n, high: end}))
-        return await readLatestValues(readerClient(), topic, ranges.filter((r) => r.high > r.low))
+        const [low, high] = [
+          await offsetsAt(topic, ListOffsetTimestamps.EARLIEST),
+          await offsetsAt(topic, ListOffsetTimestamps.LATEST),
+        ]
+        const ranges: PartitionRange[] = [...high].map(([partition, end]) => ({
+          partition,
+          low: low.get(partition) ?? 0n,
+          high: end,
+        }))
+        return await readLatestValues(
+          readerClient(),
+          topic,
+          ranges.filter((r) => r.high > r.low),
+        )
       } catch (error) {
         throw kafkaError(brokers, `reading ${topic}`, error)
       }

@@ -12,14 +12,18 @@ export interface PlatformaticBusOptions {
  * Options of every client: 3 s to connect, and retries growing from 300 ms to 30 s apart, so a call survives a broker
  * restart of about a minute before it gives up (as the kafkajs clients do).
  */
-export function baseOptions(options: PlatformaticBusOptions, retry = {retries: 8, initialDelayMs: 300, maxDelayMs: 30_000}): BaseOptions {
+export function baseOptions(
+  options: PlatformaticBusOptions,
+  retry = {retries: 8, initialDelayMs: 300, maxDelayMs: 30_000},
+): BaseOptions {
   return {
     clientId: options.clientId,
     bootstrapBrokers: options.brokers,
     connectTimeout: 3000,
     timeout: 30_000,
     retries: retry.retries,
-    retryDelay: (_client, _operation, attempt) => backoffDelay(attempt, {initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs}),
+    retryDelay: (_client, _operation, attempt) =>
+      backoffDelay(attempt, {initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs}),
   }
 }
 
@@ -69,11 +73,19 @@ export function isFenced(error: unknown): boolean {
 }
 
 export function kafkaError(brokers: string[], what: string, error: unknown): EtlError {
-  return new EtlError('ETL_KAFKA', `${what} failed at ${brokers.join(',')}: ${describeKafkaError(error)}`, {cause: error})
+  return new EtlError('ETL_KAFKA', `${what} failed at ${brokers.join(',')}: ${describeKafkaError(error)}`, {
+    cause: error,
+  })
 }
 
 /** Group answers after which a member has to join again: its membership or generation is gone. */
-export const REJOIN_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID'])
+export const REJOIN_ERRORS = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'FENCED_INSTANCE_ID',
+])
 
 /** Said while a broker starts or a group rebalances; retried, and only worth a debug line (see kafkajs-bus.ts). */
 export const TRANSIENT_ERRORS = new Set([

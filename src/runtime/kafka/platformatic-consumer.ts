@@ -3,7 +3,14 @@
  * this reads whatever is buffered, splits it per partition into batches, and commits each batch's offsets only after
  * onBatch resolved (at-least-once into the sinks, as kafkajs-consumer.ts does).
  */
-import {Consumer, FetchIsolationLevels, MessagesStreamFallbackModes, MessagesStreamModes, type Message, type MessagesStream} from '@platformatic/kafka'
+import {
+  Consumer,
+  FetchIsolationLevels,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka'
 import {EtlError} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {backoffDelay, sleep} from '../retry.js'
@@ -21,7 +28,11 @@ const FETCH_MAX_BYTES = 1_048_576
 
 const asText = (data?: Buffer) => data?.toString('utf8') ?? ''
 
-export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptions, groupId: string, logger: Logger): BusConsumer {
+export function createPlatformaticGroupConsumer(
+  connection: PlatformaticBusOptions,
+  groupId: string,
+  logger: Logger,
+): BusConsumer {
   let stopped = false
   let consumer: Consumer<Buffer, Buffer, string, string> | undefined
   let stream: MessagesStream<Buffer, Buffer, string, string> | undefined
@@ -60,7 +71,9 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
       // Emitted after JoinGroup + SyncGroup, before the stream fetches for the new generation; also after the library
       // rejoined by itself (a heartbeat or a commit said UNKNOWN_MEMBER_ID: the session expired, so a new member id).
       c.on('consumer:group:join', (payload) => {
-        const partitions = [...(payload.assignments?.find((a) => a.topic === topic)?.partitions ?? [])].sort((a, b) => a - b)
+        const partitions = [...(payload.assignments?.find((a) => a.topic === topic)?.partitions ?? [])].sort(
+          (a, b) => a - b,
+        )
         assigned = new Set(partitions)
         logger.debug(`joined group ${groupId}`, {memberId: payload.memberId, generationId: payload.generationId})
         try {
@@ -76,11 +89,15 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
       let rejoins = 0
       c.on('error', (error: unknown) => {
         if (stopped) return
-        if (!isTransient(error) || ++rejoins > 20) return failWith(new EtlError('ETL_KAFKA', `consumer failed: ${describeKafkaError(error)}`, {cause: error}))
+        if (!isTransient(error) || ++rejoins > 20)
+          return failWith(new EtlError('ETL_KAFKA', `consumer failed: ${describeKafkaError(error)}`, {cause: error}))
         logger.warn(`consumer rejoining after: ${describeKafkaError(error)}`)
         void sleep(backoffDelay(rejoins, {initialDelayMs: 1000, maxDelayMs: 30_000}))
           .then(() => (stopped ? undefined : c.joinGroup({})))
-          .then(() => (rejoins = 0), (e: unknown) => c.emit('error', e))
+          .then(
+            () => (rejoins = 0),
+            (e: unknown) => c.emit('error', e),
+          )
       })
 
       startup = c.consume({
@@ -96,12 +113,17 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
       } catch (error) {
         await c.close(true).catch(() => undefined)
         if (stopped) return
-        throw new EtlError('ETL_KAFKA', `starting the consumer of group ${groupId} failed: ${describeKafkaError(error)}`, {cause: error})
+        throw new EtlError(
+          'ETL_KAFKA',
+          `starting the consumer of group ${groupId} failed: ${describeKafkaError(error)}`,
+          {cause: error},
+        )
       }
       const s = stream
       s.on('readable', () => wakeup.wake())
       s.on('error', (error) => {
-        if (!stopped) failWith(new EtlError('ETL_KAFKA', `consumer failed: ${describeKafkaError(error)}`, {cause: error}))
+        if (!stopped)
+          failWith(new EtlError('ETL_KAFKA', `consumer failed: ${describeKafkaError(error)}`, {cause: error}))
       })
       s.on('close', () => wakeup.wake())
 
@@ -151,7 +173,9 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
           const committed = committedOf(partition)
           if (committed === undefined || next <= committed) continue
           await commit(partition, next, -1).catch((error: unknown) => {
-            logger.debug(`committing past transaction markers of partition ${partition} failed: ${describeKafkaError(error)}`)
+            logger.debug(
+              `committing past transaction markers of partition ${partition} failed: ${describeKafkaError(error)}`,
+            )
           })
         }
       }
@@ -161,7 +185,8 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
       try {
         while (!stopped && fatal === undefined && !s.destroyed) {
           const messages: StreamMessage[] = []
-          for (let m = s.read() as StreamMessage | null; m !== null; m = s.read() as StreamMessage | null) messages.push(m)
+          for (let m = s.read() as StreamMessage | null; m !== null; m = s.read() as StreamMessage | null)
+            messages.push(m)
           const fetched = fetchPositions(s, topic)
           if (messages.length > 0 || behind(fetched)) {
             inFlight = handle(messages, fetched)
@@ -171,9 +196,14 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
           if (messages.length === 0) await wakeup.wait(1000)
         }
       } catch (error) {
-        failWith(isTransient(error) ? new EtlError('ETL_KAFKA', `committing offsets failed: ${describeKafkaError(error)}`, {cause: error}) : error)
+        failWith(
+          isTransient(error)
+            ? new EtlError('ETL_KAFKA', `committing offsets failed: ${describeKafkaError(error)}`, {cause: error})
+            : error,
+        )
       }
-      if (fatal === undefined && !stopped) fatal = new EtlError('ETL_KAFKA', `the consumer of group ${groupId} stopped fetching (its stream closed)`)
+      if (fatal === undefined && !stopped)
+        fatal = new EtlError('ETL_KAFKA', `the consumer of group ${groupId} stopped fetching (its stream closed)`)
       if (fatal !== undefined) {
         await s.close().catch(() => undefined)
         await c.close(true).catch(() => undefined)
@@ -196,7 +226,8 @@ export function createPlatformaticGroupConsumer(connection: PlatformaticBusOptio
 function fetchPositions(stream: MessagesStream<Buffer, Buffer, string, string>, topic: string): Map<number, bigint> {
   const out = new Map<number, bigint>()
   const prefix = `${topic}:`
-  for (const [key, offset] of stream.offsetsToFetch) if (key.startsWith(prefix)) out.set(Number(key.slice(prefix.length)), offset)
+  for (const [key, offset] of stream.offsetsToFetch)
+    if (key.startsWith(prefix)) out.set(Number(key.slice(prefix.length)), offset)
   return out
 }
 

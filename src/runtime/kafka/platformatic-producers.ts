@@ -34,7 +34,10 @@ function recordBuilder(producer: Producer) {
     }
     return known
   }
-  return async (topic: string, messages: BusMessage[]): Promise<{records: Record[]; perPartition: Map<number, number>}> => {
+  return async (
+    topic: string,
+    messages: BusMessage[],
+  ): Promise<{records: Record[]; perPartition: Map<number, number>}> => {
     const count = await partitionCount(topic)
     const perPartition = new Map<number, number>()
     const records = messages.map((message): Record => {
@@ -45,7 +48,9 @@ function recordBuilder(producer: Producer) {
         partition,
         key: message.key === null ? undefined : Buffer.from(message.key),
         value: typeof message.value === 'string' ? Buffer.from(message.value) : message.value,
-        headers: message.headers ? new Map(Object.entries(message.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) : undefined,
+        headers: message.headers
+          ? new Map(Object.entries(message.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))
+          : undefined,
       }
     })
     return {records, perPartition}
@@ -53,7 +58,10 @@ function recordBuilder(producer: Producer) {
 }
 
 /** The broker answers one base offset per partition; the send's last record there is base + count - 1. */
-function producedOffsets(result: ProduceResult, counts: Map<string, Map<number, number>>): Map<string, ProducedOffsets> {
+function producedOffsets(
+  result: ProduceResult,
+  counts: Map<string, Map<number, number>>,
+): Map<string, ProducedOffsets> {
   const out = new Map<string, ProducedOffsets>()
   for (const {topic, partition, offset} of result.offsets ?? []) {
     const count = counts.get(topic)?.get(partition)
@@ -94,7 +102,10 @@ export async function createPlatformaticProducer(options: PlatformaticBusOptions
   }
 }
 
-export async function createPlatformaticTransactionalProducer(options: PlatformaticBusOptions, transactionalId: string): Promise<TransactionalProducer> {
+export async function createPlatformaticTransactionalProducer(
+  options: PlatformaticBusOptions,
+  transactionalId: string,
+): Promise<TransactionalProducer> {
   const producer = new Producer({
     ...baseOptions(options, TRANSACTIONAL_RETRY),
     timeout: TRANSACTION_TIMEOUT_MS,
@@ -108,9 +119,7 @@ export async function createPlatformaticTransactionalProducer(options: Platforma
   })
   const build = recordBuilder(producer)
   const fail = (what: string, error: unknown) =>
-    isFenced(error)
-      ? sourceFencedError(transactionalId, error)
-      : kafkaError(options.brokers, what, error)
+    isFenced(error) ? sourceFencedError(transactionalId, error) : kafkaError(options.brokers, what, error)
   // After any failure this producer is done: the library would ask for a new producer id on the next transaction,
   // which would fence the producer that fenced this one.
   let broken: EtlError | undefined
@@ -143,7 +152,8 @@ export async function createPlatformaticTransactionalProducer(options: Platforma
         }
         if (records.length === 0) return
         const written = producedOffsets(await transaction.send({messages: records}), counts)
-        for (const [topic, partitions] of written) offsets.set(topic, new Map([...(offsets.get(topic) ?? []), ...partitions]))
+        for (const [topic, partitions] of written)
+          offsets.set(topic, new Map([...(offsets.get(topic) ?? []), ...partitions]))
       }
       try {
         await send(batches)

@@ -23,13 +23,19 @@ export interface PartitionRange {
  * the batches they return, markers included, advance the position, so a partition that ends in a marker or an aborted
  * transaction ends too.
  */
-export async function readLatestValues(reader: Consumer, topic: string, ranges: PartitionRange[], timeoutMs = 60_000): Promise<Map<string, Buffer>> {
+export async function readLatestValues(
+  reader: Consumer,
+  topic: string,
+  ranges: PartitionRange[],
+  timeoutMs = 60_000,
+): Promise<Map<string, Buffer>> {
   const latest = new Map<string, Buffer>()
   const deadline = Date.now() + timeoutMs
   for (const {partition, low, high} of ranges) {
     let next = low
     while (next < high) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms reading partition ${partition} (at offset ${next} of ${high})`)
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms reading partition ${partition} (at offset ${next} of ${high})`)
       const metadata = await reader.metadata({topics: [topic]})
       const topicMetadata = metadata.topics.get(topic)!
       const leader = topicMetadata.partitions[partition].leader
@@ -37,7 +43,20 @@ export async function readLatestValues(reader: Consumer, topic: string, ranges: 
         node: leader,
         maxWaitTime: 500,
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-        topics: [{topicId: topicMetadata.id, partitions: [{partition, fetchOffset: next, partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1}]}],
+        topics: [
+          {
+            topicId: topicMetadata.id,
+            partitions: [
+              {
+                partition,
+                fetchOffset: next,
+                partitionMaxBytes: PARTITION_MAX_BYTES,
+                currentLeaderEpoch: -1,
+                lastFetchedEpoch: -1,
+              },
+            ],
+          },
+        ],
       })
       let advanced = false
       for (const topicResponse of response.responses) {

@@ -32,10 +32,20 @@ export interface Running<T> {
   instance: T
 }
 
-export async function createPlugins<T>(inputs: PluginCreateInputs, stages: StageConfig[], partition?: number): Promise<Running<T>[]> {
+export async function createPlugins<T>(
+  inputs: PluginCreateInputs,
+  stages: StageConfig[],
+  partition?: number,
+): Promise<Running<T>[]> {
   const created: Running<T>[] = []
   for (const stage of stages) {
-    const context = createPluginContext({...inputs, stage, pipelineName: inputs.pipeline.name, pipelineDir: inputs.pipeline.dir, partition})
+    const context = createPluginContext({
+      ...inputs,
+      stage,
+      pipelineName: inputs.pipeline.name,
+      pipelineDir: inputs.pipeline.dir,
+      partition,
+    })
     try {
       created.push({stage, instance: (await stage.definition.create(stage.config, context)) as T})
     } catch (error) {
@@ -126,7 +136,9 @@ export class PartitionChains {
   assigned(assignment: Assignment): void {
     this.pending = assignment
     this.saved = undefined
-    this.inputs.logger.info(`assigned partition(s) ${assignment.partitions.join(',') || 'none'} of ${this.inputs.pipeline.kafka.topic}`)
+    this.inputs.logger.info(
+      `assigned partition(s) ${assignment.partitions.join(',') || 'none'} of ${this.inputs.pipeline.kafka.topic}`,
+    )
   }
 
   /**
@@ -142,7 +154,9 @@ export class PartitionChains {
     const rejoined = this.memberId !== undefined && this.memberId !== assignment.memberId
     this.memberId = assignment.memberId
     const owned = new Set(assignment.partitions)
-    const released = this.all.filter((chain) => rejoined || !owned.has(chain.partition)).sort((x, y) => x.partition - y.partition)
+    const released = this.all
+      .filter((chain) => rejoined || !owned.has(chain.partition))
+      .sort((x, y) => x.partition - y.partition)
     if (released.length === 0) return
     this.inputs.logger.info(
       `released partition(s) ${released.map((c) => c.partition).join(',')}${rejoined ? ' (rejoined the group as a new member)' : ''}; ` +
@@ -151,7 +165,11 @@ export class PartitionChains {
     for (const chain of released) {
       this.chains.delete(chain.partition)
       for (const {stage, instance} of chain.transforms) {
-        await instance.close?.().catch((error) => this.inputs.logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
+        await instance
+          .close?.()
+          .catch((error) =>
+            this.inputs.logger.error(pluginFailure(stage.definition, 'process', 'close', error).message),
+          )
       }
     }
   }
@@ -213,7 +231,9 @@ export class PartitionChains {
       if (!entry || !instance.restore) continue
       if (entry.label !== stage.label || entry.type !== stage.type) {
         // The pipeline's transforms changed: state of another transform at this position would be nonsense here.
-        logger.warn(`partition ${chain.partition}: ignoring saved state of ${entry.type} "${entry.label}" for transform ${index + 1} (now ${stage.type} "${stage.label}")`)
+        logger.warn(
+          `partition ${chain.partition}: ignoring saved state of ${entry.type} "${entry.label}" for transform ${index + 1} (now ${stage.type} "${stage.label}")`,
+        )
         counters.add('process', 'state_discarded')
         continue
       }
@@ -226,7 +246,9 @@ export class PartitionChains {
       if (chain.nextOffset === undefined || entry.offset > chain.nextOffset) chain.nextOffset = entry.offset
     }
     if (chain.nextOffset !== undefined) {
-      logger.info(`partition ${chain.partition}: restored transform state from ${this.store.topic} (saved at offset ${chain.nextOffset})`)
+      logger.info(
+        `partition ${chain.partition}: restored transform state from ${this.store.topic} (saved at offset ${chain.nextOffset})`,
+      )
     }
   }
 

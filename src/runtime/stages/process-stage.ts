@@ -79,7 +79,10 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     async produce(topic, messages, options = {}) {
       if (messages.length === 0) return
       const producer = await producerFor(topic, options.partitions ?? pipeline.kafka.partitions)
-      await producer.send(topic, messages.map((m) => ({key: m.key, value: JSON.stringify(m.value)})))
+      await producer.send(
+        topic,
+        messages.map((m) => ({key: m.key, value: JSON.stringify(m.value)})),
+      )
     },
   }
   const pluginInputs = {...inputs, onReject, kafka}
@@ -100,7 +103,8 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
   const stop = () => (stopping ??= consumer.stop())
 
   const caughtUp = () =>
-    target !== undefined && [...target].every(([partition, end]) => end === 0n || (committed.get(partition) ?? -1n) >= end)
+    target !== undefined &&
+    [...target].every(([partition, end]) => end === 0n || (committed.get(partition) ?? -1n) >= end)
 
   interface DeadLetter {
     key: string | null
@@ -131,10 +135,13 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     await dlqProducer.send(pipeline.kafka.deadLetterTopic, messages)
     counters.add('process', 'dead_lettered', letters.length)
     for (const letter of letters) {
-      logger.warn(`record sent to ${pipeline.kafka.deadLetterTopic} by ${letter.plugin}: ${letter.code} ${letter.message}`, {
-        ...(letter.partition === undefined ? {} : {partition: letter.partition}),
-        ...(letter.offset === undefined ? {} : {offset: letter.offset}),
-      })
+      logger.warn(
+        `record sent to ${pipeline.kafka.deadLetterTopic} by ${letter.plugin}: ${letter.code} ${letter.message}`,
+        {
+          ...(letter.partition === undefined ? {} : {partition: letter.partition}),
+          ...(letter.offset === undefined ? {} : {offset: letter.offset}),
+        },
+      )
     }
   }
 
@@ -171,7 +178,10 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
           const chunk = segment.messages.slice(start, start + CHUNK_MESSAGES)
           const last = start + CHUNK_MESSAGES >= segment.messages.length
           const records = await transform(chain, chunk, rejected)
-          await writeToSinks(records, {partition: batch.partition, nextOffset: last ? segment.nextOffset : BigInt(chunk[chunk.length - 1].offset) + 1n})
+          await writeToSinks(records, {
+            partition: batch.partition,
+            nextOffset: last ? segment.nextOffset : BigInt(chunk[chunk.length - 1].offset) + 1n,
+          })
         }
       }
       await flushSinks()
@@ -193,7 +203,15 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
         records.push(decodeRecord(message.value))
       } catch (error) {
         const {code, message: reason} = error as EtlError
-        rejected.push({key: message.key?.toString('utf8') ?? null, value: message.value ?? '', code, message: reason, plugin: 'decode', partition: chain.partition, offset: message.offset})
+        rejected.push({
+          key: message.key?.toString('utf8') ?? null,
+          value: message.value ?? '',
+          code,
+          message: reason,
+          plugin: 'decode',
+          partition: chain.partition,
+          offset: message.offset,
+        })
       }
     }
     return applyTransforms(chain.transforms, records)
@@ -235,10 +253,17 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     for (const chain of chains.all) {
       pending = pending.concat(await flushTransforms(chain.transforms, (error) => logger.error(error.message)))
     }
-    if (pending.length > 0) await writeToSinks(pending).then(flushSinks).catch((error) => logger.error(messageOf(error)))
-    await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))
+    if (pending.length > 0)
+      await writeToSinks(pending)
+        .then(flushSinks)
+        .catch((error) => logger.error(messageOf(error)))
+    await deadLetter(pipeline.kafka.topic, takePluginRejects()).catch((error) =>
+      logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`),
+    )
     for (const {stage, instance} of sinks) {
-      await instance.close().catch((error) => logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
+      await instance
+        .close()
+        .catch((error) => logger.error(pluginFailure(stage.definition, 'process', 'close', error).message))
     }
     await outputProducer?.then((producer) => producer.disconnect()).catch(() => undefined)
   }

@@ -34,7 +34,13 @@ export class SinkPositions {
    * Asks every sink for its positions once, at start. A position past the topic's end cannot be of this topic (it was
    * deleted and created again): ignored with a warning, since honouring it would skip new records.
    */
-  static async read(inputs: {sinks: Running<SinkInstance>[]; bus: MessageBus; topic: string; logger: Logger; counters: Counters}): Promise<SinkPositions> {
+  static async read(inputs: {
+    sinks: Running<SinkInstance>[]
+    bus: MessageBus
+    topic: string
+    logger: Logger
+    counters: Counters
+  }): Promise<SinkPositions> {
     const {sinks, bus, topic, logger} = inputs
     const positions: (Map<number, bigint> | undefined)[] = []
     let ends: Map<number, bigint> | undefined

@@ -145,7 +145,10 @@ export class SourceBuffer {
     const now = Date.now()
     if (now - this.lastDropReport >= REPORT_EVERY_MS) {
       this.lastDropReport = now
-      this.inputs.logger.warn(`source buffer full (${this.inputs.settings.maxRecords} records): dropping the oldest records (whenFull: drop-oldest)`, {droppedSoFar: this.dropped})
+      this.inputs.logger.warn(
+        `source buffer full (${this.inputs.settings.maxRecords} records): dropping the oldest records (whenFull: drop-oldest)`,
+        {droppedSoFar: this.dropped},
+      )
     }
     return orphaned
   }
@@ -183,10 +186,13 @@ export class SourceBuffer {
       this.queue.splice(0, count)
       this.records -= pack.messages.length
       if (pack.messages.length > 0) this.inputs.counters.add(this.inputs.scope, 'produced', pack.messages.length)
-      for (const [partition, next] of offsets) if (next > (this.produced.get(partition) ?? -1n)) this.produced.set(partition, next)
+      for (const [partition, next] of offsets)
+        if (next > (this.produced.get(partition) ?? -1n)) this.produced.set(partition, next)
       if (this.outageSince !== undefined) {
         const seconds = Math.round((Date.now() - this.outageSince) / 1000)
-        this.inputs.logger.info(`Kafka takes records again after ${seconds} s; delivering the buffer`, {buffered: this.records})
+        this.inputs.logger.info(`Kafka takes records again after ${seconds} s; delivering the buffer`, {
+          buffered: this.records,
+        })
         this.outageSince = undefined
       }
       this.wake()
@@ -207,7 +213,10 @@ export class SourceBuffer {
     if (this.outageSince === undefined) {
       this.outageSince = started
       this.lastOutageReport = Date.now()
-      this.inputs.logger.warn(`cannot deliver to Kafka (${messageOf(error)}); buffering the source's records and retrying`, {buffered: this.records})
+      this.inputs.logger.warn(
+        `cannot deliver to Kafka (${messageOf(error)}); buffering the source's records and retrying`,
+        {buffered: this.records},
+      )
     } else {
       this.inputs.logger.debug(`delivery attempt ${attempt} failed: ${messageOf(error)}`)
     }
@@ -219,15 +228,21 @@ export class SourceBuffer {
     if (this.outageSince === undefined) {
       this.outageSince = started
       this.lastOutageReport = now
-      this.inputs.logger.warn(`Kafka has not acknowledged records for ${Math.round((now - started) / 1000)} s; buffering the source's records`, {buffered: this.records})
+      this.inputs.logger.warn(
+        `Kafka has not acknowledged records for ${Math.round((now - started) / 1000)} s; buffering the source's records`,
+        {buffered: this.records},
+      )
       return
     }
     if (now - this.lastOutageReport < REPORT_EVERY_MS) return
     this.lastOutageReport = now
-    this.inputs.logger.warn(`Kafka has not taken records for ${Math.round((now - this.outageSince) / 1000)} s; source buffer growing`, {
-      buffered: this.records,
-      maxRecords: this.inputs.settings.maxRecords,
-      whenFull: this.inputs.settings.whenFull,
-    })
+    this.inputs.logger.warn(
+      `Kafka has not taken records for ${Math.round((now - this.outageSince) / 1000)} s; source buffer growing`,
+      {
+        buffered: this.records,
+        maxRecords: this.inputs.settings.maxRecords,
+        whenFull: this.inputs.settings.whenFull,
+      },
+    )
   }
 }

@@ -11,9 +11,22 @@
  */
 import {EtlError} from '../errors.js'
 import type {Logger} from '../logger.js'
-import {commitOutcomeUnknown, type BusMessage, type BusProducer, type MessageBus, type ProducedOffsets, type TransactionalProducer} from '../kafka/message-bus.js'
+import {
+  commitOutcomeUnknown,
+  type BusMessage,
+  type BusProducer,
+  type MessageBus,
+  type ProducedOffsets,
+  type TransactionalProducer,
+} from '../kafka/message-bus.js'
 import {backoffDelay, sleep} from '../retry.js'
-import {encodeSourceState, mergeEnds, readSourceState, SOURCE_STATE_TOPIC_CONFIG, type SourceState} from '../state/source-state-store.js'
+import {
+  encodeSourceState,
+  mergeEnds,
+  readSourceState,
+  SOURCE_STATE_TOPIC_CONFIG,
+  type SourceState,
+} from '../state/source-state-store.js'
 
 /** One delivery: records for the pipeline topic and, when the source passed one, its position after them. */
 export interface Pack {
@@ -36,7 +49,8 @@ export interface SourceDeliveryInputs {
 }
 
 /** Errors retrying cannot fix: the same request would fail the same way. */
-const PERMANENT = /MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|AUTHORIZATION_FAILED|INVALID_RECORD|UNSUPPORTED_VERSION|UNSUPPORTED_FOR_MESSAGE_FORMAT|INVALID_TRANSACTION_TIMEOUT|INVALID_REQUIRED_ACKS|TOPIC_AUTHORIZATION/
+const PERMANENT =
+  /MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|AUTHORIZATION_FAILED|INVALID_RECORD|UNSUPPORTED_VERSION|UNSUPPORTED_FOR_MESSAGE_FORMAT|INVALID_TRANSACTION_TIMEOUT|INVALID_REQUIRED_ACKS|TOPIC_AUTHORIZATION/
 
 function isPermanent(error: unknown): boolean {
   for (let e = error as {type?: string; cause?: unknown} | undefined; e; e = e.cause as typeof e) {
@@ -71,7 +85,12 @@ export class SourceDelivery {
   async openTransactional(): Promise<SourceState | undefined> {
     if (this.transactional) return this.state
     const {bus, stateTopic, replicationFactor} = this.inputs
-    await bus.ensureTopic({topic: stateTopic, partitions: 1, replicationFactor, configEntries: SOURCE_STATE_TOPIC_CONFIG})
+    await bus.ensureTopic({
+      topic: stateTopic,
+      partitions: 1,
+      replicationFactor,
+      configEntries: SOURCE_STATE_TOPIC_CONFIG,
+    })
     const producer = await bus.createTransactionalProducer(this.inputs.transactionalId)
     try {
       this.state = await readSourceState(bus, stateTopic, this.inputs.stateKey)
@@ -95,9 +114,16 @@ export class SourceDelivery {
     this.plain = this.producer = undefined
   }
 
-  private async withRetries<T>(attempt: () => Promise<T>, onFailure: (error: unknown, attempt: number) => void): Promise<T> {
+  private async withRetries<T>(
+    attempt: () => Promise<T>,
+    onFailure: (error: unknown, attempt: number) => void,
+  ): Promise<T> {
     for (let n = 1; ; n++) {
-      if (this.inputs.force.aborted) throw new EtlError('ETL_KAFKA', 'gave up delivering to Kafka: the run was stopped while the broker did not answer')
+      if (this.inputs.force.aborted)
+        throw new EtlError(
+          'ETL_KAFKA',
+          'gave up delivering to Kafka: the run was stopped while the broker did not answer',
+        )
       try {
         return await attempt()
       } catch (error) {
@@ -125,7 +151,9 @@ export class SourceDelivery {
         const {offsets, seq: attempted} = this.uncertain
         this.uncertain = undefined
         if (committed && committed.seq >= attempted) {
-          this.inputs.logger.info('the transaction whose commit got no answer did commit; not sending it again', {seq: attempted})
+          this.inputs.logger.info('the transaction whose commit got no answer did commit; not sending it again', {
+            seq: attempted,
+          })
           this.state = committed
           return offsets.get(topic) ?? new Map()
         }

@@ -71,8 +71,21 @@ export async function runSourceStage(inputs: SourceStageInputs): Promise<SourceS
     type: stage.type,
     force,
   })
-  const buffer = new SourceBuffer({settings: pipeline.kafka.producerBuffer, delivery, logger: stageLogger, counters, scope, onFatal: stopSource})
-  const context = createPluginContext({...inputs, signal: control.signal, stage, pipelineName: pipeline.name, pipelineDir: pipeline.dir})
+  const buffer = new SourceBuffer({
+    settings: pipeline.kafka.producerBuffer,
+    delivery,
+    logger: stageLogger,
+    counters,
+    scope,
+    onFatal: stopSource,
+  })
+  const context = createPluginContext({
+    ...inputs,
+    signal: control.signal,
+    stage,
+    pipelineName: pipeline.name,
+    pipelineDir: pipeline.dir,
+  })
   let source: SourceInstance | undefined
   try {
     try {
@@ -84,7 +97,10 @@ export async function runSourceStage(inputs: SourceStageInputs): Promise<SourceS
       // Fences an older process of this source first, so the checkpoint read next is final.
       const state = await delivery.openTransactional()
       if (state?.checkpoint !== undefined) {
-        logger.info(`resuming ${stage.label} from its last committed checkpoint`, {at: state.at, transactions: state.seq})
+        logger.info(`resuming ${stage.label} from its last committed checkpoint`, {
+          at: state.at,
+          transactions: state.seq,
+        })
         try {
           await source.restore(state.checkpoint)
         } catch (error) {
@@ -105,7 +121,9 @@ export async function runSourceStage(inputs: SourceStageInputs): Promise<SourceS
     }
     await buffer.close(force)
     if (buffer.failure !== undefined) throw buffer.failure
-    logger.info(inputs.signal.aborted ? 'source stopped' : 'source finished', {produced: counters.get(scope, 'produced')})
+    logger.info(inputs.signal.aborted ? 'source stopped' : 'source finished', {
+      produced: counters.get(scope, 'produced'),
+    })
     // Only a finite source that ran out needs a target; a stopped run must not wait on the broker for one.
     if (inputs.signal.aborted) return {drainTarget: buffer.produced}
     const drainTarget = delivery.isTransactional

@@ -33,9 +33,23 @@ async function main(port: NonNullable<typeof parentPort>, data: SourceWorkerData
   const counters = new Counters()
   let bus: MessageBus | undefined
   try {
-    const pipeline = await loadPipeline(data.file, {registry: await PluginRegistry.fromBuiltinsModule(data.builtinsModule)})
-    bus = await createMessageBus(pipeline.kafka.client, {brokers: data.brokers, clientId: pipeline.kafka.clientId, logger: logger.child('kafka')})
-    const {drainTarget} = await runSourceStage({pipeline, bus, logger, counters, stateRoot: data.stateRoot, signal: stop.signal, forceSignal: force.signal})
+    const pipeline = await loadPipeline(data.file, {
+      registry: await PluginRegistry.fromBuiltinsModule(data.builtinsModule),
+    })
+    bus = await createMessageBus(pipeline.kafka.client, {
+      brokers: data.brokers,
+      clientId: pipeline.kafka.clientId,
+      logger: logger.child('kafka'),
+    })
+    const {drainTarget} = await runSourceStage({
+      pipeline,
+      bus,
+      logger,
+      counters,
+      stateRoot: data.stateRoot,
+      signal: stop.signal,
+      forceSignal: force.signal,
+    })
     post({type: 'done', drainTarget, counters: counters.entries()})
   } catch (error) {
     post({type: 'failed', error: toWire(error), counters: counters.entries()})

@@ -39,7 +39,9 @@ function workerEntry(): {url: URL; execArgv?: string[]} {
   const fromSources = import.meta.url.endsWith('.ts')
   const url = new URL(fromSources ? './source-worker-entry.ts' : './source-worker-entry.js', import.meta.url)
   if (!fromSources) return {url}
-  const hasTsx = process.execArgv.some((arg, i, all) => /^--(import|loader)=tsx/.test(arg) || (/^--(import|loader)$/.test(arg) && all[i + 1] === 'tsx'))
+  const hasTsx = process.execArgv.some(
+    (arg, i, all) => /^--(import|loader)=tsx/.test(arg) || (/^--(import|loader)$/.test(arg) && all[i + 1] === 'tsx'),
+  )
   return {url, execArgv: hasTsx ? process.execArgv : [...process.execArgv, '--import', 'tsx']}
 }
 
@@ -47,7 +49,11 @@ function workerEntry(): {url: URL; execArgv?: string[]} {
  * `worker: true` or `false` as set. `auto` (the default): when the source says its configuration runs flat out
  * (isBulk) and both stages run in this process; a source stage alone would only leave the main thread idle.
  */
-export function sourceInWorker(source: StageConfig | undefined, stage: 'all' | 'source' | 'process', autoAllowed = true): boolean {
+export function sourceInWorker(
+  source: StageConfig | undefined,
+  stage: 'all' | 'source' | 'process',
+  autoAllowed = true,
+): boolean {
   if (!source || stage === 'process') return false
   if (source.worker !== undefined) return source.worker
   return autoAllowed && stage === 'all' && (source.definition.isBulk?.(source.config) ?? false)
@@ -61,10 +67,18 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
   const {pipeline, counters, signal, forceSignal} = inputs
   const label = pipeline.source?.label ?? 'source'
   const {url, execArgv} = workerEntry()
-  const data: SourceWorkerData = {file: pipeline.file, brokers, stateRoot: inputs.stateRoot, builtinsModule: pipeline.registry.builtinsModule}
+  const data: SourceWorkerData = {
+    file: pipeline.file,
+    brokers,
+    stateRoot: inputs.stateRoot,
+    builtinsModule: pipeline.registry.builtinsModule,
+  }
   const worker = new Worker(url, {workerData: data, ...(execArgv ? {execArgv} : {}), env: process.env})
   const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
-  inputs.logger.info(`source ${label} runs in a worker thread (${setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting})`, {threadId: worker.threadId})
+  inputs.logger.info(
+    `source ${label} runs in a worker thread (${setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting})`,
+    {threadId: worker.threadId},
+  )
   const send = (message: ToWorker) => worker.postMessage(message)
   const onStop = () => send({type: 'stop'})
   const onForce = () => send({type: 'force'})
@@ -85,7 +99,8 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'pending') return showPending(message.lines)
         mergeCounters(counters, message.counters)
-        outcome = message.type === 'done' ? {result: {drainTarget: message.drainTarget}} : {error: fromWire(message.error)}
+        outcome =
+          message.type === 'done' ? {result: {drainTarget: message.drainTarget}} : {error: fromWire(message.error)}
       })
       // An uncaught exception or running out of memory in the thread; 'exit' follows.
       let crash: Error | undefined
@@ -95,7 +110,13 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
         if (outcome?.result) return resolve(outcome.result)
         if (outcome?.error) return reject(outcome.error)
         const why = crash ? `: ${crash.message}` : ` with code ${code}`
-        reject(new EtlError('ETL_SOURCE_WORKER', `the worker thread of source "${label}" (${setting}) ended unexpectedly${why}; records it had not delivered are produced again by the next run`, {cause: crash, details: {stage: 'source', exitCode: code}}))
+        reject(
+          new EtlError(
+            'ETL_SOURCE_WORKER',
+            `the worker thread of source "${label}" (${setting}) ended unexpectedly${why}; records it had not delivered are produced again by the next run`,
+            {cause: crash, details: {stage: 'source', exitCode: code}},
+          ),
+        )
       })
       if (signal.aborted) onStop()
       else signal.addEventListener('abort', onStop, {once: true})

@@ -45,7 +45,14 @@ export function sourceStateKey(pipelineName: string, sourceLabel: string): strin
 
 export function encodeSourceState(state: SourceState): string {
   const ends = Object.fromEntries([...state.ends].map(([partition, offset]) => [String(partition), offset.toString()]))
-  return JSON.stringify({seq: state.seq, label: state.label, type: state.type, at: state.at, ends, checkpoint: state.checkpoint})
+  return JSON.stringify({
+    seq: state.seq,
+    label: state.label,
+    type: state.type,
+    at: state.at,
+    ends,
+    checkpoint: state.checkpoint,
+  })
 }
 
 /** Later of two end maps, per partition. */
@@ -59,7 +66,8 @@ function parseEnds(value: unknown): Map<number, bigint> {
   const out = new Map<number, bigint>()
   if (!value || typeof value !== 'object') return out
   for (const [partition, offset] of Object.entries(value)) {
-    if (/^\d+$/.test(partition) && typeof offset === 'string' && /^\d+$/.test(offset)) out.set(Number(partition), BigInt(offset))
+    if (/^\d+$/.test(partition) && typeof offset === 'string' && /^\d+$/.test(offset))
+      out.set(Number(partition), BigInt(offset))
   }
   return out
 }
@@ -72,7 +80,14 @@ export async function readSourceState(bus: MessageBus, topic: string, key: strin
     const parsed = JSON.parse(value.toString('utf8')) as Record<string, unknown>
     if (typeof parsed.seq !== 'number' || !Number.isInteger(parsed.seq)) return undefined
     const text = (field: unknown) => (typeof field === 'string' ? field : '')
-    return {seq: parsed.seq, checkpoint: parsed.checkpoint, label: text(parsed.label), type: text(parsed.type), at: text(parsed.at), ends: parseEnds(parsed.ends)}
+    return {
+      seq: parsed.seq,
+      checkpoint: parsed.checkpoint,
+      label: text(parsed.label),
+      type: text(parsed.type),
+      at: text(parsed.at),
+      ends: parseEnds(parsed.ends),
+    }
   } catch {
     return undefined
   }

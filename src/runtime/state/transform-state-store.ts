@@ -99,14 +99,19 @@ export class TransformStateStore {
   private async createTopic(): Promise<void> {
     const {bus, topic, replicationFactor} = this.inputs
     // One partition: the topic is small, and one partition keeps every partition's state in one ordered log.
-    await bus.ensureTopic({topic, partitions: 1, replicationFactor, configEntries: STATE_TOPIC_CONFIG}).catch((error) => {
-      this.created = undefined
-      throw error
-    })
+    await bus
+      .ensureTopic({topic, partitions: 1, replicationFactor, configEntries: STATE_TOPIC_CONFIG})
+      .catch((error) => {
+        this.created = undefined
+        throw error
+      })
   }
 }
 
-function parseEntry(key: string, value: Buffer): {partition: number; index: number; saved: SavedTransformState} | string {
+function parseEntry(
+  key: string,
+  value: Buffer,
+): {partition: number; index: number; saved: SavedTransformState} | string {
   const match = KEY.exec(key)
   if (!match) return 'the key is not <partition>/<transform index>'
   let parsed: {offset?: unknown; label?: unknown; type?: unknown; state?: unknown}
@@ -116,7 +121,13 @@ function parseEntry(key: string, value: Buffer): {partition: number; index: numb
     return `the value is not JSON (${(error as Error).message})`
   }
   const {offset, label, type, state} = parsed ?? {}
-  if (typeof offset !== 'string' || !/^\d+$/.test(offset) || typeof label !== 'string' || typeof type !== 'string' || state === undefined) {
+  if (
+    typeof offset !== 'string' ||
+    !/^\d+$/.test(offset) ||
+    typeof label !== 'string' ||
+    typeof type !== 'string' ||
+    state === undefined
+  ) {
     return 'the value lacks offset, label, type or state'
   }
   return {partition: Number(match[1]), index: Number(match[2]), saved: {offset: BigInt(offset), label, type, state}}

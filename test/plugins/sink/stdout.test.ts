@@ -53,7 +53,12 @@ describe('stdout sink', () => {
       capture.complete()
       await flushing
       expect(capture.chunks).to.have.length(1)
-      expect(capture.chunks[0].split('\n').slice(0, -1).map((line) => JSON.parse(line))).to.deep.equal(records)
+      expect(
+        capture.chunks[0]
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => JSON.parse(line)),
+      ).to.deep.equal(records)
       expect(capture.chunks[0].endsWith('\n')).to.equal(true)
     } finally {
       capture.restore()
@@ -68,7 +73,9 @@ describe('stdout sink', () => {
       const writing = sink.write(records)
       capture.complete()
       await writing
-      expect(capture.chunks.join('')).to.equal('{"price_usd":29457.23,"symbol":"BTC"}\n{"price_usd":1800.5,"symbol":"ETH"}\n')
+      expect(capture.chunks.join('')).to.equal(
+        '{"price_usd":29457.23,"symbol":"BTC"}\n{"price_usd":1800.5,"symbol":"ETH"}\n',
+      )
     } finally {
       capture.restore()
     }

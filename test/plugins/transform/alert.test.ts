@@ -30,7 +30,15 @@ describe('alert transform', () => {
       const input = [at(0, 90), at(1, 101), at(2, 105), at(3, 99), at(4, 102)]
       const out = await process(input)
       expect(out.filter((record) => record.record_type !== 'alert')).to.deep.equal(input)
-      expect(out.map((record) => record.record_type ?? 'input')).to.deep.equal(['input', 'input', 'alert', 'input', 'input', 'input', 'alert'])
+      expect(out.map((record) => record.record_type ?? 'input')).to.deep.equal([
+        'input',
+        'input',
+        'alert',
+        'input',
+        'input',
+        'input',
+        'alert',
+      ])
       expect(out[2]).to.deep.equal({
         record_type: 'alert',
         alert: 'btc-100',
@@ -45,9 +53,16 @@ describe('alert transform', () => {
       expect(counts.get('alerts_fired')).to.equal(2)
     })
 
-    it('compares strictly, fires on a series\' first record, and keeps each series\' state apart', async () => {
+    it("compares strictly, fires on a series' first record, and keeps each series' state apart", async () => {
       const {process} = await alertTransform({rules: [{name: 'cheap', field: 'price_usd', below: 50}]})
-      const out = await process([at(0, 40), at(0, 60, 'ETH'), at(1, 50), at(1, 45, 'ETH'), at(2, 49.99), at(2, 44, 'ETH')])
+      const out = await process([
+        at(0, 40),
+        at(0, 60, 'ETH'),
+        at(1, 50),
+        at(1, 45, 'ETH'),
+        at(2, 49.99),
+        at(2, 44, 'ETH'),
+      ])
       expect(alertsOf(out).map((a) => [a.symbol, a.value, a.message])).to.deep.equal([
         ['BTC', 40, 'BTC/usd: price_usd is 40, below 50'],
         ['ETH', 45, 'ETH/usd: price_usd is 45, below 50'],
@@ -57,7 +72,14 @@ describe('alert transform', () => {
 
     it('skips a null or absent field (a warming-up indicator) without re-arming, and counts it', async () => {
       const {process, counts} = await alertTransform(above100)
-      const out = await process([at(0, 101), at(1, null), {...at(2, 0), price_usd: undefined}, at(3, 102), at(4, 99), at(5, 101)])
+      const out = await process([
+        at(0, 101),
+        at(1, null),
+        {...at(2, 0), price_usd: undefined},
+        at(3, 102),
+        at(4, 99),
+        at(5, 101),
+      ])
       expect(alertsOf(out).map((a) => a.value)).to.deep.equal([101, 101])
       expect(out).to.have.length(8)
       expect(counts.get('alert_value_missing')).to.equal(2)
@@ -70,7 +92,10 @@ describe('alert transform', () => {
           {name: 'price', field: 'price_usd', above: 100},
         ],
       })
-      const bad = [{...at(0, 'abc'), volume: 5}, {...at(1, 200), volume: Infinity}]
+      const bad = [
+        {...at(0, 'abc'), volume: 5},
+        {...at(1, 200), volume: Infinity},
+      ]
       const out = await process([...bad, {...at(2, 50), volume: 5}])
       // Had the first rule updated its state for the rejected record, it would not fire on the good one.
       expect(out.map((record) => record.alert ?? record.price_usd)).to.deep.equal([50, 'volume'])
@@ -114,12 +139,18 @@ describe('alert transform', () => {
       expect(alerts.map(pick).sort((a, b) => sortKey(a).localeCompare(sortKey(b)))).to.deep.equal(
         expected.sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
       )
-      expect(alerts[0].message).to.match(/^BTC\/(usd|eur): abs\(price_usd_zscore_20\) >= 3 became true \(price_usd_zscore_20 = /)
+      expect(alerts[0].message).to.match(
+        /^BTC\/(usd|eur): abs\(price_usd_zscore_20\) >= 3 became true \(price_usd_zscore_20 = /,
+      )
     })
 
     it('reports null as value without `field`, and re-arms on a record where a field is missing', async () => {
       const {process} = await alertTransform({rules: [{name: 'up', when: 'price_usd > 10'}]})
-      const out = await process([at(0, 11), {symbol: 'BTC', vs_currency: 'usd', timestamp: at(1, 0).timestamp}, at(2, 12)])
+      const out = await process([
+        at(0, 11),
+        {symbol: 'BTC', vs_currency: 'usd', timestamp: at(1, 0).timestamp},
+        at(2, 12),
+      ])
       expect(alertsOf(out).map((a) => [a.value, a.triggered_by])).to.deep.equal([
         [null, at(0, 0).timestamp],
         [null, at(2, 0).timestamp],
@@ -191,7 +222,10 @@ describe('alert transform', () => {
     it('matches a brute-force window scan on real BTC history (10% within 3 days)', async function () {
       this.timeout(20_000)
       const stream = interleave([btcDaily(), btcEurDaily()])
-      const config = {rules: [{name: 'swing', percentMove: {field: 'price_usd', percent: 10, within: '3d'}}], output: 'alerts-only'}
+      const config = {
+        rules: [{name: 'swing', percentMove: {field: 'price_usd', percent: 10, within: '3d'}}],
+        output: 'alerts-only',
+      }
       const alerts = await (await alertTransform(config)).process(stream)
       const expected: EtlRecord[] = []
       for (const currency of ['usd', 'eur']) {
@@ -201,12 +235,15 @@ describe('alert transform', () => {
         series.forEach((record, i) => {
           // Scan back from the record to the first one more than 3 days older: the window, recomputed each time.
           const values: number[] = []
-          for (let j = i; j >= 0 && times[j] >= times[i] - 3 * 86_400_000; j--) values.push(series[j].price_usd as number)
+          for (let j = i; j >= 0 && times[j] >= times[i] - 3 * 86_400_000; j--)
+            values.push(series[j].price_usd as number)
           const x = record.price_usd as number
           const rise = ((x - Math.min(...values)) / Math.min(...values)) * 100
           const fall = ((x - Math.max(...values)) / Math.max(...values)) * 100
-          if (rise >= 10 && armed.rise) expected.push({vs_currency: currency, triggered_by: record.timestamp, value: rise})
-          if (-fall >= 10 && armed.fall) expected.push({vs_currency: currency, triggered_by: record.timestamp, value: fall})
+          if (rise >= 10 && armed.rise)
+            expected.push({vs_currency: currency, triggered_by: record.timestamp, value: rise})
+          if (-fall >= 10 && armed.fall)
+            expected.push({vs_currency: currency, triggered_by: record.timestamp, value: fall})
           armed.rise = rise < 10
           armed.fall = -fall < 10
         })
@@ -234,7 +271,15 @@ describe('alert transform', () => {
     })
 
     it('passes alert records from an earlier alert transform through unchecked, in both modes', async () => {
-      const upstream = {record_type: 'alert', alert: 'other', symbol: 'BTC', value: 1, message: 'm', time: 't', triggered_by: 't'}
+      const upstream = {
+        record_type: 'alert',
+        alert: 'other',
+        symbol: 'BTC',
+        value: 1,
+        message: 'm',
+        time: 't',
+        triggered_by: 't',
+      }
       for (const output of ['with-input', 'alerts-only']) {
         const {process} = await alertTransform({rules: [{name: 'always', when: 'true'}], output})
         expect(await process([upstream])).to.deep.equal([upstream])
@@ -262,14 +307,45 @@ describe('alert transform', () => {
     const pm = {field: 'price_usd', percent: 5, within: '1h'}
     const cases: [string, unknown[], (string | number)[][], string][] = [
       ['no condition', [{name: 'a'}], [['rules', 0]], 'has no condition'],
-      ['two conditions', [{name: 'a', when: 'true', field: 'p', above: 1}], [['rules', 0]], 'sets when and above/below'],
-      ['three conditions', [{name: 'a', when: 'true', below: 1, field: 'p', percentMove: pm}], [['rules', 0], ['rules', 0, 'field']], 'exactly one'],
+      [
+        'two conditions',
+        [{name: 'a', when: 'true', field: 'p', above: 1}],
+        [['rules', 0]],
+        'sets when and above/below',
+      ],
+      [
+        'three conditions',
+        [{name: 'a', when: 'true', below: 1, field: 'p', percentMove: pm}],
+        [
+          ['rules', 0],
+          ['rules', 0, 'field'],
+        ],
+        'exactly one',
+      ],
       ['above and below', [{name: 'a', field: 'p', above: 2, below: 1}], [['rules', 0, 'below']], 'not both'],
       ['threshold without field', [{name: 'a', above: 1}], [['rules', 0, 'field']], 'set field'],
-      ['percentMove with field', [{name: 'a', field: 'p', percentMove: pm}], [['rules', 0, 'field']], 'inside percentMove'],
+      [
+        'percentMove with field',
+        [{name: 'a', field: 'p', percentMove: pm}],
+        [['rules', 0, 'field']],
+        'inside percentMove',
+      ],
       ['bad expression', [{name: 'a', when: 'price_usd >'}], [['rules', 0, 'when']], 'price_usd >'],
-      ['zero window', [{name: 'a', percentMove: {...pm, within: 0}}], [['rules', 0, 'percentMove', 'within']], 'longer than 0'],
-      ['duplicate names', [{name: 'a', when: 'true'}, {name: 'a', when: 'false'}], [['rules', 1, 'name']], 'duplicate'],
+      [
+        'zero window',
+        [{name: 'a', percentMove: {...pm, within: 0}}],
+        [['rules', 0, 'percentMove', 'within']],
+        'longer than 0',
+      ],
+      [
+        'duplicate names',
+        [
+          {name: 'a', when: 'true'},
+          {name: 'a', when: 'false'},
+        ],
+        [['rules', 1, 'name']],
+        'duplicate',
+      ],
     ]
     for (const [what, rules, paths, message] of cases) {
       it(`reports ${what} with its path`, async () => {
@@ -280,7 +356,13 @@ describe('alert transform', () => {
     }
 
     it('accepts one condition per rule and rejects what the schema covers', async () => {
-      expect(await issuesFor([{name: 'a', when: 'true'}, {name: 'b', field: 'p', below: 1}, {name: 'c', percentMove: pm}])).to.deep.equal([])
+      expect(
+        await issuesFor([
+          {name: 'a', when: 'true'},
+          {name: 'b', field: 'p', below: 1},
+          {name: 'c', percentMove: pm},
+        ]),
+      ).to.deep.equal([])
       expect(() => configFor(alert, {rules: []})).to.throw(/rules/)
       expect(() => configFor(alert, {rules: [{name: 'a', percentMove: {...pm, percent: 0}}]})).to.throw(/percent/)
       expect(() => configFor(alert, {rules: [{name: 'a', when: 'true'}], output: 'alerts'})).to.throw(/output/)

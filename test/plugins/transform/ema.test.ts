@@ -2,7 +2,16 @@ import {expect} from 'chai'
 import ema, {emaFieldName} from '../../../src/plugins/transform/ema.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext} from '../../support/plugin-context.js'
-import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, mean, runBatches, seriesOf} from '../shared/rolling/price-history.js'
+import {
+  btcDaily,
+  btcEurDaily,
+  ethFiveMinute,
+  expectClose,
+  interleave,
+  mean,
+  runBatches,
+  seriesOf,
+} from '../shared/rolling/price-history.js'
 
 async function emaTransform(config: Record<string, unknown> = {}) {
   const test = testContext()
@@ -25,7 +34,11 @@ function referenceEma(values: number[], period: number, alpha = 2 / (period + 1)
 }
 
 const prices = (records: EtlRecord[]) => records.map((record) => record.price_usd as number)
-const SERIES = [['BTC', 'usd'], ['ETH', 'usd'], ['BTC', 'eur']] as const
+const SERIES = [
+  ['BTC', 'usd'],
+  ['ETH', 'usd'],
+  ['BTC', 'eur'],
+] as const
 
 describe('ema transform', () => {
   const stream = interleave([btcDaily(), ethFiveMinute(), btcEurDaily()])

@@ -55,7 +55,10 @@ describe('filter transform', () => {
       expect.fail('expected an error')
     } catch (error) {
       expect(error).to.have.property('code', 'ETL_CONFIG_INVALID')
-      expect((error as Error).message).to.include('filter: where:').and.include('use ==').and.include('column 8')
+      expect((error as Error).message)
+        .to.include('filter: where:')
+        .and.include('use ==')
+        .and.include('column 8')
     }
   })
 

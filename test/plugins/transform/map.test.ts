@@ -20,7 +20,9 @@ async function mapper(config: Record<string, unknown>) {
 
 describe('map transform', () => {
   it('computes fields from expressions', async () => {
-    const {process} = await mapper({compute: {price_eur: 'round(price_usd * 0.92, 2)', pair: "symbol + '/' + upper(vs_currency)"}})
+    const {process} = await mapper({
+      compute: {price_eur: 'round(price_usd * 0.92, 2)', pair: "symbol + '/' + upper(vs_currency)"},
+    })
     const [out] = await process([price()])
     expect(out).to.deep.equal({...price(), price_eur: 27100.66, pair: 'BTC/USD'})
   })
@@ -103,14 +105,19 @@ describe('map transform', () => {
       expect.fail('expected an error')
     } catch (error) {
       expect(error).to.have.property('code', 'ETL_CONFIG_INVALID')
-      expect((error as Error).message).to.include('map: compute.bad:').and.include('at column 17')
+      expect((error as Error).message)
+        .to.include('map: compute.bad:')
+        .and.include('at column 17')
     }
   })
 
   it('reports each bad compute expression through validateConfig, pinned to its field', async () => {
     const config = configFor(map, {compute: {ok: 'price_usd * 2', bad: 'rnd(price_usd)', worse: '1 +'}})
     const issues = await issuesOf(map, config)
-    expect(issues.map((issue) => issue.path)).to.deep.equal([['compute', 'bad'], ['compute', 'worse']])
+    expect(issues.map((issue) => issue.path)).to.deep.equal([
+      ['compute', 'bad'],
+      ['compute', 'worse'],
+    ])
     expect(issues[0].message).to.include('unknown function "rnd"').and.include('at column 1')
     expect(await issuesOf(map, configFor(map, {drop: ['a']}))).to.deep.equal([])
   })

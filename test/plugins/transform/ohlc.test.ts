@@ -31,7 +31,17 @@ const days: Day[] = (parse(readFileSync(DATA, 'utf8'), {columns: true}) as Recor
 
 /** As the replay source emits them: the close is price_usd. */
 const asRecords = (rows: Day[]): EtlRecord[] =>
-  rows.map((d) => ({symbol: 'BTC', vs_currency: 'usd', timestamp: iso(d.t), open: d.open, high: d.high, low: d.low, price_usd: d.close, volume: d.volume, source: 'replay'}))
+  rows.map((d) => ({
+    symbol: 'BTC',
+    vs_currency: 'usd',
+    timestamp: iso(d.t),
+    open: d.open,
+    high: d.high,
+    low: d.low,
+    price_usd: d.close,
+    volume: d.volume,
+    source: 'replay',
+  }))
 
 /** Candles over windows of `size` every `slide`, by brute force, for the windows closed by the last day. */
 function expectedCandles(rows: Day[], size: number, slide: number) {
@@ -95,15 +105,25 @@ describe('ohlc transform', () => {
 
     it('gives the same candles when the days arrive shuffled within each week, with lateness of a week', async () => {
       const rows = days.slice(0, 300)
-      const shuffled = asRecords(rows).map((record, i) => ({record, order: Math.floor(rows[i].t / WEEK) * 100 + ((i * 5) % 7)}))
+      const shuffled = asRecords(rows).map((record, i) => ({
+        record,
+        order: Math.floor(rows[i].t / WEEK) * 100 + ((i * 5) % 7),
+      }))
       shuffled.sort((a, b) => a.order - b.order)
       const {process, rejected} = await harness(ohlc, {size: '7d', lateness: '7d', input: 'candles', volume: 'volume'})
-      const got = await feed(process, shuffled.map((s) => s.record), [10])
+      const got = await feed(
+        process,
+        shuffled.map((s) => s.record),
+        [10],
+      )
       expect(rejected).to.deep.equal([])
-      compare(got, expectedCandles(rows, WEEK, WEEK).filter((c) => Date.parse(c.window_end) <= rows.at(-1)!.t - WEEK))
+      compare(
+        got,
+        expectedCandles(rows, WEEK, WEEK).filter((c) => Date.parse(c.window_end) <= rows.at(-1)!.t - WEEK),
+      )
     })
 
-    it('continues exactly when each batch goes to a new instance restored from the previous one\'s checkpoint', async () => {
+    it("continues exactly when each batch goes to a new instance restored from the previous one's checkpoint", async () => {
       // What a partition moving between processes after every batch looks like to the transform.
       const config = {size: '7d', input: 'candles', volume: 'volume'}
       const records = asRecords(days)
@@ -122,30 +142,69 @@ describe('ohlc transform', () => {
 
   it('builds candles from ticks: open and close by event time even when ticks arrive out of order', async () => {
     const base = Date.parse('2025-01-02T03:04:00Z')
-    const ticks = [[20, 101], [0, 100], [59, 99], [30, 104], [45, 95]].map(([s, price]) => ({symbol: 'ETH', vs_currency: 'eur', timestamp: base + s * 1000, price_usd: price}))
+    const ticks = [
+      [20, 101],
+      [0, 100],
+      [59, 99],
+      [30, 104],
+      [45, 95],
+    ].map(([s, price]) => ({symbol: 'ETH', vs_currency: 'eur', timestamp: base + s * 1000, price_usd: price}))
     const {process} = await harness(ohlc, {})
     const out = await process([...ticks, {symbol: 'ETH', vs_currency: 'eur', timestamp: base + MINUTE, price_usd: 1}])
-    expect(out).to.deep.equal([{symbol: 'ETH', vs_currency: 'eur', window_start: iso(base), window_end: iso(base + MINUTE), open: 100, high: 104, low: 95, close: 99, count: 5}])
+    expect(out).to.deep.equal([
+      {
+        symbol: 'ETH',
+        vs_currency: 'eur',
+        window_start: iso(base),
+        window_end: iso(base + MINUTE),
+        open: 100,
+        high: 104,
+        low: 95,
+        close: 99,
+        count: 5,
+      },
+    ])
   })
 
   it('dead-letters a tick or candle with a missing or non-finite field it needs', async () => {
     const {process, rejected} = await harness(ohlc, {size: '1d', input: 'candles', volume: 'volume'})
     const good = asRecords(days.slice(0, 1))[0]
-    await process([{...good, price_usd: 'NaN'}, {...good, high: Number.POSITIVE_INFINITY}, {...good, open: undefined, volume: null}, good])
+    await process([
+      {...good, price_usd: 'NaN'},
+      {...good, high: Number.POSITIVE_INFINITY},
+      {...good, open: undefined, volume: null},
+      good,
+    ])
     expect(rejected.map((r) => [r.code, r.reason])).to.deep.equal([
       ['ETL_VALUE_NOT_FINITE', 'field "price_usd" is "NaN": not a finite number, so it joins no window'],
       ['ETL_VALUE_NOT_FINITE', 'field "high" is Infinity: not a finite number, so it joins no window'],
-      ['ETL_VALUE_NOT_FINITE', 'field "open" is missing, field "volume" is null: not a finite number, so it joins no window'],
+      [
+        'ETL_VALUE_NOT_FINITE',
+        'field "open" is missing, field "volume" is null: not a finite number, so it joins no window',
+      ],
     ])
   })
 
   it('has documented defaults and reports a bad slide or a key field a candle field would overwrite', async () => {
     expect(configFor(ohlc, {})).to.deep.equal({
-      time: 'timestamp', key: ['symbol', 'vs_currency'], size: '1m', lateness: '0s', emit: 'final', late: 'dead-letter', input: 'ticks', price: 'price_usd', open: 'open', high: 'high', low: 'low',
+      time: 'timestamp',
+      key: ['symbol', 'vs_currency'],
+      size: '1m',
+      lateness: '0s',
+      emit: 'final',
+      late: 'dead-letter',
+      input: 'ticks',
+      price: 'price_usd',
+      open: 'open',
+      high: 'high',
+      low: 'low',
     })
-    const issues = async (config: Record<string, unknown>) => (await issuesOf(ohlc, configFor(ohlc, config))).map((i) => i.message)
+    const issues = async (config: Record<string, unknown>) =>
+      (await issuesOf(ohlc, configFor(ohlc, config))).map((i) => i.message)
     expect(await issues({size: '1h', slide: '15m'})).to.deep.equal([])
     expect((await issues({size: '1h', slide: '2h'}))[0]).to.match(/must not exceed size/)
-    expect(await issues({key: ['symbol', 'close']})).to.deep.equal(['key field "close" would be overwritten by the candle\'s own close'])
+    expect(await issues({key: ['symbol', 'close']})).to.deep.equal([
+      'key field "close" would be overwritten by the candle\'s own close',
+    ])
   })
 })

@@ -2,7 +2,15 @@ import {expect} from 'chai'
 import pctChange from '../../../src/plugins/transform/pct-change.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext} from '../../support/plugin-context.js'
-import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, runBatches, seriesOf} from '../shared/rolling/price-history.js'
+import {
+  btcDaily,
+  btcEurDaily,
+  ethFiveMinute,
+  expectClose,
+  interleave,
+  runBatches,
+  seriesOf,
+} from '../shared/rolling/price-history.js'
 
 async function pctChangeTransform(config: Record<string, unknown> = {}) {
   const test = testContext()
@@ -12,11 +20,17 @@ async function pctChangeTransform(config: Record<string, unknown> = {}) {
 
 /** Reference: (x_t / x_{t−n} − 1) × 100, null without history or when x_{t−n} is 0. */
 function referencePctChange(values: number[], periods: number): (number | null)[] {
-  return values.map((value, i) => (i < periods || values[i - periods] === 0 ? null : (value / values[i - periods] - 1) * 100))
+  return values.map((value, i) =>
+    i < periods || values[i - periods] === 0 ? null : (value / values[i - periods] - 1) * 100,
+  )
 }
 
 const prices = (records: EtlRecord[]) => records.map((record) => record.price_usd as number)
-const SERIES = [['BTC', 'usd'], ['ETH', 'usd'], ['BTC', 'eur']] as const
+const SERIES = [
+  ['BTC', 'usd'],
+  ['ETH', 'usd'],
+  ['BTC', 'eur'],
+] as const
 
 describe('pct_change transform', () => {
   const stream = interleave([btcDaily(), ethFiveMinute(), btcEurDaily()])
@@ -40,7 +54,12 @@ describe('pct_change transform', () => {
   it('gives null and counts a division by zero; honours as and key', async () => {
     const {instance, counts} = await pctChangeTransform({periods: 2, as: 'chg', key: ['coin']})
     const values = [0, 5, 10, 10, 20]
-    const out = await instance.process(values.flatMap((price_usd) => [{coin: 'a', price_usd}, {coin: 'b', price_usd: price_usd + 1}]))
+    const out = await instance.process(
+      values.flatMap((price_usd) => [
+        {coin: 'a', price_usd},
+        {coin: 'b', price_usd: price_usd + 1},
+      ]),
+    )
     expect(out.filter((r) => r.coin === 'a').map((r) => r.chg)).to.deep.equal([null, null, null, 100, 100])
     const expectedB = [null, null, 1000, (11 / 6 - 1) * 100, (21 / 11 - 1) * 100]
     out.filter((r) => r.coin === 'b').forEach((r, i) => expectClose(r.chg, expectedB[i], `b #${i}`))

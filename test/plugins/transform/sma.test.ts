@@ -2,7 +2,17 @@ import {expect} from 'chai'
 import sma from '../../../src/plugins/transform/sma.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext} from '../../support/plugin-context.js'
-import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, mean, random, runBatches, seriesOf} from '../shared/rolling/price-history.js'
+import {
+  btcDaily,
+  btcEurDaily,
+  ethFiveMinute,
+  expectClose,
+  interleave,
+  mean,
+  random,
+  runBatches,
+  seriesOf,
+} from '../shared/rolling/price-history.js'
 
 async function smaTransform(config: Record<string, unknown> = {}) {
   const test = testContext()
@@ -26,7 +36,11 @@ describe('sma transform', () => {
       const out = await instance.process(stream)
       expect(out).to.have.length(stream.length)
       let compared = 0
-      for (const [symbol, currency] of [['BTC', 'usd'], ['ETH', 'usd'], ['BTC', 'eur']]) {
+      for (const [symbol, currency] of [
+        ['BTC', 'usd'],
+        ['ETH', 'usd'],
+        ['BTC', 'eur'],
+      ]) {
         const expected = referenceSma(prices(seriesOf(stream, symbol, currency)), period)
         const actual = seriesOf(out, symbol, currency).map((record) => record[`price_usd_sma_${period}`])
         expect(actual).to.have.length(expected.length)
@@ -58,7 +72,15 @@ describe('sma transform', () => {
   it('dead-letters missing, null, NaN, Infinity and non-numeric values without touching the window', async () => {
     const {instance, rejected} = await smaTransform({period: 2})
     const good = (price: unknown) => ({symbol: 'BTC', price_usd: price})
-    const bad: EtlRecord[] = [{symbol: 'BTC'}, good(null), good(Number.NaN), good(Infinity), good(-Infinity), good('abc'), good('')]
+    const bad: EtlRecord[] = [
+      {symbol: 'BTC'},
+      good(null),
+      good(Number.NaN),
+      good(Infinity),
+      good(-Infinity),
+      good('abc'),
+      good(''),
+    ]
     const out = await instance.process([good(1), ...bad.slice(0, 4), good('3'), ...bad.slice(4), good(5)])
     expect(out.map((record) => record.price_usd_sma_2)).to.deep.equal([null, 2, 4])
     expect(rejected.map((r) => r.record)).to.deep.equal(bad)
@@ -76,9 +98,20 @@ describe('sma transform', () => {
 
   it('keys by the configured fields (missing ones group together) and honours `as`', async () => {
     const {instance} = await smaTransform({period: 2, key: ['coin'], as: 'avg'})
-    const out = await instance.process([{coin: 'a', price_usd: 1}, {coin: 'b', price_usd: 10}, {price_usd: 100}, {coin: 'a', price_usd: 3}, {price_usd: 300}])
+    const out = await instance.process([
+      {coin: 'a', price_usd: 1},
+      {coin: 'b', price_usd: 10},
+      {price_usd: 100},
+      {coin: 'a', price_usd: 3},
+      {price_usd: 300},
+    ])
     expect(out.map((record) => record.avg)).to.deep.equal([null, null, null, 2, 200])
-    const merged = await (await smaTransform({period: 2, key: []})).instance.process([{symbol: 'A', price_usd: 1}, {symbol: 'B', price_usd: 3}])
+    const merged = await (
+      await smaTransform({period: 2, key: []})
+    ).instance.process([
+      {symbol: 'A', price_usd: 1},
+      {symbol: 'B', price_usd: 3},
+    ])
     expect(merged[1].price_usd_sma_2).to.equal(2)
   })
 

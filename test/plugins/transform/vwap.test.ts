@@ -2,11 +2,23 @@ import {expect} from 'chai'
 import vwap from '../../../src/plugins/transform/vwap.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext} from '../../support/plugin-context.js'
-import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, random, runBatches, seriesOf} from '../shared/rolling/price-history.js'
+import {
+  btcDaily,
+  btcEurDaily,
+  ethFiveMinute,
+  expectClose,
+  interleave,
+  random,
+  runBatches,
+  seriesOf,
+} from '../shared/rolling/price-history.js'
 
 async function vwapTransform(config: Record<string, unknown> = {}) {
   const test = testContext()
-  const instance = (await vwap.create(configFor(vwap, {volume: 'volume', ...config}), test.context)) as TransformInstance
+  const instance = (await vwap.create(
+    configFor(vwap, {volume: 'volume', ...config}),
+    test.context,
+  )) as TransformInstance
   return {...test, instance}
 }
 
@@ -21,7 +33,11 @@ function referenceVwap(records: EtlRecord[], period: number): (number | null)[] 
   })
 }
 
-const SERIES = [['BTC', 'usd'], ['ETH', 'usd'], ['BTC', 'eur']] as const
+const SERIES = [
+  ['BTC', 'usd'],
+  ['ETH', 'usd'],
+  ['BTC', 'eur'],
+] as const
 
 describe('vwap transform', () => {
   const stream = interleave([btcDaily(), ethFiveMinute(), btcEurDaily()])
@@ -71,7 +87,11 @@ describe('vwap transform', () => {
       {symbol: 'A', price_usd: 5, volume: -1},
       {symbol: 'A', price_usd: 1e300, volume: 1e300},
     ]
-    const out = await instance.process([{symbol: 'A', price_usd: 1, volume: 1}, ...bad, {symbol: 'A', price_usd: 3, volume: 3}])
+    const out = await instance.process([
+      {symbol: 'A', price_usd: 1, volume: 1},
+      ...bad,
+      {symbol: 'A', price_usd: 3, volume: 3},
+    ])
     expect(out.map((record) => record.vwap_2)).to.deep.equal([null, (1 + 9) / 4])
     expect(rejected.map((r) => r.record)).to.deep.equal(bad)
     expect(rejected.map((r) => [r.code, r.reason])).to.deep.equal([
@@ -94,7 +114,9 @@ describe('vwap transform', () => {
     const next = random(9)
     // Huge trades first, tiny ones last, so residue left in a plain running sum would swamp the final windows.
     const rows = Array.from({length: n}, (_, i) =>
-      i < n - 100 ? {price_usd: 1e4 + next() * 1e5, volume: 1e3 + next() * 1e6} : {price_usd: 1 + next(), volume: 1e-3 + next() * 1e-3},
+      i < n - 100
+        ? {price_usd: 1e4 + next() * 1e5, volume: 1e3 + next() * 1e6}
+        : {price_usd: 1 + next(), volume: 1e-3 + next() * 1e-3},
     )
     const {instance} = await vwapTransform({period, key: []})
     const tail: EtlRecord[] = []

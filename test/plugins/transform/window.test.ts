@@ -15,25 +15,56 @@ const AGGREGATES = {
   ticks: {op: 'count'},
 }
 const base = Date.parse('2024-05-01T10:00:00Z')
-const tick = (offset: number, price: unknown, extra: EtlRecord = {}): EtlRecord => ({symbol: 'BTC', vs_currency: 'usd', timestamp: iso(base + offset), price_usd: price, volume: 1, ...extra})
-const issues = async (config: Record<string, unknown>) => (await issuesOf(window, configFor(window, config))).map((i) => `${i.path.join('.')}: ${i.message}`)
+const tick = (offset: number, price: unknown, extra: EtlRecord = {}): EtlRecord => ({
+  symbol: 'BTC',
+  vs_currency: 'usd',
+  timestamp: iso(base + offset),
+  price_usd: price,
+  volume: 1,
+  ...extra,
+})
+const issues = async (config: Record<string, unknown>) =>
+  (await issuesOf(window, configFor(window, config))).map((i) => `${i.path.join('.')}: ${i.message}`)
 
 describe('window transform', () => {
   describe('config', () => {
     it('fills the documented defaults', () => {
       expect(configFor(window, {size: '1m', aggregates: {n: {op: 'count'}}})).to.deep.equal({
-        size: '1m', aggregates: {n: {op: 'count'}}, time: 'timestamp', key: ['symbol', 'vs_currency'], window: 'tumbling', lateness: '0s', emit: 'final', late: 'dead-letter',
+        size: '1m',
+        aggregates: {n: {op: 'count'}},
+        time: 'timestamp',
+        key: ['symbol', 'vs_currency'],
+        window: 'tumbling',
+        lateness: '0s',
+        emit: 'final',
+        late: 'dead-letter',
       })
       expect(() => configFor(window, {size: '1m'})).to.throw(/must have required property 'aggregates'/)
-      expect(() => configFor(window, {size: '1m', aggregates: {n: {op: 'median', field: 'x'}}})).to.throw(/must be equal to one of the allowed values/)
+      expect(() => configFor(window, {size: '1m', aggregates: {n: {op: 'median', field: 'x'}}})).to.throw(
+        /must be equal to one of the allowed values/,
+      )
     })
 
     it('reports what the schema cannot: slide rules, fields of ops, clashing output names', async () => {
       expect(await issues({size: '1m', aggregates: {n: {op: 'count'}}})).to.deep.equal([])
       expect(await issues({window: 'sliding', size: '1m', aggregates: {n: {op: 'count'}}})).to.have.length(1)
-      expect((await issues({window: 'sliding', size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}}))[0]).to.match(/^slide: slide \(120000 ms\) must not exceed size/)
-      expect((await issues({size: '1m', slide: '30s', aggregates: {n: {op: 'count'}}}))[0]).to.match(/^slide: tumbling windows have slide = size/)
-      expect(await issues({size: '1m', aggregates: {total: {op: 'sum'}, n: {op: 'count', field: 'x'}, symbol: {op: 'max', field: 'x'}, window_end: {op: 'count'}}})).to.deep.equal([
+      expect((await issues({window: 'sliding', size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}}))[0]).to.match(
+        /^slide: slide \(120000 ms\) must not exceed size/,
+      )
+      expect((await issues({size: '1m', slide: '30s', aggregates: {n: {op: 'count'}}}))[0]).to.match(
+        /^slide: tumbling windows have slide = size/,
+      )
+      expect(
+        await issues({
+          size: '1m',
+          aggregates: {
+            total: {op: 'sum'},
+            n: {op: 'count', field: 'x'},
+            symbol: {op: 'max', field: 'x'},
+            window_end: {op: 'count'},
+          },
+        }),
+      ).to.deep.equal([
         'aggregates.total: sum needs field: the input field to aggregate',
         'aggregates.n.field: count counts records and takes no field',
         'aggregates.symbol: output field "symbol" is already a key field or window bound; pick another name',
@@ -42,26 +73,81 @@ describe('window transform', () => {
     })
 
     it('refuses to create an instance from a config validateConfig would reject', () => {
-      expect(() => window.create(configFor(window, {size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}}), testContext().context)).to.throw(/ETL_CONFIG_INVALID|must not exceed size/)
+      expect(() =>
+        window.create(
+          configFor(window, {size: '1m', slide: '2m', aggregates: {n: {op: 'count'}}}),
+          testContext().context,
+        ),
+      ).to.throw(/ETL_CONFIG_INVALID|must not exceed size/)
     })
   })
 
   it('computes every aggregate per key and tumbling window, with the documented output fields in order', async () => {
     const {process} = await harness(window, {size: '1m', aggregates: AGGREGATES})
     const out = await process([
-      tick(0, 10, {volume: 2}), tick(1000, 12), {...tick(2000, 100), symbol: 'ETH'}, tick(30_000, '9.5'), tick(59_999, 11, {volume: 0.5}),
-      tick(MINUTE, 13), {...tick(MINUTE, 101), symbol: 'ETH'},
+      tick(0, 10, {volume: 2}),
+      tick(1000, 12),
+      {...tick(2000, 100), symbol: 'ETH'},
+      tick(30_000, '9.5'),
+      tick(59_999, 11, {volume: 0.5}),
+      tick(MINUTE, 13),
+      {...tick(MINUTE, 101), symbol: 'ETH'},
     ])
     expect(out).to.deep.equal([
-      {symbol: 'BTC', vs_currency: 'usd', window_start: iso(base), window_end: iso(base + MINUTE), open: 10, close: 11, low: 9.5, high: 12, volume: 4.5, mean: 10.625, ticks: 4},
-      {symbol: 'ETH', vs_currency: 'usd', window_start: iso(base), window_end: iso(base + MINUTE), open: 100, close: 100, low: 100, high: 100, volume: 1, mean: 100, ticks: 1},
+      {
+        symbol: 'BTC',
+        vs_currency: 'usd',
+        window_start: iso(base),
+        window_end: iso(base + MINUTE),
+        open: 10,
+        close: 11,
+        low: 9.5,
+        high: 12,
+        volume: 4.5,
+        mean: 10.625,
+        ticks: 4,
+      },
+      {
+        symbol: 'ETH',
+        vs_currency: 'usd',
+        window_start: iso(base),
+        window_end: iso(base + MINUTE),
+        open: 100,
+        close: 100,
+        low: 100,
+        high: 100,
+        volume: 1,
+        mean: 100,
+        ticks: 1,
+      },
     ])
-    expect(Object.keys(out[0])).to.deep.equal(['symbol', 'vs_currency', 'window_start', 'window_end', 'open', 'close', 'low', 'high', 'volume', 'mean', 'ticks'])
+    expect(Object.keys(out[0])).to.deep.equal([
+      'symbol',
+      'vs_currency',
+      'window_start',
+      'window_end',
+      'open',
+      'close',
+      'low',
+      'high',
+      'volume',
+      'mean',
+      'ticks',
+    ])
   })
 
   it('takes first and last by event time, so records out of order inside a window change nothing', async () => {
     const {process, rejected} = await harness(window, {size: '1m', aggregates: AGGREGATES, time: 'at', key: ['symbol']})
-    const shuffled = [[30, 3], [0, 1], [59, 6], [10, 2], [45, 5], [40, 4], [59, 7], [0, 0.5]].map(([s, price]) => ({symbol: 'BTC', at: base + s * 1000, price_usd: price, volume: 1}))
+    const shuffled = [
+      [30, 3],
+      [0, 1],
+      [59, 6],
+      [10, 2],
+      [45, 5],
+      [40, 4],
+      [59, 7],
+      [0, 0.5],
+    ].map(([s, price]) => ({symbol: 'BTC', at: base + s * 1000, price_usd: price, volume: 1}))
     const out = await process([...shuffled, {symbol: 'BTC', at: base + MINUTE, price_usd: 1, volume: 1}])
     expect(rejected).to.deep.equal([])
     // equal times keep arrival order: at 0 s, 1 came first; at 59 s, 7 came last
@@ -70,31 +156,51 @@ describe('window transform', () => {
 
   it('groups records missing a key field under an empty value and writes the field as null', async () => {
     const {process} = await harness(window, {size: '1m', aggregates: {n: {op: 'count'}}})
-    const out = await process([{timestamp: base, symbol: 'BTC'}, {timestamp: base + 5, symbol: 'BTC', vs_currency: ''}, {timestamp: base + MINUTE, symbol: 'BTC'}])
-    expect(out).to.deep.equal([{symbol: 'BTC', vs_currency: null, window_start: iso(base), window_end: iso(base + MINUTE), n: 2}])
+    const out = await process([
+      {timestamp: base, symbol: 'BTC'},
+      {timestamp: base + 5, symbol: 'BTC', vs_currency: ''},
+      {timestamp: base + MINUTE, symbol: 'BTC'},
+    ])
+    expect(out).to.deep.equal([
+      {symbol: 'BTC', vs_currency: null, window_start: iso(base), window_end: iso(base + MINUTE), n: 2},
+    ])
   })
 
   for (const lateness of [0, 15_000]) {
     it(`is late exactly when the window end ≤ watermark (lateness ${lateness} ms): end = watermark rejected, end = watermark + 1 ms joins`, async () => {
-      const config = {size: '1m', lateness: `${lateness}ms`, aggregates: {n: {op: 'count'}, close: {op: 'last', field: 'price_usd'}}}
+      const config = {
+        size: '1m',
+        lateness: `${lateness}ms`,
+        aggregates: {n: {op: 'count'}, close: {op: 'last', field: 'price_usd'}},
+      }
       // watermark = end of [base, base + 1m) exactly
       const closing = await harness(window, config)
       const out = await closing.process([tick(0, 1), tick(MINUTE + lateness, 2), tick(MINUTE - 1, 3)])
       expect(out.map((r) => [r.window_start, r.n, r.close])).to.deep.equal([[iso(base), 1, 1]])
       expect(closing.rejected.map((r) => [r.code, r.record.price_usd])).to.deep.equal([['ETL_RECORD_LATE', 3]])
-      expect(closing.rejected[0].reason).to.include(`its latest window [${iso(base)}, ${iso(base + MINUTE)}) closed when the watermark reached ${iso(base + MINUTE)}`)
+      expect(closing.rejected[0].reason).to.include(
+        `its latest window [${iso(base)}, ${iso(base + MINUTE)}) closed when the watermark reached ${iso(base + MINUTE)}`,
+      )
       // watermark one millisecond short of the end: the window is still open
       const open = await harness(window, config)
       expect(await open.process([tick(0, 1), tick(MINUTE + lateness - 1, 2), tick(MINUTE - 1, 3)])).to.deep.equal([])
       expect(open.rejected).to.deep.equal([])
       // with lateness 0 the record that set the watermark (at 59.999 s) is in the window too
-      expect((await open.process([tick(MINUTE + lateness, 4)])).map((r) => [r.n, r.close])).to.deep.equal([[lateness === 0 ? 3 : 2, 3]])
+      expect((await open.process([tick(MINUTE + lateness, 4)])).map((r) => [r.n, r.close])).to.deep.equal([
+        [lateness === 0 ? 3 : 2, 3],
+      ])
     })
   }
 
   it('drops late records when asked, counting them as late_dropped instead of dead-lettering', async () => {
-    const {process, rejected, counts} = await harness(window, {size: '1m', late: 'drop', aggregates: {n: {op: 'count'}}})
-    expect((await process([tick(0, 1), tick(2 * MINUTE, 1), tick(10, 1), tick(20, 1)])).map((r) => r.n)).to.deep.equal([1])
+    const {process, rejected, counts} = await harness(window, {
+      size: '1m',
+      late: 'drop',
+      aggregates: {n: {op: 'count'}},
+    })
+    expect((await process([tick(0, 1), tick(2 * MINUTE, 1), tick(10, 1), tick(20, 1)])).map((r) => r.n)).to.deep.equal([
+      1,
+    ])
     expect(rejected).to.deep.equal([])
     expect(counts.get('late_dropped')).to.equal(2)
   })
@@ -102,11 +208,23 @@ describe('window transform', () => {
   it('dead-letters missing, NaN, infinite and non-numeric values and unreadable times; they join no window and move no watermark', async () => {
     const {process, rejected} = await harness(window, {size: '1m', aggregates: AGGREGATES})
     const out = await process([
-      tick(0, 10), tick(1, Number.NaN), tick(2, Number.POSITIVE_INFINITY), tick(3, undefined), tick(4, 'abc'), tick(5, 'NaN'), tick(6, 10, {volume: -Infinity}),
-      {...tick(0, 1), timestamp: 'soon'}, {...tick(0, 1), timestamp: undefined}, tick(10 * MINUTE, Number.NaN), tick(MINUTE, 20),
+      tick(0, 10),
+      tick(1, Number.NaN),
+      tick(2, Number.POSITIVE_INFINITY),
+      tick(3, undefined),
+      tick(4, 'abc'),
+      tick(5, 'NaN'),
+      tick(6, 10, {volume: -Infinity}),
+      {...tick(0, 1), timestamp: 'soon'},
+      {...tick(0, 1), timestamp: undefined},
+      tick(10 * MINUTE, Number.NaN),
+      tick(MINUTE, 20),
     ])
     expect(rejected.map((r) => r.code)).to.deep.equal([
-      ...Array(6).fill('ETL_VALUE_NOT_FINITE'), 'ETL_RECORD_INVALID', 'ETL_RECORD_INVALID', 'ETL_VALUE_NOT_FINITE',
+      ...Array(6).fill('ETL_VALUE_NOT_FINITE'),
+      'ETL_RECORD_INVALID',
+      'ETL_RECORD_INVALID',
+      'ETL_VALUE_NOT_FINITE',
     ])
     expect(rejected.map((r) => r.reason).slice(0, 3)).to.deep.equal([
       'field "price_usd" is NaN: not a finite number, so it joins no window',
@@ -126,12 +244,17 @@ describe('window transform', () => {
 
     it('flush emits no partial window; a new instance restored from the checkpoint continues it exactly', async () => {
       const uninterrupted = await harness(window, config)
-      const expected = [...(await uninterrupted.process(records.slice(0, 150))), ...(await uninterrupted.process(records.slice(150)))]
+      const expected = [
+        ...(await uninterrupted.process(records.slice(0, 150))),
+        ...(await uninterrupted.process(records.slice(150))),
+      ]
       const first = await harness(window, config)
       const before = await first.process(records.slice(0, 150))
       const state = throughJson(await first.instance.checkpoint!())
       expect(await first.instance.flush!()).to.deep.equal([])
-      expect(first.logs.join('\n')).to.include('1 open window(s) not emitted at shutdown; their state as of the last committed batch is kept for the next run')
+      expect(first.logs.join('\n')).to.include(
+        '1 open window(s) not emitted at shutdown; their state as of the last committed batch is kept for the next run',
+      )
       const second = await harness(window, config)
       await second.instance.restore!(state)
       expect(second.logs.join('\n')).to.include('restored 1 open window(s)')
@@ -141,7 +264,10 @@ describe('window transform', () => {
 
     it('a checkpoint is the state as of that moment: a batch processed after it is not in it', async () => {
       const uninterrupted = await harness(window, config)
-      const expected = [...(await uninterrupted.process(records.slice(0, 150))), ...(await uninterrupted.process(records.slice(150)))]
+      const expected = [
+        ...(await uninterrupted.process(records.slice(0, 150))),
+        ...(await uninterrupted.process(records.slice(150))),
+      ]
       const first = await harness(window, config)
       const before = await first.process(records.slice(0, 150))
       const state = throughJson(await first.instance.checkpoint!())

@@ -2,7 +2,17 @@ import {expect} from 'chai'
 import zscore from '../../../src/plugins/transform/zscore.js'
 import type {EtlRecord, TransformInstance} from '../../../src/runtime/plugin-types.js'
 import {configFor, testContext, issuesOf} from '../../support/plugin-context.js'
-import {btcDaily, btcEurDaily, ethFiveMinute, expectClose, interleave, mean, random, runBatches, seriesOf} from '../shared/rolling/price-history.js'
+import {
+  btcDaily,
+  btcEurDaily,
+  ethFiveMinute,
+  expectClose,
+  interleave,
+  mean,
+  random,
+  runBatches,
+  seriesOf,
+} from '../shared/rolling/price-history.js'
 
 async function zscoreTransform(config: Record<string, unknown> = {}) {
   const test = testContext()
@@ -23,7 +33,11 @@ function referenceZscores(values: number[], period: number): (number | null)[] {
 }
 
 const prices = (records: EtlRecord[]) => records.map((record) => record.price_usd as number)
-const SERIES = [['BTC', 'usd'], ['ETH', 'usd'], ['BTC', 'eur']] as const
+const SERIES = [
+  ['BTC', 'usd'],
+  ['ETH', 'usd'],
+  ['BTC', 'eur'],
+] as const
 
 describe('zscore transform', () => {
   const stream = interleave([btcDaily(), ethFiveMinute(), btcEurDaily()])
@@ -64,7 +78,13 @@ describe('zscore transform', () => {
   it('gives exactly 0 for a flat window and the bounded extreme for a lone outlier', async () => {
     const {instance} = await zscoreTransform({period: 4, key: []})
     const out = await instance.process([10.9, 10.9, 10.9, 10.9, 12].map((price_usd) => ({price_usd})))
-    expect(out.map((record) => record.price_usd_zscore_4)).to.deep.equal([null, null, null, 0, out[4].price_usd_zscore_4])
+    expect(out.map((record) => record.price_usd_zscore_4)).to.deep.equal([
+      null,
+      null,
+      null,
+      0,
+      out[4].price_usd_zscore_4,
+    ])
     expectClose(out[4].price_usd_zscore_4, 3 / 2, 'lone outlier: (n − 1)/√n')
   })
 
@@ -84,10 +104,21 @@ describe('zscore transform', () => {
 
   it('dead-letters non-finite values without touching the window', async () => {
     const {instance, rejected} = await zscoreTransform({period: 3, key: []})
-    const out = await instance.process([{price_usd: 1}, {price_usd: 2}, {price_usd: 'NaN'}, {price_usd: null}, {}, {price_usd: 6}])
+    const out = await instance.process([
+      {price_usd: 1},
+      {price_usd: 2},
+      {price_usd: 'NaN'},
+      {price_usd: null},
+      {},
+      {price_usd: 6},
+    ])
     expectClose(out[2].price_usd_zscore_3, referenceZ([1, 2, 6]), 'z after the rejected records')
     expect(out).to.have.length(3)
-    expect(rejected.map((r) => r.code)).to.deep.equal(['ETL_VALUE_NOT_FINITE', 'ETL_VALUE_NOT_FINITE', 'ETL_VALUE_NOT_FINITE'])
+    expect(rejected.map((r) => r.code)).to.deep.equal([
+      'ETL_VALUE_NOT_FINITE',
+      'ETL_VALUE_NOT_FINITE',
+      'ETL_VALUE_NOT_FINITE',
+    ])
   })
 
   it('does not drift: after 1e6 updates the output equals a fresh z-score of the window', async function () {

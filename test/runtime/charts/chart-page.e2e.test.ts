@@ -16,7 +16,9 @@ interface PageImage {
   decode(): Promise<void>
 }
 declare const window: {marker?: number}
-declare const document: {querySelector(selector: string): {textContent: string | null; getAttribute(name: string): string | null} | null}
+declare const document: {
+  querySelector(selector: string): {textContent: string | null; getAttribute(name: string): string | null} | null
+}
 declare const performance: {getEntriesByType(type: string): unknown[]}
 
 interface Day {
@@ -39,13 +41,15 @@ function lineSvg(rows: Day[], label: string, mark: string): string {
   const x = (i: number) => pad + (i * (w - 2 * pad)) / Math.max(1, rows.length - 1)
   const y = (v: number) => h - pad - ((v - min) * (h - 2 * pad)) / Math.max(1e-9, max - min)
   const d = rows.map((day, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(day.close).toFixed(1)}`).join('')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" data-mark="${mark}">`
-    + `<rect width="${w}" height="${h}" fill="#fff"/>`
-    + `<g stroke="#d0d4da"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}"/></g>`
-    + `<path d="${d}" fill="none" stroke="#f7931a" stroke-width="2"/>`
-    + `<g font-family="sans-serif" font-size="11" fill="#555"><text x="${pad}" y="${pad - 12}">${label} · ${mark}</text>`
-    + `<text x="${pad}" y="${h - 12}">${rows[0].date}</text><text x="${w - pad}" y="${h - 12}" text-anchor="end">${rows.at(-1)!.date}</text>`
-    + `<text x="${pad - 4}" y="${pad}" text-anchor="end">${max.toFixed(0)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end">${min.toFixed(0)}</text></g></svg>`
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" data-mark="${mark}">` +
+    `<rect width="${w}" height="${h}" fill="#fff"/>` +
+    `<g stroke="#d0d4da"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}"/></g>` +
+    `<path d="${d}" fill="none" stroke="#f7931a" stroke-width="2"/>` +
+    `<g font-family="sans-serif" font-size="11" fill="#555"><text x="${pad}" y="${pad - 12}">${label} · ${mark}</text>` +
+    `<text x="${pad}" y="${h - 12}">${rows[0].date}</text><text x="${w - pad}" y="${h - 12}" text-anchor="end">${rows.at(-1)!.date}</text>` +
+    `<text x="${pad - 4}" y="${pad}" text-anchor="end">${max.toFixed(0)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end">${min.toFixed(0)}</text></g></svg>`
+  )
 }
 
 function chartUpdate(chart: string, title: string, rows: Day[], mark: string): ChartUpdate {
@@ -55,7 +59,15 @@ function chartUpdate(chart: string, title: string, rows: Day[], mark: string): C
     chart,
     title,
     svg: lineSvg(rows, title, mark),
-    summary: [{series: 'bitcoin', latest: last.close, change: last.close - first, changePct: ((last.close - first) / first) * 100, at: `${last.date}T00:00:00.000Z`}],
+    summary: [
+      {
+        series: 'bitcoin',
+        latest: last.close,
+        change: last.close - first,
+        changePct: ((last.close - first) / first) * 100,
+        at: `${last.date}T00:00:00.000Z`,
+      },
+    ],
     renderedAt: new Date().toISOString(),
     points: rows.length,
     renderedPoints: Math.min(rows.length, 200),
@@ -80,7 +92,11 @@ describe('live chart page (Chromium)', function () {
   })
   beforeEach(async () => {
     problems.length = 0
-    server = await startChartServer({port: 0, logger: createLogger('chart-server', {level: 'warn'}), title: 'btc-replay'})
+    server = await startChartServer({
+      port: 0,
+      logger: createLogger('chart-server', {level: 'warn'}),
+      title: 'btc-replay',
+    })
     context = await browser.newContext({locale: 'en-US', timezoneId: 'UTC', viewport: {width: 1360, height: 900}})
     page = await context.newPage()
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
@@ -95,11 +111,13 @@ describe('live chart page (Chromium)', function () {
 
   const card = (chart: string) => page.locator(`[data-testid="chart-card"][data-chart="${chart}"]`)
   const imageMark = (chart: string) =>
-    card(chart).locator('[data-testid="chart-image"]').evaluate(async (img: PageImage) => {
-      await img.decode()
-      const svg = await fetch(img.src).then((r) => r.text())
-      return {mark: /data-mark="([^"]+)"/.exec(svg)?.[1], width: img.naturalWidth, src: img.src}
-    })
+    card(chart)
+      .locator('[data-testid="chart-image"]')
+      .evaluate(async (img: PageImage) => {
+        await img.decode()
+        const svg = await fetch(img.src).then((r) => r.text())
+        return {mark: /data-mark="([^"]+)"/.exec(svg)?.[1], width: img.naturalWidth, src: img.src}
+      })
 
   it('shows each chart with its summary and updates in place as new renders arrive', async function () {
     this.timeout(60_000)
@@ -123,7 +141,9 @@ describe('live chart page (Chromium)', function () {
     const change = oldLatest - month[0].close
     expect(await row.getByTestId('change').getAttribute('class')).to.include(change > 0 ? 'up' : 'down')
     expect(await row.getByTestId('change-pct').textContent()).to.match(/^[+-]\d+\.\d\d%$/)
-    expect(await card('btc-30d').getByTestId('chart-meta').textContent()).to.match(/^updated \d\d:\d\d:\d\d( [AP]M)? · 30 points$/)
+    expect(await card('btc-30d').getByTestId('chart-meta').textContent()).to.match(
+      /^updated \d\d:\d\d:\d\d( [AP]M)? · 30 points$/,
+    )
 
     const nextMonth = days.slice(-30)
     server.publish(chartUpdate('btc-30d', 'BTC/USD, last 30 days', nextMonth, 'render-2'))

@@ -53,7 +53,16 @@ describe('ChartRunner', () => {
 
   async function start(data: ChartDataSource, everyMs = 0) {
     const {definition, state} = recordingChart()
-    const chart: ChartConfig = {kind: 'chart', type: 'recording', label: 'prices', definition, config: {}, path: ['charts', 0], data, everyMs}
+    const chart: ChartConfig = {
+      kind: 'chart',
+      type: 'recording',
+      label: 'prices',
+      definition,
+      config: {},
+      path: ['charts', 0],
+      data,
+      everyMs,
+    }
     const counters = new Counters()
     const rendered: RenderedChart[] = []
     const runner = await ChartRunner.start({

@@ -1,7 +1,12 @@
 import {expect} from 'chai'
 import {connect} from 'node:net'
 import {Script} from 'node:vm'
-import {chartNameFromPath, startChartServer, type ChartServer, type ChartUpdate} from '../../../src/runtime/charts/chart-server.js'
+import {
+  chartNameFromPath,
+  startChartServer,
+  type ChartServer,
+  type ChartUpdate,
+} from '../../../src/runtime/charts/chart-server.js'
 import type {Logger} from '../../../src/runtime/logger.js'
 
 interface LogLine {
@@ -25,7 +30,15 @@ function update(chart: string, latest: number, svgMark = 'a'): ChartUpdate {
   return {
     chart,
     svg: `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path d="M0 20L40 0"/><text>${svgMark}</text></svg>`,
-    summary: [{series: 'bitcoin', latest, change: latest - 112017.21, changePct: ((latest - 112017.21) / 112017.21) * 100, at: '2025-09-24T00:00:00.000Z'}],
+    summary: [
+      {
+        series: 'bitcoin',
+        latest,
+        change: latest - 112017.21,
+        changePct: ((latest - 112017.21) / 112017.21) * 100,
+        at: '2025-09-24T00:00:00.000Z',
+      },
+    ],
     renderedAt: '2025-09-24T00:00:01.000Z',
     points: 5,
     renderedPoints: 5,
@@ -120,8 +133,13 @@ describe('chart server', () => {
     server.publish(update('btc', 112017.21))
     server.publish(update('eth', 4100.5))
     server.publish(update('btc', 113700.11))
-    const charts = (await fetch(new URL('api/charts', server.url)).then((r) => r.json())) as (ChartUpdate & {svgUrl: string})[]
-    expect(charts.map((c) => [c.chart, c.summary[0].latest])).to.deep.equal([['btc', 113700.11], ['eth', 4100.5]])
+    const charts = (await fetch(new URL('api/charts', server.url)).then((r) => r.json())) as (ChartUpdate & {
+      svgUrl: string
+    })[]
+    expect(charts.map((c) => [c.chart, c.summary[0].latest])).to.deep.equal([
+      ['btc', 113700.11],
+      ['eth', 4100.5],
+    ])
     expect(charts[0]).not.to.have.property('svg')
     expect(charts[0].svgUrl).to.equal('/charts/btc.svg')
   })

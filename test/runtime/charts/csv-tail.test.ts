@@ -26,7 +26,10 @@ describe('CsvTail', () => {
     expect((await tail.read()).rows).to.deep.equal([{a: '1', b: '2'}])
     expect((await tail.read()).rows).to.deep.equal([])
     await appendFile(file, '3,4\n5,6\n')
-    expect((await tail.read()).rows).to.deep.equal([{a: '3', b: '4'}, {a: '5', b: '6'}])
+    expect((await tail.read()).rows).to.deep.equal([
+      {a: '3', b: '4'},
+      {a: '5', b: '6'},
+    ])
   })
 
   it('leaves a half-written last line for the next read', async () => {

@@ -8,7 +8,6 @@ import type {ExpectedPipelineError} from '../../support/pipeline-fixtures.js'
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/pipelines')
 
-
 async function loadError(file: string): Promise<EtlError> {
   try {
     await loadPipeline(file, {env: {}})
@@ -40,7 +39,10 @@ describe('loadPipeline fixtures', () => {
               (want.code === undefined || p.code === want.code) &&
               (want.messageIncludes === undefined || p.message.includes(want.messageIncludes)),
           )
-          expect(match, `expected ${JSON.stringify(want)} among:\n${problems.map(formatProblem).join('\n')}`).to.not.equal(undefined)
+          expect(
+            match,
+            `expected ${JSON.stringify(want)} among:\n${problems.map(formatProblem).join('\n')}`,
+          ).to.not.equal(undefined)
           expect(error.message).to.include(`${file}:${match!.line}:${match!.col}`)
         }
         expect(error.message).to.not.match(/\n\s+at /) // no stack frames in what users see

@@ -13,7 +13,7 @@ function pipelineFile(text: string): string {
 }
 
 describe('runtime keys of a pipeline file', () => {
-  it('reads retry: on the source and each sink, keeps it out of the plugin config and fills the kind\'s defaults', async () => {
+  it("reads retry: on the source and each sink, keeps it out of the plugin config and fills the kind's defaults", async () => {
     const file = pipelineFile(
       [
         'source:',
@@ -28,9 +28,17 @@ describe('runtime keys of a pipeline file', () => {
       ].join('\n'),
     )
     const pipeline = await loadPipeline(file, {env: {}})
-    expect(pipeline.source!.retry).to.deep.equal({maxAttempts: 3, initialDelayMs: 200, maxDelayMs: DEFAULT_SOURCE_RETRY.maxDelayMs})
+    expect(pipeline.source!.retry).to.deep.equal({
+      maxAttempts: 3,
+      initialDelayMs: 200,
+      maxDelayMs: DEFAULT_SOURCE_RETRY.maxDelayMs,
+    })
     expect(pipeline.source!.config).to.not.have.property('retry')
-    expect(pipeline.sinks[0].retry).to.deep.equal({maxAttempts: 0, initialDelayMs: DEFAULT_SINK_RETRY.initialDelayMs, maxDelayMs: 120_000})
+    expect(pipeline.sinks[0].retry).to.deep.equal({
+      maxAttempts: 0,
+      initialDelayMs: DEFAULT_SINK_RETRY.initialDelayMs,
+      maxDelayMs: 120_000,
+    })
     expect(pipeline.sinks[0].config).to.not.have.property('retry')
     expect(pipeline.sinks[1].retry).to.deep.equal(DEFAULT_SINK_RETRY)
     expect(pipeline.shutdown).to.deep.equal({graceMs: 90_000})

@@ -2,7 +2,14 @@
 import {expect} from 'chai'
 import {interpolateEnv, MAX_EXPANDED_CHARS} from '../../../src/runtime/config/interpolate-env.js'
 import {parseYaml} from '../../../src/runtime/config/yaml-document.js'
-import {checkStructure, checkText, decodePipelineBytes, MAX_ALIASES, MAX_LINE_CHARS, MAX_NESTING_DEPTH} from '../../../src/runtime/config/yaml-limits.js'
+import {
+  checkStructure,
+  checkText,
+  decodePipelineBytes,
+  MAX_ALIASES,
+  MAX_LINE_CHARS,
+  MAX_NESTING_DEPTH,
+} from '../../../src/runtime/config/yaml-limits.js'
 
 describe('pipeline file limits', () => {
   describe('decodePipelineBytes', () => {
@@ -45,7 +52,9 @@ describe('pipeline file limits', () => {
     })
 
     it('counts block nesting too, and refuses a document stream', () => {
-      const block = Array.from({length: MAX_NESTING_DEPTH + 1}, (_, i) => `${' '.repeat(i)}k${i}:\n`).join('') + `${' '.repeat(101)}v\n`
+      const block =
+        Array.from({length: MAX_NESTING_DEPTH + 1}, (_, i) => `${' '.repeat(i)}k${i}:\n`).join('') +
+        `${' '.repeat(101)}v\n`
       expect(checkStructure('p.yaml', block)[0]).to.include({line: MAX_NESTING_DEPTH + 1, code: 'ETL_CONFIG_LIMIT'})
       const [stream] = checkStructure('p.yaml', 'a: 1\n---\na: 2\n')
       expect(stream).to.include({line: 2, code: 'ETL_CONFIG_INVALID'})
@@ -65,7 +74,10 @@ describe('pipeline file limits', () => {
     it('allows the core tags spelled out and refuses others once each, at their node', () => {
       expect(parseYaml('p.yaml', 'a: !!str 1\nb: !!int "2"\nc: !!map {x: 1}\n').problems).to.deep.equal([])
       const {problems} = parseYaml('p.yaml', 'a: ok\nb: !!set {x}\nc: !Custom y\n')
-      expect(problems.map((p) => [p.line, p.message.split(' is ')[0]])).to.deep.equal([[2, 'YAML: the tag !!set'], [3, 'YAML: the tag !Custom']])
+      expect(problems.map((p) => [p.line, p.message.split(' is ')[0]])).to.deep.equal([
+        [2, 'YAML: the tag !!set'],
+        [3, 'YAML: the tag !Custom'],
+      ])
     })
 
     it('ignores a %YAML 1.1 directive: no merge keys, no yes/no booleans', () => {

@@ -1,5 +1,9 @@
 import {expect} from 'chai'
-import {log4j2Properties, resolveBrokerConfig, serverProperties} from '../../../src/runtime/kafka-local/broker-config.js'
+import {
+  log4j2Properties,
+  resolveBrokerConfig,
+  serverProperties,
+} from '../../../src/runtime/kafka-local/broker-config.js'
 
 /** Parses .properties text the simple way Kafka's files are written: key=value lines, # comments. */
 function parse(text: string): Map<string, string> {

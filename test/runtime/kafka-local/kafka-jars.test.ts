@@ -1,6 +1,13 @@
 import {expect} from 'chai'
 import {EtlError} from '../../../src/runtime/errors.js'
-import {checkJava, javaCommand, javaMajor, kafkaHome, KAFKA_VERSION, pomXml} from '../../../src/runtime/kafka-local/kafka-jars.js'
+import {
+  checkJava,
+  javaCommand,
+  javaMajor,
+  kafkaHome,
+  KAFKA_VERSION,
+  pomXml,
+} from '../../../src/runtime/kafka-local/kafka-jars.js'
 
 describe('kafka-jars', () => {
   it('pins Kafka 4.2.1, the newest release whose tools are on Maven Central', () => {
@@ -37,6 +44,8 @@ describe('kafka-jars', () => {
     }
     expect(thrown).to.be.instanceOf(EtlError)
     expect((thrown as EtlError).code).to.equal('ETL_BROKER_SETUP')
-    expect((thrown as EtlError).message).to.match(/Install a JDK/).and.match(/KAFKA_BROKERS/)
+    expect((thrown as EtlError).message)
+      .to.match(/Install a JDK/)
+      .and.match(/KAFKA_BROKERS/)
   })
 })

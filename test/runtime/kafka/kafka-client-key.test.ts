@@ -28,7 +28,10 @@ describe('kafka.client', () => {
   })
 
   it('rejects any other value, at its line', async () => {
-    const error = await load('kafka:\n  client: rdkafka\n').then(() => undefined, (e: unknown) => e)
+    const error = await load('kafka:\n  client: rdkafka\n').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).to.be.instanceOf(ConfigError)
     const problems = (error as ConfigError).problems
     expect(problems.map(formatProblem).join('\n')).to.include('kafka.client').and.include('kafkajs')

@@ -12,18 +12,31 @@ const KAFKAJS_ROOT = 'KAFKAJS_ROOT' in process.env ? process.env.KAFKAJS_ROOT! :
 const load = <T>(path: string) => require(`${KAFKAJS_ROOT}/src/${path}`) as T
 
 type Message = {key: string; partition: number}
-const groupMessagesPerPartition = load<(args: {
-  topic: string
-  partitionMetadata: unknown[]
-  messages: Message[]
-  partitioner: (args: {message: Message}) => number
-}) => Record<string, Message[]>>('producer/groupMessagesPerPartition.js')
+const groupMessagesPerPartition = load<
+  (args: {
+    topic: string
+    partitionMetadata: unknown[]
+    messages: Message[]
+    partitioner: (args: {message: Message}) => number
+  }) => Record<string, Message[]>
+>('producer/groupMessagesPerPartition.js')
 
-const DefaultPartitioner = load<() => (args: {topic: string; partitionMetadata: unknown[]; message: {key: string | null; partition?: number}}) => number>(
-  'producer/partitioners/default/index.js',
-)
+const DefaultPartitioner = load<
+  () => (args: {
+    topic: string
+    partitionMetadata: unknown[]
+    message: {key: string | null; partition?: number}
+  }) => number
+>('producer/partitioners/default/index.js')
 
-const Batch = load<new (topic: string, fetchedOffset: string, partitionData: object) => {messages: {offset: string}[]; messagesWithinOffset: unknown[]}>('consumer/batch.js')
+const Batch =
+  load<
+    new (
+      topic: string,
+      fetchedOffset: string,
+      partitionData: object,
+    ) => {messages: {offset: string}[]; messagesWithinOffset: unknown[]}
+  >('consumer/batch.js')
 
 interface Long {
   toString(): string
@@ -36,8 +49,12 @@ interface ProducedMessage {
   timestamp: number
   headers?: Record<string, string | Buffer | string[]>
 }
-const produceRequest = load<(args: object) => {encode(): Promise<{buffer: Buffer}>}>('protocol/requests/produce/v3/request.js')
-const {RecordBatch} = load<{RecordBatch: (args: object) => Promise<{buffer: Buffer}>}>('protocol/recordBatch/v0/index.js')
+const produceRequest = load<(args: object) => {encode(): Promise<{buffer: Buffer}>}>(
+  'protocol/requests/produce/v3/request.js',
+)
+const {RecordBatch} = load<{RecordBatch: (args: object) => Promise<{buffer: Buffer}>}>(
+  'protocol/recordBatch/v0/index.js',
+)
 const Record = load<(args: object) => unknown>('protocol/recordBatch/record/v0/index.js')
 interface DecodedRecord {
   key: Buffer | null
@@ -46,7 +63,9 @@ interface DecodedRecord {
   timestamp: string
   headers: Record<string, Buffer | Buffer[]>
 }
-const decodeBatch = load<(decoder: unknown) => Promise<{records: DecodedRecord[]}>>('protocol/recordBatch/v0/decoder.js')
+const decodeBatch = load<(decoder: unknown) => Promise<{records: DecodedRecord[]}>>(
+  'protocol/recordBatch/v0/decoder.js',
+)
 interface DecoderInstance {
   offset: number
   readVarLong(): Long
@@ -70,13 +89,21 @@ function seeded(seed: number) {
 }
 
 function randomMessages(random: ReturnType<typeof seeded>, count: number, withHeaders: boolean): ProducedMessage[] {
-  const text = () => Array.from({length: Math.floor(random.next() * 300)}, () => random.pick(['a', 'é', '你', '😀', '"', '{', '0'])).join('')
+  const text = () =>
+    Array.from({length: Math.floor(random.next() * 300)}, () =>
+      random.pick(['a', 'é', '你', '😀', '"', '{', '0']),
+    ).join('')
   return Array.from({length: count}, (_, i) => {
     const message: ProducedMessage = {
       key: random.pick<Bytes>(['BTC', null, Buffer.from(`k${i}`), '', 'ETH']),
       value: random.pick<Bytes>([text(), Buffer.from(text()), null, '']),
       // Deltas from the batch's first timestamp: small, above 32 bits, negative, and beyond 2^51 (the BigInt path).
-      timestamp: random.pick([1_700_000_000_000 + Math.floor(random.next() * 2 ** 40), 1_700_000_000_000 - Math.floor(random.next() * 1e6), 5, 2 ** 52 + 1]),
+      timestamp: random.pick([
+        1_700_000_000_000 + Math.floor(random.next() * 2 ** 40),
+        1_700_000_000_000 - Math.floor(random.next() * 1e6),
+        5,
+        2 ** 52 + 1,
+      ]),
     }
     if (withHeaders && random.next() < 0.3) message.headers = {a: 'x', b: ['1', '2'], c: Buffer.from('z')}
     return message
@@ -85,7 +112,17 @@ function randomMessages(random: ReturnType<typeof seeded>, count: number, withHe
 
 describe('kafkajs patch', () => {
   it('is applied to the installed kafkajs', () => {
-    for (const file of ['producer/groupMessagesPerPartition.js', 'producer/partitioners/legacy/partitioner.js', 'protocol/encoder.js', 'protocol/decoder.js', 'protocol/recordBatch/crc32C/crc32C.js', 'protocol/recordBatch/record/v0/index.js', 'protocol/recordBatch/record/v0/decoder.js', 'protocol/recordBatch/v0/decoder.js', 'consumer/batch.js']) {
+    for (const file of [
+      'producer/groupMessagesPerPartition.js',
+      'producer/partitioners/legacy/partitioner.js',
+      'protocol/encoder.js',
+      'protocol/decoder.js',
+      'protocol/recordBatch/crc32C/crc32C.js',
+      'protocol/recordBatch/record/v0/index.js',
+      'protocol/recordBatch/record/v0/decoder.js',
+      'protocol/recordBatch/v0/decoder.js',
+      'consumer/batch.js',
+    ]) {
       expect(readFileSync(require.resolve(`kafkajs/src/${file}`), 'utf8'), file).to.include('etl:')
     }
   })
@@ -101,7 +138,9 @@ describe('kafkajs patch', () => {
       })
       expect(Object.keys(grouped).sort()).to.deep.equal(['0', '1', '2'])
       for (const partition of [0, 1, 2]) {
-        expect(grouped[partition].map((m) => m.key)).to.deep.equal(messages.filter((m) => m.partition === partition).map((m) => m.key))
+        expect(grouped[partition].map((m) => m.key)).to.deep.equal(
+          messages.filter((m) => m.partition === partition).map((m) => m.key),
+        )
       }
     })
 
@@ -111,14 +150,21 @@ describe('kafkajs patch', () => {
       expect(partitioner({topic: 't', partitionMetadata, message: {key: 'BTC', partition: 2}})).to.equal(2)
       expect(partitioner({topic: 't', partitionMetadata, message: {key: 'BTC', partition: 0}})).to.equal(0)
       for (const key of ['BTC', 'ETH', 'SOL', 'k1', '']) {
-        expect(partitioner({topic: 't', partitionMetadata, message: {key}}), key).to.equal((murmur2(Buffer.from(key)) & 0x7fffffff) % 3)
+        expect(partitioner({topic: 't', partitionMetadata, message: {key}}), key).to.equal(
+          (murmur2(Buffer.from(key)) & 0x7fffffff) % 3,
+        )
       }
       const unkeyed = Array.from({length: 6}, () => partitioner({topic: 't', partitionMetadata, message: {key: null}}))
       expect(new Set(unkeyed).size).to.equal(3)
     })
 
     it('returns no groups when the topic has no partition metadata', () => {
-      const grouped = groupMessagesPerPartition({topic: 't', partitionMetadata: [], messages: [{key: 'a', partition: 0}], partitioner: () => 0})
+      const grouped = groupMessagesPerPartition({
+        topic: 't',
+        partitionMetadata: [],
+        messages: [{key: 'a', partition: 0}],
+        partitioner: () => 0,
+      })
       expect(grouped).to.deep.equal({})
     })
   })
@@ -135,12 +181,23 @@ describe('kafkajs patch', () => {
           {
             topic: 'crypto_prices',
             partitions: [
-              {partition: 0, firstSequence: 3, messages: randomMessages(random, 1 + Math.floor(random.next() * 50), round % 2 === 0)},
+              {
+                partition: 0,
+                firstSequence: 3,
+                messages: randomMessages(random, 1 + Math.floor(random.next() * 50), round % 2 === 0),
+              },
               {partition: 2, firstSequence: 0, messages: randomMessages(random, 3, false)},
             ],
           },
         ]
-        const request = produceRequest({acks: -1, timeout: 30_000, transactionalId: round % 3 ? 'etl-source-x' : null, producerId: 1000, producerEpoch: 1, topicData})
+        const request = produceRequest({
+          acks: -1,
+          timeout: 30_000,
+          transactionalId: round % 3 ? 'etl-source-x' : null,
+          producerId: 1000,
+          producerEpoch: 1,
+          topicData,
+        })
         hash.update((await request.encode()).buffer)
       }
       expect(hash.digest('hex')).to.equal('c1c17fe48bfdf2e70ee7c0ed37056af9149c16d8cf6e075a0e667fc852411bda')
@@ -148,8 +205,24 @@ describe('kafkajs patch', () => {
 
     it('writes varlongs and varints as the BigInt path does', () => {
       const random = seeded(11)
-      const values = [0, 1, -1, 63, 64, -64, -65, 2 ** 31, -(2 ** 31), 2 ** 48, 2 ** 51, -(2 ** 51), 2 ** 51 + 2, 2 ** 53 - 1]
-      for (let i = 0; i < 500; i++) values.push(Math.round((random.next() - 0.5) * 2 ** (1 + Math.floor(random.next() * 52))))
+      const values = [
+        0,
+        1,
+        -1,
+        63,
+        64,
+        -64,
+        -65,
+        2 ** 31,
+        -(2 ** 31),
+        2 ** 48,
+        2 ** 51,
+        -(2 ** 51),
+        2 ** 51 + 2,
+        2 ** 53 - 1,
+      ]
+      for (let i = 0; i < 500; i++)
+        values.push(Math.round((random.next() - 0.5) * 2 ** (1 + Math.floor(random.next() * 52))))
       for (const value of values) {
         const fast = new Encoder().writeVarLong(value).buffer
         const viaLong = new Encoder().writeVarLong(Long.fromValue(BigInt(value))).buffer
@@ -195,7 +268,13 @@ describe('kafkajs patch', () => {
         for (const firstTimestamp of [1000, 1_700_000_000_000, 2 ** 53 - 10]) {
           const messages = randomMessages(random, 40, true)
           const records = messages.map((m, i) => Record({...m, offsetDelta: i, timestampDelta: m.timestamp - 1000}))
-          const batch = await RecordBatch({records, firstOffset: Long.fromValue(firstOffset), firstTimestamp, maxTimestamp: firstTimestamp, lastOffsetDelta: messages.length - 1})
+          const batch = await RecordBatch({
+            records,
+            firstOffset: Long.fromValue(firstOffset),
+            firstTimestamp,
+            maxTimestamp: firstTimestamp,
+            lastOffsetDelta: messages.length - 1,
+          })
           const decoded = (await decodeBatch(new Decoder(batch.buffer))).records
           expect(decoded).to.have.length(messages.length)
           decoded.forEach((record, i) => {
@@ -205,7 +284,12 @@ describe('kafkajs patch', () => {
             expect(record.timestamp).to.equal((BigInt(firstTimestamp) + BigInt(message.timestamp - 1000)).toString())
             expect(record.key).to.deep.equal(bytes(message.key))
             expect(record.value).to.deep.equal(bytes(message.value))
-            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => Buffer.from(x)) : Buffer.from(v)]))
+            const headers = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([k, v]) => [
+                k,
+                Array.isArray(v) ? v.map((x) => Buffer.from(x)) : Buffer.from(v),
+              ]),
+            )
             expect(record.headers).to.deep.equal(headers)
           })
         }
@@ -214,9 +298,22 @@ describe('kafkajs patch', () => {
 
     it('drops the messages of a fetch below the fetched offset, numbers beyond 2^53 too', () => {
       for (const base of [0n, 5_000_000n, 2n ** 53n - 3n, 2n ** 62n]) {
-        const messages = [0n, 1n, 2n, 3n, 4n].map((delta) => ({offset: String(base + delta), key: null, isControlRecord: delta === 4n, batchContext: {}}))
-        const batch = new Batch('t', String(base + 2n), {partition: 0, highWatermark: String(base + 5n), messages, abortedTransactions: []})
-        expect(batch.messages.map((m) => m.offset), String(base)).to.deep.equal([String(base + 2n), String(base + 3n)])
+        const messages = [0n, 1n, 2n, 3n, 4n].map((delta) => ({
+          offset: String(base + delta),
+          key: null,
+          isControlRecord: delta === 4n,
+          batchContext: {},
+        }))
+        const batch = new Batch('t', String(base + 2n), {
+          partition: 0,
+          highWatermark: String(base + 5n),
+          messages,
+          abortedTransactions: [],
+        })
+        expect(
+          batch.messages.map((m) => m.offset),
+          String(base),
+        ).to.deep.equal([String(base + 2n), String(base + 3n)])
         expect(batch.messagesWithinOffset).to.have.length(3)
       }
     })
@@ -224,11 +321,15 @@ describe('kafkajs patch', () => {
     it('reads varlongs as readVarLong does, as numbers where exact', () => {
       const random = seeded(13)
       for (let i = 0; i < 500; i++) {
-        const value = BigInt(Math.round((random.next() - 0.5) * 2 ** (1 + Math.floor(random.next() * 52)))) * BigInt(i % 7 === 0 ? 4096 : 1)
+        const value =
+          BigInt(Math.round((random.next() - 0.5) * 2 ** (1 + Math.floor(random.next() * 52)))) *
+          BigInt(i % 7 === 0 ? 4096 : 1)
         const bytes = new Encoder().writeVarLong(Long.fromValue(value)).buffer
         const slow = new Decoder(bytes)
         const fast = new Decoder(bytes)
-        expect(String(fast.readVarLongFast ? fast.readVarLongFast() : fast.readVarLong()), `varlong ${value}`).to.equal(slow.readVarLong().toString())
+        expect(String(fast.readVarLongFast ? fast.readVarLongFast() : fast.readVarLong()), `varlong ${value}`).to.equal(
+          slow.readVarLong().toString(),
+        )
         expect(fast.offset).to.equal(bytes.length)
       }
     })

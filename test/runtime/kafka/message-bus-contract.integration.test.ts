@@ -7,7 +7,16 @@ import {createMessageBus, KAFKA_CLIENTS, type KafkaClientName} from '../../../sr
 import type {ConsumedBatch, MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
 import {freePorts} from '../../support/global-broker.js'
-import {createTopic, partitionSizes, produceRaw, readTopic, testBrokers, rawTransaction, topicConfig, uniqueName} from '../../support/kafka-test-utils.js'
+import {
+  createTopic,
+  partitionSizes,
+  produceRaw,
+  readTopic,
+  testBrokers,
+  rawTransaction,
+  topicConfig,
+  uniqueName,
+} from '../../support/kafka-test-utils.js'
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -21,7 +30,8 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
 
 const logs: string[] = []
 const logger = createLogger('test', {write: (line) => logs.push(line), level: 'debug'})
-const busFor = (client: KafkaClientName) => createMessageBus(client, {brokers: testBrokers(), clientId: uniqueName(`it-${client}`), logger})
+const busFor = (client: KafkaClientName) =>
+  createMessageBus(client, {brokers: testBrokers(), clientId: uniqueName(`it-${client}`), logger})
 
 for (const client of KAFKA_CLIENTS) {
   describe(`MessageBus contract: ${client}`, function () {
@@ -38,7 +48,10 @@ for (const client of KAFKA_CLIENTS) {
       const [port] = await freePorts(1)
       const dead = await createMessageBus(client, {brokers: [`127.0.0.1:${port}`], clientId: 'it-dead', logger})
       try {
-        const error = await dead.checkConnection(3000).then(() => undefined, (e: unknown) => e as {code?: string; message: string})
+        const error = await dead.checkConnection(3000).then(
+          () => undefined,
+          (e: unknown) => e as {code?: string; message: string},
+        )
         expect(error?.code).to.equal('ETL_KAFKA_UNREACHABLE')
         expect(error?.message).to.include(`127.0.0.1:${port}`).and.include('etl kafka start')
       } finally {
@@ -52,11 +65,23 @@ for (const client of KAFKA_CLIENTS) {
       await bus.ensureTopic({topic, partitions: 3, replicationFactor: 1, configEntries: {'cleanup.policy': 'compact'}})
       await bus.ensureTopic({topic, partitions: 5, replicationFactor: 1}) // exists: left as it is
       expect(await topicConfig(topic, 'cleanup.policy')).to.equal('compact')
-      expect([...(await bus.endOffsets(topic))].sort()).to.deep.equal([[0, 0n], [1, 0n], [2, 0n]])
-      await produceRaw(topic, [{key: 'a', value: '1'}, {key: 'b', value: '2'}, {key: 'c', value: '3'}])
+      expect([...(await bus.endOffsets(topic))].sort()).to.deep.equal([
+        [0, 0n],
+        [1, 0n],
+        [2, 0n],
+      ])
+      await produceRaw(topic, [
+        {key: 'a', value: '1'},
+        {key: 'b', value: '2'},
+        {key: 'c', value: '3'},
+      ])
       const sizes = await partitionSizes(topic)
       expect([...(await bus.endOffsets(topic))].sort()).to.deep.equal([...sizes].map(([p, n]) => [p, BigInt(n)]).sort())
-      expect([...(await bus.committedOffsets(uniqueName('it-no-group'), topic))].sort()).to.deep.equal([[0, -1n], [1, -1n], [2, -1n]])
+      expect([...(await bus.committedOffsets(uniqueName('it-no-group'), topic))].sort()).to.deep.equal([
+        [0, -1n],
+        [1, -1n],
+        [2, -1n],
+      ])
     })
 
     it('send: acks=all, and per partition the offset right after the last record written', async () => {
@@ -65,8 +90,14 @@ for (const client of KAFKA_CLIENTS) {
       const producer = await bus.createProducer()
       try {
         const keys = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC', 'ADA']
-        const first = await producer.send(topic, keys.map((key, i) => ({key, value: `v${i}`, headers: {source: 'test'}})))
-        const second = await producer.send(topic, [{key: 'BTC', value: Buffer.from('v7')}, {key: null, value: 'keyless'}])
+        const first = await producer.send(
+          topic,
+          keys.map((key, i) => ({key, value: `v${i}`, headers: {source: 'test'}})),
+        )
+        const second = await producer.send(topic, [
+          {key: 'BTC', value: Buffer.from('v7')},
+          {key: null, value: 'keyless'},
+        ])
         const onTopic = await readTopic(topic, keys.length + 2)
         const perPartition = (p: number) => onTopic.filter((m) => m.partition === p).map((m) => BigInt(m.offset))
         for (const [partition, next] of first) {
@@ -74,7 +105,10 @@ for (const client of KAFKA_CLIENTS) {
           expect(offsets.filter((o) => o < next).length, `records below ${next} on ${partition}`).to.be.greaterThan(0)
         }
         const ends = new Map([...first, ...second])
-        for (const [partition, next] of ends) expect(next, `partition ${partition}`).to.equal(perPartition(partition).reduce((a, b) => (a > b ? a : b)) + 1n)
+        for (const [partition, next] of ends)
+          expect(next, `partition ${partition}`).to.equal(
+            perPartition(partition).reduce((a, b) => (a > b ? a : b)) + 1n,
+          )
         expect([...first.values()].reduce((a, b) => a + b, 0n)).to.equal(BigInt(keys.length))
         expect(onTopic.find((m) => m.value === 'v0')?.headers).to.deep.equal({source: 'test'})
         expect(await producer.send(topic, [])).to.deep.equal(new Map())
@@ -86,33 +120,63 @@ for (const client of KAFKA_CLIENTS) {
     it('sendAtomically: records and what `then` returns commit together; offsets are those of records, not markers', async () => {
       const [topic, state] = [uniqueName(`it-${client}-txn`), uniqueName(`it-${client}-txn-state`)]
       await createTopic(topic, 3)
-      await bus.ensureTopic({topic: state, partitions: 1, replicationFactor: 1, configEntries: {'cleanup.policy': 'compact'}})
+      await bus.ensureTopic({
+        topic: state,
+        partitions: 1,
+        replicationFactor: 1,
+        configEntries: {'cleanup.policy': 'compact'},
+      })
       const producer = await bus.createTransactionalProducer(uniqueName('etl-source-it'))
       try {
-        const messages = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC'].map((key, i) => ({key, value: JSON.stringify({key, i})}))
-        await producer.sendAtomically([{topic, messages}, {topic: state, messages: [{key: 'src', value: '{"n":1}'}]}])
+        const messages = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC'].map((key, i) => ({
+          key,
+          value: JSON.stringify({key, i}),
+        }))
+        await producer.sendAtomically([
+          {topic, messages},
+          {topic: state, messages: [{key: 'src', value: '{"n":1}'}]},
+        ])
         let seen: Map<string, Map<number, bigint>> | undefined
         const second = await producer.sendAtomically([{topic, messages: messages.slice(0, 2)}], (written) => {
           seen = written
-          return [{topic: state, messages: [{key: 'src', value: JSON.stringify({n: 2, ends: Object.fromEntries([...written.get(topic)!].map(([p, o]) => [p, String(o)]))})}]}]
+          return [
+            {
+              topic: state,
+              messages: [
+                {
+                  key: 'src',
+                  value: JSON.stringify({
+                    n: 2,
+                    ends: Object.fromEntries([...written.get(topic)!].map(([p, o]) => [p, String(o)])),
+                  }),
+                },
+              ],
+            },
+          ]
         })
         expect([...seen!.get(topic)!]).to.deep.equal([...second.get(topic)!])
         expect(second.get(state)?.get(0)).to.equal(3n) // n:1, its marker, then n:2 at offset 2
         const onTopic = await readTopic(topic, 8)
         for (const [partition, next] of second.get(topic)!) {
-          const last = onTopic.filter((m) => m.partition === partition).map((m) => BigInt(m.offset)).reduce((a, b) => (a > b ? a : b))
+          const last = onTopic
+            .filter((m) => m.partition === partition)
+            .map((m) => BigInt(m.offset))
+            .reduce((a, b) => (a > b ? a : b))
           expect(next, `partition ${partition}`).to.equal(last + 1n)
         }
         const sizes = await partitionSizes(topic)
         for (const [partition, next] of second.get(topic)!) expect(BigInt(sizes.get(partition)!)).to.equal(next + 1n) // a marker follows
         const latest = await bus.readLatest(state) // a compacted topic written in transactions: ends in a marker
-        expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal({n: 2, ends: Object.fromEntries([...second.get(topic)!].map(([p, o]) => [String(p), String(o)]))})
+        expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal({
+          n: 2,
+          ends: Object.fromEntries([...second.get(topic)!].map(([p, o]) => [String(p), String(o)])),
+        })
       } finally {
         await producer.disconnect()
       }
     })
 
-    it('a new transactional producer fences the older one (ETL_SOURCE_FENCED) and ends a dead one\'s open transaction', async () => {
+    it("a new transactional producer fences the older one (ETL_SOURCE_FENCED) and ends a dead one's open transaction", async () => {
       const topic = uniqueName(`it-${client}-fenced`)
       await createTopic(topic, 1)
       const id = uniqueName('etl-source-it')
@@ -141,8 +205,18 @@ for (const client of KAFKA_CLIENTS) {
       expect((await bus.readLatest(uniqueName('it-missing'))).size).to.equal(0)
       const topic = uniqueName(`it-${client}-latest`)
       await createTopic(topic, 3)
-      await produceRaw(topic, [{key: 'a', value: '1'}, {key: 'b', value: '1'}, {key: 'a', value: '2'}, {key: 'b', value: null}, {value: 'keyless'}, {key: 'c', value: '1'}])
-      expect(Object.fromEntries([...(await bus.readLatest(topic))].map(([k, v]) => [k, v.toString()]))).to.deep.equal({a: '2', c: '1'})
+      await produceRaw(topic, [
+        {key: 'a', value: '1'},
+        {key: 'b', value: '1'},
+        {key: 'a', value: '2'},
+        {key: 'b', value: null},
+        {value: 'keyless'},
+        {key: 'c', value: '1'},
+      ])
+      expect(Object.fromEntries([...(await bus.readLatest(topic))].map(([k, v]) => [k, v.toString()]))).to.deep.equal({
+        a: '2',
+        c: '1',
+      })
       const onlyAborted = uniqueName(`it-${client}-only-aborted`)
       await createTopic(onlyAborted, 1)
       await rawTransaction(uniqueName('etl-other'), onlyAborted, ['aborted'], 'abort')
@@ -155,7 +229,9 @@ for (const client of KAFKA_CLIENTS) {
       await createTopic(topic, 2)
       const txn = await bus.createTransactionalProducer(uniqueName('etl-source-it'))
       const keys = ['BTC', 'ETH', 'SOL', 'ADA', 'XRP', 'DOT']
-      await txn.sendAtomically([{topic, messages: keys.map((key, i) => ({key, value: `${key}-${i}`, headers: {h: key}}))}])
+      await txn.sendAtomically([
+        {topic, messages: keys.map((key, i) => ({key, value: `${key}-${i}`, headers: {h: key}}))},
+      ])
       await rawTransaction(uniqueName('etl-other'), topic, ['aborted'], 'abort')
       await txn.disconnect()
 
@@ -198,10 +274,13 @@ for (const client of KAFKA_CLIENTS) {
       }
       // Markers and the aborted record are committed past too: committed = end offset on both partitions.
       const ends = await bus.endOffsets(topic)
-      await eventually(async () => {
-        const committed = await bus.committedOffsets(groupId, topic)
-        return [...ends].every(([p, end]) => committed.get(p) === end) ? true : undefined
-      }, `committed = end offsets ${[...ends]}`)
+      await eventually(
+        async () => {
+          const committed = await bus.committedOffsets(groupId, topic)
+          return [...ends].every(([p, end]) => committed.get(p) === end) ? true : undefined
+        },
+        `committed = end offsets ${[...ends]}`,
+      )
 
       await consumer.stop()
       await running
@@ -210,7 +289,12 @@ for (const client of KAFKA_CLIENTS) {
       await produceRaw(topic, [{key: 'BTC', value: 'late'}])
       const resumed: string[] = []
       const next = bus.createConsumer(groupId)
-      const runningNext = next.run({topic, groupId, fromBeginning: true, onBatch: async (batch) => void resumed.push(...batch.messages.map((m) => m.value!.toString()))})
+      const runningNext = next.run({
+        topic,
+        groupId,
+        fromBeginning: true,
+        onBatch: async (batch) => void resumed.push(...batch.messages.map((m) => m.value!.toString())),
+      })
       await eventually(async () => (resumed.length > 0 ? true : undefined), 'the record produced since')
       await new Promise((resolve) => setTimeout(resolve, 1000))
       await next.stop()
@@ -251,7 +335,10 @@ for (const client of KAFKA_CLIENTS) {
       const consumer = bus.createConsumer(groupId)
       const error = await consumer
         .run({topic, groupId, fromBeginning: true, onBatch: async () => Promise.reject(new Error('sink down'))})
-        .then(() => undefined, (e: unknown) => e as Error)
+        .then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        )
       expect(error?.message).to.equal('sink down')
       await consumer.stop().catch(() => undefined)
       expect([...(await bus.committedOffsets(groupId, topic)).values()]).to.deep.equal([-1n])
@@ -263,14 +350,19 @@ describe('MessageBus contract: both clients put a key on the same partition', fu
   this.timeout(120_000)
 
   it('kafkajs and platformatic agree for every key (Java-compatible murmur2)', async () => {
-    const keys = Array.from({length: 60}, (_, i) => (i % 3 === 0 ? `coin-${i}` : i % 3 === 1 ? `€${i}✓` : 'x'.repeat(i)))
+    const keys = Array.from({length: 60}, (_, i) =>
+      i % 3 === 0 ? `coin-${i}` : i % 3 === 1 ? `€${i}✓` : 'x'.repeat(i),
+    )
     const partitionsPerClient = new Map<string, Map<string, number>>()
     for (const client of KAFKA_CLIENTS) {
       const bus = await busFor(client)
       const topic = uniqueName(`it-${client}-keys`)
       await createTopic(topic, 7)
       const producer = await bus.createProducer()
-      await producer.send(topic, keys.map((key) => ({key, value: key})))
+      await producer.send(
+        topic,
+        keys.map((key) => ({key, value: key})),
+      )
       await producer.disconnect()
       await bus.close()
       partitionsPerClient.set(client, new Map((await readTopic(topic, keys.length)).map((m) => [m.key!, m.partition])))

@@ -5,7 +5,7 @@ import {Partitioners, type PartitionerArgs} from 'kafkajs'
 import {KeyPartitioner, murmur2} from '../../../src/runtime/kafka/platformatic-partitioner.js'
 
 describe('platformatic partitioner', () => {
-  it('murmur2 gives the Java client\'s values', () => {
+  it("murmur2 gives the Java client's values", () => {
     // Known values of org.apache.kafka.common.utils.Utils.murmur2 (from Kafka's UtilsTest).
     expect(murmur2(Buffer.from('21'))).to.equal(-973932308)
     expect(murmur2(Buffer.from('foobar'))).to.equal(-790332482)
@@ -21,8 +21,13 @@ describe('platformatic partitioner', () => {
     for (let i = 0; i < 2000; i++) {
       const key = i % 2 === 0 ? randomBytes(i % 37).toString('hex') : `coin-${i}-€✓`.repeat(i % 5)
       const count = 1 + (i % 13)
-      const partitionMetadata = Array.from({length: count}, (_, partitionId) => ({partitionId, leader: 1})) as PartitionerArgs['partitionMetadata']
-      expect(mine.partition('t', key, count), `${key} over ${count}`).to.equal(kafkajs({topic: 't', partitionMetadata, message: {key, value: 'v'}}))
+      const partitionMetadata = Array.from({length: count}, (_, partitionId) => ({
+        partitionId,
+        leader: 1,
+      })) as PartitionerArgs['partitionMetadata']
+      expect(mine.partition('t', key, count), `${key} over ${count}`).to.equal(
+        kafkajs({topic: 't', partitionMetadata, message: {key, value: 'v'}}),
+      )
     }
   })
 

@@ -8,7 +8,15 @@ import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
 import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
 import {stateTopicOf, TransformStateStore} from '../../../src/runtime/state/transform-state-store.js'
-import {createTopic, groupsStartingWith, produceRaw, readTopic, testBrokers, topicConfig, uniqueName} from '../../support/kafka-test-utils.js'
+import {
+  createTopic,
+  groupsStartingWith,
+  produceRaw,
+  readTopic,
+  testBrokers,
+  topicConfig,
+  uniqueName,
+} from '../../support/kafka-test-utils.js'
 
 describe('state topic through the real broker', function () {
   this.timeout(60_000)
@@ -33,11 +41,23 @@ describe('state topic through the real broker', function () {
     const topic = uniqueName('it-latest')
     await createTopic(topic, 3)
     await produceRaw(topic, [
-      {key: 'a', value: '1'}, {key: 'b', value: '1'}, {key: 'c', value: '1'}, {key: 'd', value: '1'},
-      {key: 'a', value: '2'}, {key: 'b', value: null}, {value: 'keyless'}, {key: 'e', value: '1'}, {key: 'a', value: '3'},
+      {key: 'a', value: '1'},
+      {key: 'b', value: '1'},
+      {key: 'c', value: '1'},
+      {key: 'd', value: '1'},
+      {key: 'a', value: '2'},
+      {key: 'b', value: null},
+      {value: 'keyless'},
+      {key: 'e', value: '1'},
+      {key: 'a', value: '3'},
     ])
     const latest = await bus.readLatest(topic)
-    expect(Object.fromEntries([...latest].map(([key, value]) => [key, value.toString()]))).to.deep.equal({a: '3', c: '1', d: '1', e: '1'})
+    expect(Object.fromEntries([...latest].map(([key, value]) => [key, value.toString()]))).to.deep.equal({
+      a: '3',
+      c: '1',
+      d: '1',
+      e: '1',
+    })
     expect(await groupsStartingWith(clientId)).to.deep.equal([])
   })
 
@@ -49,7 +69,10 @@ describe('state topic through the real broker', function () {
     const store = new TransformStateStore({bus, topic, replicationFactor: 1, producer: async () => producer, logger})
     try {
       expect((await store.readAll()).size).to.equal(0)
-      await store.write(4, 120n, [{index: 0, label: 'hourly', type: 'window', json: '{"version":1,"keys":[]}'}, {index: 2, label: 'o', type: 'ohlc', json: '[1,2]'}])
+      await store.write(4, 120n, [
+        {index: 0, label: 'hourly', type: 'window', json: '{"version":1,"keys":[]}'},
+        {index: 2, label: 'o', type: 'ohlc', json: '[1,2]'},
+      ])
       await store.write(4, 180n, [{index: 0, label: 'hourly', type: 'window', json: '{"version":1,"keys":["x"]}'}])
       await store.write(1, 7n, [])
       expect(await topicConfig(topic, 'cleanup.policy')).to.equal('compact')
@@ -60,7 +83,11 @@ describe('state topic through the real broker', function () {
         ['4/2', {offset: '120', label: 'o', type: 'ohlc', state: [1, 2]}],
         ['4/0', {offset: '180', label: 'hourly', type: 'window', state: {version: 1, keys: ['x']}}],
       ])
-      await produceRaw(topic, [{key: '4/3', value: 'not json'}, {key: 'junk', value: '{}'}, {key: '5/0', value: '{"offset": 3}'}])
+      await produceRaw(topic, [
+        {key: '4/3', value: 'not json'},
+        {key: 'junk', value: '{}'},
+        {key: '5/0', value: '{"offset": 3}'},
+      ])
       const saved = await store.readAll()
       expect([...saved.keys()]).to.deep.equal([4])
       expect(Object.fromEntries(saved.get(4)!)).to.deep.equal({

@@ -9,7 +9,14 @@ import {expect} from 'chai'
 import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
 import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
-import {createTopic, partitionSizes, readTopic, rawTransaction, testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
+import {
+  createTopic,
+  partitionSizes,
+  readTopic,
+  rawTransaction,
+  testBrokers,
+  uniqueName,
+} from '../../support/kafka-test-utils.js'
 
 /**
  * Partition 0's size once it reached `expected` (or whatever it is after 10 s): the transaction coordinator writes an
@@ -36,23 +43,45 @@ describe('transactional producer through the real broker', function () {
   })
   afterEach(() => bus.close())
 
-  it('commits records and a checkpoint together, and reports the offset after each partition\'s last record', async () => {
+  it("commits records and a checkpoint together, and reports the offset after each partition's last record", async () => {
     const [topic, state] = [uniqueName('it-txn-data'), uniqueName('it-txn-state')]
     await createTopic(topic, 3)
     await createTopic(state, 1)
     const producer = await bus.createTransactionalProducer(uniqueName('etl-source-it'))
     try {
-      const messages = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC'].map((key, i) => ({key, value: JSON.stringify({key, i})}))
-      const first = await producer.sendAtomically([{topic, messages}, {topic: state, messages: [{key: 'src', value: '{"n":1}'}]}])
+      const messages = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC'].map((key, i) => ({
+        key,
+        value: JSON.stringify({key, i}),
+      }))
+      const first = await producer.sendAtomically([
+        {topic, messages},
+        {topic: state, messages: [{key: 'src', value: '{"n":1}'}]},
+      ])
       const second = await producer.sendAtomically([{topic, messages: messages.slice(0, 2)}], (written) => [
         // What `then` returns joins the same transaction, knowing where its records went.
-        {topic: state, messages: [{key: 'src', value: JSON.stringify({n: 2, ends: Object.fromEntries([...written.get(topic)!].map(([p, o]) => [p, String(o)]))})}]},
+        {
+          topic: state,
+          messages: [
+            {
+              key: 'src',
+              value: JSON.stringify({
+                n: 2,
+                ends: Object.fromEntries([...written.get(topic)!].map(([p, o]) => [p, String(o)])),
+              }),
+            },
+          ],
+        },
       ])
       const onTopic = await readTopic(topic, 8)
-      expect(onTopic.map((m) => m.value).sort()).to.deep.equal([...messages, ...messages.slice(0, 2)].map((m) => m.value).sort())
+      expect(onTopic.map((m) => m.value).sort()).to.deep.equal(
+        [...messages, ...messages.slice(0, 2)].map((m) => m.value).sort(),
+      )
       // Per partition: the offset right after the last record of each send (each transaction adds one marker).
       for (const [partition, next] of second.get(topic)!) {
-        const last = onTopic.filter((m) => m.partition === partition).map((m) => BigInt(m.offset)).reduce((a, b) => (a > b ? a : b))
+        const last = onTopic
+          .filter((m) => m.partition === partition)
+          .map((m) => BigInt(m.offset))
+          .reduce((a, b) => (a > b ? a : b))
         expect(next, `partition ${partition}`).to.equal(last + 1n)
       }
       for (const [partition, next] of first.get(topic)!) {
@@ -63,7 +92,10 @@ describe('transactional producer through the real broker', function () {
       const sizes = await partitionSizes(topic)
       for (const [partition, next] of second.get(topic)!) expect(BigInt(sizes.get(partition)!)).to.equal(next + 1n)
       const latest = await bus.readLatest(state)
-      expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal({n: 2, ends: Object.fromEntries([...second.get(topic)!].map(([p, o]) => [String(p), String(o)]))})
+      expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal({
+        n: 2,
+        ends: Object.fromEntries([...second.get(topic)!].map(([p, o]) => [String(p), String(o)])),
+      })
     } finally {
       await producer.disconnect()
     }

@@ -46,7 +46,12 @@ const counter = definePlugin<'transform', Record<string, never>>({
   },
 })
 
-const message = (offset: number): ConsumedMessage => ({offset: String(offset), key: null, value: Buffer.from('{}'), headers: {}})
+const message = (offset: number): ConsumedMessage => ({
+  offset: String(offset),
+  key: null,
+  value: Buffer.from('{}'),
+  headers: {},
+})
 
 describe('partition chains (real broker state topic)', function () {
   this.timeout(60_000)
@@ -67,11 +72,37 @@ describe('partition chains (real broker state topic)', function () {
   })
 
   function chains(label = 'counter', topic = uniqueName('it-chains') + '.state') {
-    const stage: StageConfig = {kind: 'transform', type: 'counter', label, definition: counter, config: {}, path: ['transforms', 0]}
-    const pipeline = {name: 'chains', dir: tmpdir(), transforms: [stage], kafka: {topic: 'in'}} as unknown as PipelineConfig
+    const stage: StageConfig = {
+      kind: 'transform',
+      type: 'counter',
+      label,
+      definition: counter,
+      config: {},
+      path: ['transforms', 0],
+    }
+    const pipeline = {
+      name: 'chains',
+      dir: tmpdir(),
+      transforms: [stage],
+      kafka: {topic: 'in'},
+    } as unknown as PipelineConfig
     const counters = new Counters()
-    const store = new TransformStateStore({bus, topic, replicationFactor: 1, producer: () => (producer ??= bus.createProducer()), logger})
-    const inputs = {pipeline, logger, counters, stateRoot: mkdtempSync(join(tmpdir(), 'etl-chains-')), signal: new AbortController().signal, onReject: () => undefined, kafka: {produce: async () => undefined}}
+    const store = new TransformStateStore({
+      bus,
+      topic,
+      replicationFactor: 1,
+      producer: () => (producer ??= bus.createProducer()),
+      logger,
+    })
+    const inputs = {
+      pipeline,
+      logger,
+      counters,
+      stateRoot: mkdtempSync(join(tmpdir(), 'etl-chains-')),
+      signal: new AbortController().signal,
+      onReject: () => undefined,
+      kafka: {produce: async () => undefined},
+    }
     return {chains: new PartitionChains(inputs, store), counters, topic}
   }
 
@@ -102,7 +133,10 @@ describe('partition chains (real broker state topic)', function () {
     // Unchanged state is not written again, but the chain still knows where it is.
     await first.chains.checkpoint(chain, 110n)
     expect(chain.nextOffset).to.equal(110n)
-    expect(first.chains.unprocessed(chain, [108, 109, 110, 111].map(message)).map((m) => m.offset)).to.deep.equal(['110', '111'])
+    expect(first.chains.unprocessed(chain, [108, 109, 110, 111].map(message)).map((m) => m.offset)).to.deep.equal([
+      '110',
+      '111',
+    ])
     expect(first.counters.get('process', 'skipped_already_processed')).to.equal(2)
 
     // Another process takes partition 3 over: the state as of offset 103 (the last write), and offsets below skipped.
@@ -112,7 +146,9 @@ describe('partition chains (real broker state topic)', function () {
     const taken = await second.chains.chainFor(3)
     expect(events).to.include('p3 restored 3')
     expect(taken.nextOffset).to.equal(103n)
-    expect(second.chains.unprocessed(taken, [100, 101, 102, 103].map(message)).map((m) => m.offset)).to.deep.equal(['103'])
+    expect(second.chains.unprocessed(taken, [100, 101, 102, 103].map(message)).map((m) => m.offset)).to.deep.equal([
+      '103',
+    ])
     expect(second.counters.get('process', 'skipped_already_processed')).to.equal(3)
     expect((await second.chains.chainFor(4)).nextOffset, 'a partition with no saved state').to.equal(undefined)
 
@@ -121,6 +157,8 @@ describe('partition chains (real broker state topic)', function () {
     const fresh = await renamed.chains.chainFor(3)
     expect(fresh.nextOffset).to.equal(undefined)
     expect(renamed.counters.get('process', 'state_discarded')).to.equal(1)
-    expect(logs.join('\n')).to.include('ignoring saved state of counter "counter" for transform 1 (now counter "renamed")')
+    expect(logs.join('\n')).to.include(
+      'ignoring saved state of counter "counter" for transform 1 (now counter "renamed")',
+    )
   })
 })

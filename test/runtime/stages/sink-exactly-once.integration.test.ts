@@ -15,8 +15,24 @@ import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
 import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger, type Logger} from '../../../src/runtime/logger.js'
 import {runProcessUntil} from '../../support/run-process-until.js'
-import {committedOffsets, createTopic, partitionSizes, produceRaw, testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
-import {asMessages as windowMessages, BASE, expectedWindows, expectExactlyOnce, HOUR, readWindowRows, symbols, ticks as windowTicks} from '../../support/window-expectations.js'
+import {
+  committedOffsets,
+  createTopic,
+  partitionSizes,
+  produceRaw,
+  testBrokers,
+  uniqueName,
+} from '../../support/kafka-test-utils.js'
+import {
+  asMessages as windowMessages,
+  BASE,
+  expectedWindows,
+  expectExactlyOnce,
+  HOUR,
+  readWindowRows,
+  symbols,
+  ticks as windowTicks,
+} from '../../support/window-expectations.js'
 
 const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF']
 
@@ -39,7 +55,11 @@ async function moveGroupOffsets(groupId: string, topic: string, offsets: Map<num
   const admin = new Kafka({clientId: 'etl-test', brokers: testBrokers(), logLevel: logLevel.NOTHING}).admin()
   await admin.connect()
   try {
-    await admin.setOffsets({groupId, topic, partitions: [...offsets].map(([partition, offset]) => ({partition, offset: String(offset)}))})
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...offsets].map(([partition, offset]) => ({partition, offset: String(offset)})),
+    })
   } finally {
     await admin.disconnect()
   }
@@ -56,19 +76,22 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
   const csvPath = () => join(dir, 'out.csv')
 
   function writePipeline(transforms: string[], columns: string): void {
-    writeFileSync(file, [
-      'name: exactly-once',
-      'kafka:',
-      `  topic: ${topic}`,
-      `  groupId: ${group}`,
-      '  partitions: 3',
-      'transforms:',
-      ...transforms,
-      'sinks:',
-      '  - type: csv',
-      `    path: ${csvPath()}`,
-      `    columns: [${columns}]`,
-    ].join('\n'))
+    writeFileSync(
+      file,
+      [
+        'name: exactly-once',
+        'kafka:',
+        `  topic: ${topic}`,
+        `  groupId: ${group}`,
+        '  partitions: 3',
+        'transforms:',
+        ...transforms,
+        'sinks:',
+        '  - type: csv',
+        `    path: ${csvPath()}`,
+        `    columns: [${columns}]`,
+      ].join('\n'),
+    )
   }
 
   beforeEach(async () => {
@@ -80,11 +103,24 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
     await createTopic(topic, 3)
   })
 
-  const runUntil = (committed: number, createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus) =>
-    runProcessUntil(committed, {file, group, topic, dir, logger, createBus, timeoutMs: 90_000, context: () => logs.join('\n')})
+  const runUntil = (
+    committed: number,
+    createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus,
+  ) =>
+    runProcessUntil(committed, {
+      file,
+      group,
+      topic,
+      dir,
+      logger,
+      createBus,
+      timeoutMs: 90_000,
+      context: () => logs.join('\n'),
+    })
 
   const rowsOf = () => parse(readFileSync(csvPath(), 'utf8'), {columns: true}) as Record<string, string>[]
-  const positionsOf = () => (JSON.parse(readFileSync(`${csvPath()}.offsets.json`, 'utf8')) as {partitions: Record<string, string>}).partitions
+  const positionsOf = () =>
+    (JSON.parse(readFileSync(`${csvPath()}.offsets.json`, 'utf8')) as {partitions: Record<string, string>}).partitions
 
   /** Lost and doubled sequence numbers, for assertion messages that say what went wrong. */
   function lostAndDoubled(rows: Record<string, string>[], expected: number[]): string {
@@ -102,7 +138,9 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
     await runUntil(first.length)
     expect(rowsOf()).to.have.length(first.length)
     const ends = await committedOffsets(group, topic)
-    expect(positionsOf(), 'positions recorded = committed offsets').to.deep.equal(Object.fromEntries([...ends].filter(([, o]) => o > 0).map(([p, o]) => [String(p), String(o)])))
+    expect(positionsOf(), 'positions recorded = committed offsets').to.deep.equal(
+      Object.fromEntries([...ends].filter(([, o]) => o > 0).map(([p, o]) => [String(p), String(o)])),
+    )
 
     // As a crash between the flush and the commit leaves it: committed offsets behind what the file holds.
     const moved = new Map([...ends].map(([partition, end]) => [partition, Math.floor(end / 3)]))
@@ -125,7 +163,11 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
               consumer.run({
                 ...options,
                 onBatch(batch) {
-                  batches.push({partition: batch.partition, first: Number(batch.messages[0].offset), last: Number(batch.messages.at(-1)!.offset)})
+                  batches.push({
+                    partition: batch.partition,
+                    first: Number(batch.messages[0].offset),
+                    last: Number(batch.messages.at(-1)!.offset),
+                  })
                   return options.onBatch(batch)
                 },
               }),
@@ -138,7 +180,13 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
 
     const rows = rowsOf()
     const all = [...first, ...second]
-    expect(rows.length, lostAndDoubled(rows, all.map((t) => t.seq))).to.equal(all.length)
+    expect(
+      rows.length,
+      lostAndDoubled(
+        rows,
+        all.map((t) => t.seq),
+      ),
+    ).to.equal(all.length)
     expect(rows.map((r) => Number(r.seq)).sort((a, b) => a - b)).to.deep.equal(all.map((t) => t.seq))
     // Per symbol in input order, and transformed.
     for (const symbol of SYMBOLS) {
@@ -150,16 +198,29 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
     expect(summary.counters.get('sink csv', 'skipped_already_written')).to.equal(again)
     expect(summary.counters.get('sink csv', 'written')).to.equal(second.length)
     expect(summary.counters.get('process', 'consumed')).to.equal(again + second.length)
-    expect(logs.join('\n')).to.match(/sink csv: partition \d: skipping \d+ record\(s\) already written before the restart/)
+    expect(logs.join('\n')).to.match(
+      /sink csv: partition \d: skipping \d+ record\(s\) already written before the restart/,
+    )
     // Some batch held offsets on both sides of its partition's recorded position: it was cut there.
-    const straddling = batches.filter((b) => (ends.get(b.partition) ?? 0) > b.first && (ends.get(b.partition) ?? 0) <= b.last)
+    const straddling = batches.filter(
+      (b) => (ends.get(b.partition) ?? 0) > b.first && (ends.get(b.partition) ?? 0) <= b.last,
+    )
     expect(straddling.length, JSON.stringify({batches, ends: [...ends]})).to.be.greaterThan(0)
-    expect(positionsOf()).to.deep.equal(Object.fromEntries([...sizes].filter(([, n]) => n > 0).map(([p, n]) => [String(p), String(n)])))
+    expect(positionsOf()).to.deep.equal(
+      Object.fromEntries([...sizes].filter(([, n]) => n > 0).map(([p, n]) => [String(p), String(n)])),
+    )
   })
 
   it('state saved behind the sink (crash between flush and state write): the gap is replayed through the chain, not rewritten', async () => {
     writePipeline(
-      ['  - type: window', '    size: 1h', '    key: [symbol]', '    aggregates:', '      n: {op: count}', '      total: {op: sum, field: price_usd}'],
+      [
+        '  - type: window',
+        '    size: 1h',
+        '    key: [symbol]',
+        '    aggregates:',
+        '      n: {op: count}',
+        '      total: {op: sum, field: price_usd}',
+      ],
       'symbol, window_start, window_end, n, total',
     )
     const names = symbols(8)
@@ -186,13 +247,19 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
         },
       }
     }
-    const failure = await runUntil(first.length, crashingBus).then(() => undefined, (error: Error) => error)
+    const failure = await runUntil(first.length, crashingBus).then(
+      () => undefined,
+      (error: Error) => error,
+    )
     expect(failure?.message).to.include('simulated crash between the sink flush and the state write')
     const writtenBeforeCrash = readWindowRows(csvPath()).length
     expect(writtenBeforeCrash, 'the crashed batch closed windows, flushed to the file').to.be.greaterThan(0)
     const committed = await committedOffsets(group, topic)
     const recorded = positionsOf()
-    expect(Object.entries(recorded).some(([p, o]) => Number(o) > Math.max(0, committed.get(Number(p)) ?? 0)), 'the file is ahead of the commits').to.equal(true)
+    expect(
+      Object.entries(recorded).some(([p, o]) => Number(o) > Math.max(0, committed.get(Number(p)) ?? 0)),
+      'the file is ahead of the commits',
+    ).to.equal(true)
 
     const second = windowTicks(names, BASE + 2.5 * HOUR, BASE + 5 * HOUR, 5 * 60_000)
     await produceRaw(topic, windowMessages(second))

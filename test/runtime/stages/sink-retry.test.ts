@@ -34,17 +34,32 @@ class RecordingSink implements SinkInstance {
 }
 
 const definition = definePlugin<'sink', unknown>({
-  name: 'recording', kind: 'sink', summary: 'test', configSchema: {type: 'object', properties: {}},
+  name: 'recording',
+  kind: 'sink',
+  summary: 'test',
+  configSchema: {type: 'object', properties: {}},
   create: () => new RecordingSink(),
 })
 
 function stage(maxAttempts: number): StageConfig {
-  return {kind: 'sink', type: 'recording', label: 'rec', definition, config: {}, path: ['sinks', 0], retry: {maxAttempts, initialDelayMs: 1, maxDelayMs: 2}}
+  return {
+    kind: 'sink',
+    type: 'recording',
+    label: 'rec',
+    definition,
+    config: {},
+    path: ['sinks', 0],
+    retry: {maxAttempts, initialDelayMs: 1, maxDelayMs: 2},
+  }
 }
 
 describe('retryingSink', () => {
   const lines: string[] = []
-  const inputs = () => ({logger: createLogger('test', {write: (line) => lines.push(line)}), counters: new Counters(), signal: new AbortController().signal})
+  const inputs = () => ({
+    logger: createLogger('test', {write: (line) => lines.push(line)}),
+    counters: new Counters(),
+    signal: new AbortController().signal,
+  })
 
   beforeEach(() => (lines.length = 0))
 
@@ -78,14 +93,19 @@ describe('retryingSink', () => {
     expect(context.counters.get('sink rec', 'sink_retry')).to.equal(2)
     const warnings = lines.filter((line) => line.includes('WARN'))
     expect(warnings).to.have.length(2)
-    expect(warnings[0]).to.include('[test:sink:rec] write failed: file locked; retrying in').and.include('attempt=1').and.include('maxAttempts=3')
+    expect(warnings[0])
+      .to.include('[test:sink:rec] write failed: file locked; retrying in')
+      .and.include('attempt=1')
+      .and.include('maxAttempts=3')
     expect(pendingWork()).to.deep.equal([])
   })
 
   it('fails with ETL_PLUGIN_FAILED naming the plugin once the attempts are used up', async () => {
     const inner = new RecordingSink()
     inner.failures = 10
-    const error = (await retryingSink(stage(2), inner, inputs()).write([{}]).catch((e: unknown) => e)) as EtlError
+    const error = (await retryingSink(stage(2), inner, inputs())
+      .write([{}])
+      .catch((e: unknown) => e)) as EtlError
     expect(error.code).to.equal('ETL_PLUGIN_FAILED')
     expect(error.message).to.equal(
       'sink plugin "recording" failed in write (stage process): write failed 2 times in a row (retry.maxAttempts 2); last error: file locked',

@@ -44,7 +44,14 @@ describe('source buffer', () => {
   it('block: emit waits while the buffer is full and goes on once delivery resumes; order and checkpoints kept', async () => {
     const broker = gate()
     const counters = new Counters()
-    const buffer = new SourceBuffer({settings: {maxRecords: 4, whenFull: 'block'}, delivery: broker.deliverer, logger, counters, scope: 'source t', onFatal: () => {}})
+    const buffer = new SourceBuffer({
+      settings: {maxRecords: 4, whenFull: 'block'},
+      delivery: broker.deliverer,
+      logger,
+      counters,
+      scope: 'source t',
+      onFatal: () => {},
+    })
     await buffer.push(messages('a', 'b'), {value: 1})
     await buffer.push(messages('c', 'd'), {value: 2})
     let thirdQueued = false
@@ -66,7 +73,14 @@ describe('source buffer', () => {
   it('drop-oldest: never waits, drops the oldest queued records, counts them and logs once, keeps the newest', async () => {
     const broker = gate()
     const counters = new Counters()
-    const buffer = new SourceBuffer({settings: {maxRecords: 3, whenFull: 'drop-oldest'}, delivery: broker.deliverer, logger, counters, scope: 'source t', onFatal: () => {}})
+    const buffer = new SourceBuffer({
+      settings: {maxRecords: 3, whenFull: 'drop-oldest'},
+      delivery: broker.deliverer,
+      logger,
+      counters,
+      scope: 'source t',
+      onFatal: () => {},
+    })
     // The first batch is taken for delivery at once (in flight, never dropped); the rest queue behind it.
     await buffer.push(messages('a'), {value: 1})
     for (const [i, value] of ['b', 'c', 'd', 'e', 'f'].entries()) await buffer.push(messages(value), {value: i + 2})
@@ -83,7 +97,14 @@ describe('source buffer', () => {
   it('close() gives up when forced, counting what was never delivered', async () => {
     const broker = gate()
     const counters = new Counters()
-    const buffer = new SourceBuffer({settings: {maxRecords: 10, whenFull: 'block'}, delivery: broker.deliverer, logger, counters, scope: 'source t', onFatal: () => {}})
+    const buffer = new SourceBuffer({
+      settings: {maxRecords: 10, whenFull: 'block'},
+      delivery: broker.deliverer,
+      logger,
+      counters,
+      scope: 'source t',
+      onFatal: () => {},
+    })
     await buffer.push(messages('a', 'b'))
     const force = new AbortController()
     const closed = buffer.close(force.signal)

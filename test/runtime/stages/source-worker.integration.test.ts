@@ -31,15 +31,22 @@ function throughPort<T>(value: T): T {
 describe('source stage in a worker thread (real Kafka)', function () {
   this.timeout(120_000)
 
-  it('returns the drain target and merges the thread\'s counts into the caller\'s counters', async () => {
+  it("returns the drain target and merges the thread's counts into the caller's counters", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-source-worker-'))
     const topic = uniqueName('etl-source-worker')
     writeFileSync(join(dir, 'rows.csv'), readFileSync(HISTORY, 'utf8').split('\n').slice(0, 31).join('\n') + '\n')
     const file = join(dir, 'pipeline.yaml')
-    writeFileSync(file, [
-      `name: ${uniqueName('worker-it')}`, 'kafka:', `  topic: ${topic}`, '  partitions: 1',
-      `source: {type: replay, path: ${join(dir, 'rows.csv')}, speed: 0, limit: 25, worker: true}`, 'sinks: [{type: stdout}]',
-    ].join('\n') + '\n')
+    writeFileSync(
+      file,
+      [
+        `name: ${uniqueName('worker-it')}`,
+        'kafka:',
+        `  topic: ${topic}`,
+        '  partitions: 1',
+        `source: {type: replay, path: ${join(dir, 'rows.csv')}, speed: 0, limit: 25, worker: true}`,
+        'sinks: [{type: stdout}]',
+      ].join('\n') + '\n',
+    )
     const pipeline = await loadPipeline(file)
     expect(pipeline.source?.worker).to.equal(true)
     expect(pipeline.source?.config).to.not.have.property('worker') // the runtime's key, not the plugin's
@@ -49,7 +56,14 @@ describe('source stage in a worker thread (real Kafka)', function () {
       await bus.ensureTopic({topic, partitions: 1, replicationFactor: 1})
       const counters = new Counters()
       counters.add('process', 'consumed', 7) // counts already there are added to, not replaced
-      const inputs = {pipeline, bus, logger, counters, stateRoot: join(dir, '.etl'), signal: new AbortController().signal}
+      const inputs = {
+        pipeline,
+        bus,
+        logger,
+        counters,
+        stateRoot: join(dir, '.etl'),
+        signal: new AbortController().signal,
+      }
       const {drainTarget} = await runSourceStageInWorker(inputs, testBrokers())
       expect(counters.get('source replay', 'produced')).to.equal(25)
       expect(counters.get('process', 'consumed')).to.equal(7)
@@ -74,10 +88,17 @@ describe('source stage in a worker thread (real Kafka)', function () {
     expect(isEtlError(received)).to.equal(true)
     const error = received as EtlError
     expect({code: error.code, message: error.message, exitCode: error.exitCode, details: error.details}).to.deep.equal({
-      code: sent.code, message: sent.message, exitCode: sent.exitCode, details: sent.details,
+      code: sent.code,
+      message: sent.message,
+      exitCode: sent.exitCode,
+      details: sent.details,
     })
     const cause = error.cause as EtlError
-    expect(isEtlError(cause) && [cause.code, cause.exitCode, cause.message]).to.deep.equal(['ETL_CONFIG_READ', 2, 'cannot read rows.csv'])
+    expect(isEtlError(cause) && [cause.code, cause.exitCode, cause.message]).to.deep.equal([
+      'ETL_CONFIG_READ',
+      2,
+      'cannot read rows.csv',
+    ])
     expect(error.stack).to.equal(sent.stack)
   })
 
@@ -90,6 +111,10 @@ describe('source stage in a worker thread (real Kafka)', function () {
   it('details that cannot be cloned are left out rather than turning the failure into a clone error', () => {
     const sent = new EtlError('ETL_KAFKA', 'produce failed', {details: {retry: () => undefined}})
     const received = fromWire(throughPort(toWire(sent))) as EtlError
-    expect([received.code, received.message, received.details]).to.deep.equal(['ETL_KAFKA', 'produce failed', undefined])
+    expect([received.code, received.message, received.details]).to.deep.equal([
+      'ETL_KAFKA',
+      'produce failed',
+      undefined,
+    ])
   })
 })

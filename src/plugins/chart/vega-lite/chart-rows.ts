@@ -168,13 +168,23 @@ export class ChartRows {
       const {start, end} = columns
       if (mode === 'ohlc') {
         for (const c of ohlcBuckets(columns, start, end, maxPoints, columns.appended - columns.length)) {
-          rows.push({t: c.t, series: columns.name, value: c.value, ma: nullIfNaN(c.ma), open: c.open, high: c.high,
-            low: c.low, close: c.close, volume: c.volume})
+          rows.push({
+            t: c.t,
+            series: columns.name,
+            value: c.value,
+            ma: nullIfNaN(c.ma),
+            open: c.open,
+            high: c.high,
+            low: c.low,
+            close: c.close,
+            volume: c.volume,
+          })
         }
         continue
       }
       const phase = columns.appended - columns.length
-      const indices = mode === 'lttb' ? stableLttbIndices(columns.t, columns.value, start, end, maxPoints, phase) : undefined
+      const indices =
+        mode === 'lttb' ? stableLttbIndices(columns.t, columns.value, start, end, maxPoints, phase) : undefined
       const count = indices ? indices.length : end - start
       for (let k = 0; k < count; k++) rows.push(columns.row(indices ? indices[k] : start + k))
     }

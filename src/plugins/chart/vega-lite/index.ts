@@ -6,7 +6,15 @@
 import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {type ConfigIssue, definePlugin, type Duration, durationSchema, EtlError, messageOf, parseDuration} from '../../../sdk/index.js'
+import {
+  type ConfigIssue,
+  definePlugin,
+  type Duration,
+  durationSchema,
+  EtlError,
+  messageOf,
+  parseDuration,
+} from '../../../sdk/index.js'
 import type {Downsample, FieldMap} from './chart-rows.js'
 import {LiveChart} from './live-chart.js'
 import {checkSpec, readSpec} from './spec-check.js'
@@ -81,7 +89,7 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
       'Feeds rows to a Vega-Lite spec as the data set `rows` (`"data": {"name": "rows"}`), each row normalised to ' +
       '`{t, series, value, ma, open, high, low, close, volume}` (t in epoch ms, ma = trailing moving average, null ' +
       'until enough rows). Rows without a usable time or value are skipped and counted as rows_skipped; a row older ' +
-      'than its series\' latest row is skipped as rows_out_of_order; a row with the same time replaces the latest. ' +
+      "than its series' latest row is skipped as rows_out_of_order; a row with the same time replaces the latest. " +
       'Shipped specs: charts/price.vl.json (price lines + moving average) and charts/candles.vl.json (candlesticks ' +
       'over volume, use with downsample: ohlc). Text is drawn with the bundled DejaVu Sans font on every machine.',
     additionalProperties: false,
@@ -98,7 +106,8 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
       },
       output: {
         type: 'object',
-        description: 'Files to write (folders are created; each file is replaced atomically). At least one is required.',
+        description:
+          'Files to write (folders are created; each file is replaced atomically). At least one is required.',
         additionalProperties: false,
         minProperties: 1,
         properties: {
@@ -128,7 +137,11 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         default: 2,
         description: 'PNG pixel density multiplier (2 = sharp on high-DPI screens).',
       },
-      title: {type: 'string', description: "Replaces the spec's title text (its styling is kept).", examples: ['BTC (USD)']},
+      title: {
+        type: 'string',
+        description: "Replaces the spec's title text (its styling is kept).",
+        examples: ['BTC (USD)'],
+      },
       fields: {
         type: 'object',
         description:
@@ -141,7 +154,10 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         properties: {
           time: field('Event time column.', DEFAULT_FIELDS.time),
           value: field('Value column (the price line; the moving average is computed over it).', DEFAULT_FIELDS.value),
-          series: field('Column naming the series (coin): one line or candle set per distinct value.', DEFAULT_FIELDS.series),
+          series: field(
+            'Column naming the series (coin): one line or candle set per distinct value.',
+            DEFAULT_FIELDS.series,
+          ),
           open: field('Candle open column.', DEFAULT_FIELDS.open),
           high: field('Candle high column.', DEFAULT_FIELDS.high),
           low: field('Candle low column.', DEFAULT_FIELDS.low),
@@ -161,14 +177,14 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
       defaultSeries: {
         type: 'string',
         minLength: 1,
-        description: 'Series name for records without a series column. Default: the value column\'s name.',
+        description: "Series name for records without a series column. Default: the value column's name.",
         examples: ['BTC'],
       },
       downsample: {
         enum: ['lttb', 'ohlc', 'none'],
         default: 'lttb',
         description:
-          'How each series is reduced to maxPoints before drawing: lttb keeps the line\'s visual shape (peaks ' +
+          "How each series is reduced to maxPoints before drawing: lttb keeps the line's visual shape (peaks " +
           'included); ohlc merges consecutive candles (first open, max high, min low, last close, summed volume); ' +
           'none draws every row (slow beyond a few thousand).',
       },
@@ -195,7 +211,8 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         minimum: 0,
         maximum: 100000,
         default: 20,
-        description: 'Rows in the trailing moving average (field ma), computed on raw rows before downsampling; 0 = off.',
+        description:
+          'Rows in the trailing moving average (field ma), computed on raw rows before downsampling; 0 = off.',
       },
     },
     examples: [
@@ -216,7 +233,8 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
     }
     const spec = config.spec ?? 'charts/price.vl.json'
     // Sync and before any context exists: relative paths resolve against the working directory, as resolvePath does.
-    for (const message of checkSpec(resolveSpecPath(spec), spec, overridesOf(config))) issues.push({path: ['spec'], message})
+    for (const message of checkSpec(resolveSpecPath(spec), spec, overridesOf(config)))
+      issues.push({path: ['spec'], message})
     return issues
   },
 

@@ -2,7 +2,15 @@
  * The running half of the vega-lite chart plugin: a bounded window of rows, one live vega View, and outputs written
  * atomically. Kept apart from the plugin file so the definition there stays a readable config schema.
  */
-import {type ChartInstance, type ChartRender, EtlError, type EtlRecord, messageOf, type PluginContext, type SeriesSummary} from '../../../sdk/index.js'
+import {
+  type ChartInstance,
+  type ChartRender,
+  EtlError,
+  type EtlRecord,
+  messageOf,
+  type PluginContext,
+  type SeriesSummary,
+} from '../../../sdk/index.js'
 import {writeFileAtomic} from './atomic-write.js'
 import {ChartRows, type ChartRowsOptions, type Downsample} from './chart-rows.js'
 import {loadSharp} from './font-setup.js'
@@ -43,14 +51,16 @@ export class LiveChart implements ChartInstance {
       if (!this.warnedSkipped) {
         this.warnedSkipped = true
         const {time, value} = this.options.rows.fields
-        this.context.logger.warn(`skipping rows without a usable ${time} (time) or ${value} (value); counted as rows_skipped`)
+        this.context.logger.warn(
+          `skipping rows without a usable ${time} (time) or ${value} (value); counted as rows_skipped`,
+        )
       }
     }
     if (outOfOrder > 0) {
       this.context.count('rows_out_of_order', outOfOrder)
       if (!this.warnedOrder) {
         this.warnedOrder = true
-        this.context.logger.warn('skipping rows older than their series\' latest row; counted as rows_out_of_order')
+        this.context.logger.warn("skipping rows older than their series' latest row; counted as rows_out_of_order")
       }
     }
   }

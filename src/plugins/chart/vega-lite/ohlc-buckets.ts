@@ -35,7 +35,13 @@ export interface Candle {
  * the row at `start` (rows appended so far minus rows still held): bucket edges are aligned to it, so when new rows
  * arrive and old ones leave the window, existing buckets keep their members instead of shifting by one every render.
  */
-export function ohlcBuckets(columns: CandleColumns, start: number, end: number, maxPoints: number, phase = 0): Candle[] {
+export function ohlcBuckets(
+  columns: CandleColumns,
+  start: number,
+  end: number,
+  maxPoints: number,
+  phase = 0,
+): Candle[] {
   const n = end - start
   if (n <= 0) return []
   const limit = Math.max(1, Math.floor(maxPoints))

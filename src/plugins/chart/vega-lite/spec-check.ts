@@ -34,7 +34,10 @@ export function readSpec(path: string, label: string): SpecReadResult {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    return {problem: code === 'ENOENT' ? `${label}: spec file not found (${path})` : `${label}: cannot read: ${messageOf(error)}`}
+    return {
+      problem:
+        code === 'ENOENT' ? `${label}: spec file not found (${path})` : `${label}: cannot read: ${messageOf(error)}`,
+    }
   }
   try {
     const spec = JSON.parse(text)
@@ -45,7 +48,9 @@ export function readSpec(path: string, label: string): SpecReadResult {
   } catch (error) {
     const {line, col} = jsonErrorPosition(text, messageOf(error))
     // The position is already in line:col form at the front.
-    const reason = messageOf(error).replace(/\s*\(line \d+ column \d+\)$/, '').replace(/ in JSON at position \d+$/, '')
+    const reason = messageOf(error)
+      .replace(/\s*\(line \d+ column \d+\)$/, '')
+      .replace(/ in JSON at position \d+$/, '')
     return {problem: `${label}:${line}:${col} not valid JSON: ${reason}`}
   }
 }
@@ -92,7 +97,9 @@ function pointerSegments(pointer: string): (string | number)[] {
  * alternatives reported there (allowed values, expected types) say what would have been accepted.
  */
 export function schemaProblems(errors: readonly ErrorObject[], locator: SourceLocator, label: string): string[] {
-  const useful = errors.filter((error) => error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'if')
+  const useful = errors.filter(
+    (error) => error.keyword !== 'anyOf' && error.keyword !== 'oneOf' && error.keyword !== 'if',
+  )
   if (useful.length === 0) return [`${label}: not a valid Vega-Lite spec`]
   const deepest = Math.max(...useful.map(depth))
   const byPath = new Map<string, ErrorObject[]>()
@@ -110,7 +117,8 @@ function describe(pointer: string, group: ErrorObject[], locator: SourceLocator,
   const unknown = new Map<string, number>()
   for (const error of group) {
     const params = error.params as Record<string, unknown>
-    if (error.keyword === 'enum') for (const value of params.allowedValues as unknown[]) allowed.add(JSON.stringify(value))
+    if (error.keyword === 'enum')
+      for (const value of params.allowedValues as unknown[]) allowed.add(JSON.stringify(value))
     else if (error.keyword === 'const') allowed.add(JSON.stringify(params.allowedValue))
     else if (error.keyword === 'type') types.add(String(params.type))
     else if (error.keyword === 'additionalProperties') {

@@ -21,7 +21,9 @@ const faces: {regular?: Face; bold?: Face} = {}
 function loadFace(file: string): Face {
   const bytes = readFileSync(file)
   // lowMemory parses glyphs on demand: the full parse of both faces holds ~50 MB of outlines we never draw.
-  const font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), {lowMemory: true})
+  const font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), {
+    lowMemory: true,
+  })
   return {font, kerning: font.position.getKerningTables('latn'), cache: new Map()}
 }
 

@@ -20,7 +20,8 @@ export interface SpecOverrides {
 }
 
 type JsonObject = Record<string, unknown>
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * The spec with the plugin's size, title and font applied. Width and height are the whole image (autosize "fit",

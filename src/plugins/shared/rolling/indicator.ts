@@ -21,7 +21,7 @@ export interface IndicatorSpec<State> {
 export function notFiniteReason(record: EtlRecord, field: string): string {
   if (!Object.hasOwn(record, field)) return `${field} is missing`
   const raw = record[field]
-  const shown = typeof raw === 'number' || raw === null ? String(raw) : JSON.stringify(raw) ?? String(raw)
+  const shown = typeof raw === 'number' || raw === null ? String(raw) : (JSON.stringify(raw) ?? String(raw))
   return `${field} is ${shown.length > 60 ? shown.slice(0, 57) + '...' : shown}, not a finite number`
 }
 

@@ -53,6 +53,8 @@ export function keyFields(record: EtlRecord, fields: readonly string[]): EtlReco
 
 /** Human label of the series for messages: the non-empty key values joined by '/' ("BTC/usd"). */
 export function keyLabel(record: EtlRecord, fields: readonly string[]): string {
-  const parts = fields.map((field) => record[field]).filter((value) => value !== undefined && value !== null && value !== '')
+  const parts = fields
+    .map((field) => record[field])
+    .filter((value) => value !== undefined && value !== null && value !== '')
   return parts.length === 0 ? 'all records' : parts.map(String).join('/')
 }

@@ -16,7 +16,10 @@ class MonotonicDeque {
   constructor(private readonly outranks: (older: number, newer: number) => boolean) {}
 
   push(entry: Entry): void {
-    while (this.entries.length > this.head && !this.outranks(this.entries[this.entries.length - 1].value, entry.value)) {
+    while (
+      this.entries.length > this.head &&
+      !this.outranks(this.entries[this.entries.length - 1].value, entry.value)
+    ) {
       this.entries.pop()
     }
     this.entries.push(entry)

@@ -63,7 +63,12 @@ function addCompensated(acc: WindowAccumulator, index: number, value: number): v
  * not arrival, so a tick that arrives out of order inside its window still opens or closes the candle; on equal times
  * the earlier arrival is first and the later arrival is last, which is what arrival order would give.
  */
-export function accumulate(acc: WindowAccumulator, specs: readonly AggregateSpec[], values: readonly number[], time: number): void {
+export function accumulate(
+  acc: WindowAccumulator,
+  specs: readonly AggregateSpec[],
+  values: readonly number[],
+  time: number,
+): void {
   acc[0]++
   // Index loop and plain assignments: this runs for every record and window, so it allocates nothing.
   for (let i = 0; i < specs.length; i++) {
@@ -100,7 +105,11 @@ export function accumulate(acc: WindowAccumulator, specs: readonly AggregateSpec
  * Sets each aggregate's value on `record` under its name, in spec order (written in place: this runs for every
  * window emitted). A window always holds at least one record when it is read.
  */
-export function writeResults(acc: WindowAccumulator, specs: readonly AggregateSpec[], record: Record<string, unknown>): void {
+export function writeResults(
+  acc: WindowAccumulator,
+  specs: readonly AggregateSpec[],
+  record: Record<string, unknown>,
+): void {
   const count = acc[0]
   for (let i = 0; i < specs.length; i++) {
     const index = at(i)
@@ -148,18 +157,21 @@ export function saveAccumulator(acc: WindowAccumulator, specs: readonly Aggregat
 }
 
 function finite(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`expected a finite number, got ${JSON.stringify(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new Error(`expected a finite number, got ${JSON.stringify(value)}`)
   return value
 }
 
 function pair(value: unknown): [number, number] {
-  if (!Array.isArray(value) || value.length !== 2) throw new Error(`expected a pair of numbers, got ${JSON.stringify(value)}`)
+  if (!Array.isArray(value) || value.length !== 2)
+    throw new Error(`expected a pair of numbers, got ${JSON.stringify(value)}`)
   return [finite(value[0]), finite(value[1])]
 }
 
 /** Inverse of saveAccumulator; throws on anything malformed (a hand-edited or truncated state file). */
 export function loadAccumulator(saved: unknown, specs: readonly AggregateSpec[]): WindowAccumulator {
-  if (!Array.isArray(saved) || saved.length !== specs.length + 1) throw new Error('accumulator does not match the aggregates')
+  if (!Array.isArray(saved) || saved.length !== specs.length + 1)
+    throw new Error('accumulator does not match the aggregates')
   const count = finite(saved[0])
   if (!Number.isInteger(count) || count < 1) throw new Error(`window count ${count} is not a positive integer`)
   const acc = newAccumulator(specs)

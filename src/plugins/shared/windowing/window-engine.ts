@@ -3,7 +3,15 @@
  * when a window closes) depends only on the records of its key in arrival order, never on where batches begin or
  * end, so the same input gives the same windows however Kafka happens to batch it.
  */
-import {type EtlRecord, eventTime, finiteNumber, formatDuration, groupKey, isoTime as iso, type PluginContext} from '../../../sdk/index.js'
+import {
+  type EtlRecord,
+  eventTime,
+  finiteNumber,
+  formatDuration,
+  groupKey,
+  isoTime as iso,
+  type PluginContext,
+} from '../../../sdk/index.js'
 import {accumulate, newAccumulator, writeResults, type AggregateSpec, type WindowAccumulator} from './aggregates.js'
 import {holdsOpen, latestStart, type WindowSpec} from './window-spec.js'
 import {restoreState, snapshotState, type EngineState, type KeyState, type WindowSnapshot} from './window-state.js'
@@ -88,7 +96,11 @@ export class WindowEngine {
     const {time: timeField, spec, aggregates} = this.options
     const time = eventTime(record, timeField)
     if (time === undefined || time - spec.size < -MAX_TIME || time + spec.size > MAX_TIME) {
-      this.hooks.reject(record, 'ETL_RECORD_INVALID', `field "${timeField}" is ${describeValue(record, timeField)}, not an ISO 8601 time or epoch milliseconds`)
+      this.hooks.reject(
+        record,
+        'ETL_RECORD_INVALID',
+        `field "${timeField}" is ${describeValue(record, timeField)}, not an ISO 8601 time or epoch milliseconds`,
+      )
       return
     }
     const values = this.values
@@ -102,7 +114,11 @@ export class WindowEngine {
     }
     if (bad) {
       const problems = [...bad].map((field) => `field "${field}" is ${describeValue(record, field)}`)
-      this.hooks.reject(record, 'ETL_VALUE_NOT_FINITE', `${problems.join(', ')}: not a finite number, so it joins no window`)
+      this.hooks.reject(
+        record,
+        'ETL_VALUE_NOT_FINITE',
+        `${problems.join(', ')}: not a finite number, so it joins no window`,
+      )
       return
     }
 

@@ -20,10 +20,10 @@ export const WINDOW_SEMANTICS =
   'Thursdays, 1970-01-01 being a Thursday, and 1d windows at 00:00 UTC.) The watermark is kept per key: the latest ' +
   'event time accepted for that key minus lateness, advanced record by record in arrival order, so results do not ' +
   'depend on how partitions interleave or where batches begin and end. A record is late when every window it ' +
-  'belongs to ends at or before its key\'s watermark; a record that is late only for some of its sliding windows ' +
+  "belongs to ends at or before its key's watermark; a record that is late only for some of its sliding windows " +
   'joins the others. Records with a missing or unreadable time are dead-lettered as ETL_RECORD_INVALID, records ' +
   'with a missing, NaN or infinite aggregated value as ETL_VALUE_NOT_FINITE; neither joins a window nor moves the ' +
-  'watermark. Output records hold the key fields (as the key\'s first record had them, null when missing), ' +
+  "watermark. Output records hold the key fields (as the key's first record had them, null when missing), " +
   'window_start and window_end (ISO 8601), then the aggregates; windows are emitted at the end of each batch, ordered ' +
   'by window end, then key. Open windows are not emitted at shutdown (a window cut short is not a result). Their ' +
   'state (open windows and per-key watermarks) is saved per partition with every committed batch to the compacted ' +
@@ -43,7 +43,8 @@ export function commonWindowProperties(sizeDefault?: Duration): Record<string, R
       type: 'array',
       items: {type: 'string', minLength: 1},
       uniqueItems: true,
-      description: 'Fields whose values group records; each group has its own windows and watermark. A missing ' +
+      description:
+        'Fields whose values group records; each group has its own windows and watermark. A missing ' +
         'field groups as empty. [] puts every record in one group.',
       default: ['symbol', 'vs_currency'],
       examples: [['symbol', 'vs_currency'], ['symbol']],
@@ -55,14 +56,15 @@ export function commonWindowProperties(sizeDefault?: Duration): Record<string, R
         'have slide = size.',
     ),
     lateness: durationSchema(
-      'How far behind its key\'s latest event time a record may be and still join its window: a window closes ' +
+      "How far behind its key's latest event time a record may be and still join its window: a window closes " +
         'once the watermark (latest event time − lateness) reaches its end.',
       '0s',
     ),
     emit: {
       type: 'string',
       enum: ['final', 'update'],
-      description: 'final: each window once, when the watermark closes it. update (like Spark\'s update mode): at the ' +
+      description:
+        "final: each window once, when the watermark closes it. update (like Spark's update mode): at the " +
         'end of every batch, the current value of each window that took a record in that batch; the last update ' +
         'of a window equals its final value. A closed window is then forgotten.',
       default: 'final',
@@ -71,7 +73,8 @@ export function commonWindowProperties(sizeDefault?: Duration): Record<string, R
     late: {
       type: 'string',
       enum: ['dead-letter', 'drop'],
-      description: 'What happens to a late record: dead-letter (ETL_RECORD_LATE, with its event time, the watermark ' +
+      description:
+        'What happens to a late record: dead-letter (ETL_RECORD_LATE, with its event time, the watermark ' +
         'and the window) or drop (counted as late_dropped).',
       default: 'dead-letter',
       examples: ['dead-letter', 'drop'],

@@ -65,9 +65,15 @@ export function resolveWindowSpec(shape: WindowShape): {spec?: WindowSpec; issue
   if (slide !== undefined && size !== undefined && size > 0) {
     if (slide <= 0) issues.push({path: ['slide'], message: 'slide must be longer than 0 ms'})
     else if (slide > size) {
-      issues.push({path: ['slide'], message: `slide (${slide} ms) must not exceed size (${size} ms): records between windows would be lost`})
+      issues.push({
+        path: ['slide'],
+        message: `slide (${slide} ms) must not exceed size (${size} ms): records between windows would be lost`,
+      })
     } else if (Math.ceil(size / slide) > MAX_WINDOWS_PER_RECORD) {
-      issues.push({path: ['slide'], message: `size / slide must be at most ${MAX_WINDOWS_PER_RECORD}: each record would join ${Math.ceil(size / slide)} windows`})
+      issues.push({
+        path: ['slide'],
+        message: `size / slide must be at most ${MAX_WINDOWS_PER_RECORD}: each record would join ${Math.ceil(size / slide)} windows`,
+      })
     } else if (shape.window === 'tumbling' && slide !== size) {
       issues.push({path: ['slide'], message: `tumbling windows have slide = size; remove slide or use window: sliding`})
     }

@@ -2,7 +2,13 @@
  * What a window engine remembers between batches, and its JSON snapshot. Snapshot and restore are pure functions of
  * that state, so where snapshots live (a file today, a compacted Kafka topic tomorrow) is the caller's choice.
  */
-import {loadAccumulator, saveAccumulator, type AggregateSpec, type SavedAccumulator, type WindowAccumulator} from './aggregates.js'
+import {
+  loadAccumulator,
+  saveAccumulator,
+  type AggregateSpec,
+  type SavedAccumulator,
+  type WindowAccumulator,
+} from './aggregates.js'
 import type {WindowSpec} from './window-spec.js'
 
 export interface KeyState {
@@ -30,7 +36,12 @@ export interface StateShape {
 export interface WindowSnapshot {
   version: 1
   shape: {time: string; key: string[]; size: number; slide: number; aggregates: AggregateSpec[]}
-  keys: {id: string; fields: Record<string, unknown>; maxTime: number; windows: [start: number, saved: SavedAccumulator][]}[]
+  keys: {
+    id: string
+    fields: Record<string, unknown>
+    maxTime: number
+    windows: [start: number, saved: SavedAccumulator][]
+  }[]
 }
 
 function shapeOf(shape: StateShape): WindowSnapshot['shape'] {
@@ -67,7 +78,9 @@ export function restoreState(snapshot: unknown, shape: StateShape): EngineState 
   if (saved?.version !== 1 || !Array.isArray(saved.keys)) throw new SnapshotMismatch('not a version 1 window snapshot')
   const expected = JSON.stringify(shapeOf(shape))
   if (JSON.stringify(saved.shape) !== expected) {
-    throw new SnapshotMismatch(`it was taken with another window definition (${JSON.stringify(saved.shape)}, now ${expected})`)
+    throw new SnapshotMismatch(
+      `it was taken with another window definition (${JSON.stringify(saved.shape)}, now ${expected})`,
+    )
   }
   const state: EngineState = new Map()
   for (const key of saved.keys) {

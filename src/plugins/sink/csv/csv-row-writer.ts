@@ -27,7 +27,8 @@ export function createCsvRowWriter(columns: readonly string[], options: CsvRowOp
   const stringifyOptions = csvStringifyOptions(options)
   const viaCsvStringify = (rows: unknown[][]) => stringify(rows, stringifyOptions)
   const {delimiter, castString} = options
-  if (delimiter.length !== 1) return (records) => viaCsvStringify(records.map((record) => columns.map((column) => record[column])))
+  if (delimiter.length !== 1)
+    return (records) => viaCsvStringify(records.map((record) => columns.map((column) => record[column])))
 
   /**
    * csv-stringify quotes a cell holding the delimiter, a quote, LF or CR, and doubles its quotes. A regular expression

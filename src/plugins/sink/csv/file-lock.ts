@@ -85,7 +85,8 @@ export async function lockFile(path: string): Promise<FileLock> {
       if (--mine.count > 0) return
       held.delete(lockPath)
       const current = await readOwner(lockPath).catch(() => undefined)
-      if (current?.owner?.pid === process.pid && current.owner.host === hostname()) await unlink(lockPath).catch(() => undefined)
+      if (current?.owner?.pid === process.pid && current.owner.host === hostname())
+        await unlink(lockPath).catch(() => undefined)
     },
   }
 }
@@ -118,7 +119,10 @@ async function takeLock(path: string, lockPath: string): Promise<void> {
       const again = await readOwner(lockPath)
       if (again?.text === current.text) await unlink(lockPath).catch(() => undefined)
     }
-    throw new EtlError('ETL_SINK_LOCKED', `${path}: could not take the lock file ${lockPath}: other processes keep taking it`)
+    throw new EtlError(
+      'ETL_SINK_LOCKED',
+      `${path}: could not take the lock file ${lockPath}: other processes keep taking it`,
+    )
   } finally {
     await unlink(temp).catch(() => undefined)
   }

@@ -31,7 +31,7 @@ const HEADER_READ_LIMIT = 1024 * 1024
 /** The header of a non-empty file (first line, CSV-decoded), or undefined when the first line is absurdly long. */
 async function readHeader(handle: FileHandle, delimiter: string): Promise<string[] | undefined> {
   const chunks: Buffer[] = []
-  for (let position = 0; position < HEADER_READ_LIMIT; ) {
+  for (let position = 0; position < HEADER_READ_LIMIT;) {
     const {bytesRead, buffer} = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, position)
     if (bytesRead === 0) break
     const chunk = buffer.subarray(0, bytesRead)
@@ -175,7 +175,10 @@ export default definePlugin<'sink', CsvSinkConfig>({
         await handle.appendFile(data)
       } catch (error) {
         repairTo = start
-        await handle.truncate(start).then(() => (repairTo = undefined), () => undefined)
+        await handle.truncate(start).then(
+          () => (repairTo = undefined),
+          () => undefined,
+        )
         throw error
       }
       pending = []

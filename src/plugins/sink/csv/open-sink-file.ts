@@ -24,11 +24,16 @@ export async function openSinkFile(path: string, sinkName: string, logger: Logge
     // Sinks of this process that share the file cannot keep one positions file for both: at-least-once for them.
     const shared = lock.holders() > 1
     if (shared) {
-      logger.warn(`another ${sinkName} sink of this process writes ${path} too: it gets rows at least once, not exactly once`)
+      logger.warn(
+        `another ${sinkName} sink of this process writes ${path} too: it gets rows at least once, not exactly once`,
+      )
       await removePositions(path)
     }
     const positions = new FilePositions(path, logger, shared ? undefined : await readPositions(path, logger))
-    const isNew = await access(path).then(() => false, () => true)
+    const isNew = await access(path).then(
+      () => false,
+      () => true,
+    )
     handle = await open(path, 'a+')
     const {size} = await handle.stat()
     const cut = positions.reconcile(size)

@@ -42,13 +42,17 @@ export async function readPositions(path: string, logger: Logger): Promise<Saved
   }
   try {
     const json = JSON.parse(text) as PositionsJson
-    if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0) throw new Error(`unknown version or length`)
+    if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0)
+      throw new Error(`unknown version or length`)
     const partitions = new Map<number, bigint>()
-    for (const [partition, offset] of Object.entries(json.partitions ?? {})) partitions.set(Number(partition), BigInt(offset))
+    for (const [partition, offset] of Object.entries(json.partitions ?? {}))
+      partitions.set(Number(partition), BigInt(offset))
     return {topic: typeof json.topic === 'string' ? json.topic : null, bytes: json.bytes, partitions}
   } catch (error) {
     // Only a hand edit produces this (the file is replaced atomically): without usable positions, at-least-once.
-    logger.warn(`${file} is unreadable (${(error as Error).message}); ignoring it: rows of inputs after the committed offsets may be written again`)
+    logger.warn(
+      `${file} is unreadable (${(error as Error).message}); ignoring it: rows of inputs after the committed offsets may be written again`,
+    )
     return undefined
   }
 }
@@ -61,7 +65,9 @@ export async function writePositions(path: string, saved: SavedPositions, sync: 
     version: VERSION,
     topic: saved.topic,
     bytes: saved.bytes,
-    partitions: Object.fromEntries([...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()])),
+    partitions: Object.fromEntries(
+      [...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()]),
+    ),
   }
   const handle = await open(temp, 'w')
   try {

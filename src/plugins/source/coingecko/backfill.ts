@@ -29,12 +29,24 @@ export async function backfill(options: BackfillOptions, emit: SourceEmitter, si
     const from = Math.max(until - options.spanMs, done === undefined ? -Infinity : done + 1)
     if (from >= until) continue
     const url = `${options.baseUrl}/coins/${encodeURIComponent(target.id)}/market_chart?vs_currency=${target.vs}&days=${daysFor(until - from)}`
-    const body = await fetchJson(context, url, {...options.request, signal, describe: `CoinGecko market_chart ${target.id}`, check: checkMarketChart})
+    const body = await fetchJson(context, url, {
+      ...options.request,
+      signal,
+      describe: `CoinGecko market_chart ${target.id}`,
+      check: checkMarketChart,
+    })
     if (body === undefined) return // aborted
-    const {records, rejected} = marketChartRecords(body as Parameters<typeof marketChartRecords>[0], target, {from, until}, options.includeMarketData)
+    const {records, rejected} = marketChartRecords(
+      body as Parameters<typeof marketChartRecords>[0],
+      target,
+      {from, until},
+      options.includeMarketData,
+    )
     if (rejected > 0) {
       context.count('backfill_rejected_point', rejected)
-      context.logger.warn(`market_chart for ${key}: ${rejected} point(s) were not [time, price > 0] pairs and were left out`)
+      context.logger.warn(
+        `market_chart for ${key}: ${rejected} point(s) were not [time, price > 0] pairs and were left out`,
+      )
     }
     for (let i = 0; i < records.length; i += EMIT_BATCH) {
       const slice = records.slice(i, i + EMIT_BATCH)

@@ -3,11 +3,26 @@
  * `last_updated_at` (event time, not fetch time) so windows downstream line up with when the price was true.
  * CoinGecko caches prices (~60 s on Demo), so polls often repeat a price: those are skipped, not re-emitted.
  */
-import {definePlugin, type EtlRecord, fetchJson, formatDuration, type PluginContext, type SourceEmitter} from '../../../sdk/index.js'
+import {
+  definePlugin,
+  type EtlRecord,
+  fetchJson,
+  formatDuration,
+  type PluginContext,
+  type SourceEmitter,
+} from '../../../sdk/index.js'
 import {backfill} from './backfill.js'
 import {Progress} from './progress.js'
 import {simplePriceBodyProblem, simplePriceEntryProblems} from './response-schema.js'
-import {configSchema, isObject, isPositive, KEY_HEADER, settings, type CoinGeckoConfig, type Pending} from './settings.js'
+import {
+  configSchema,
+  isObject,
+  isPositive,
+  KEY_HEADER,
+  settings,
+  type CoinGeckoConfig,
+  type Pending,
+} from './settings.js'
 
 function create(config: CoinGeckoConfig, ctx: PluginContext) {
   const s = settings(config, process.env)
@@ -35,11 +50,19 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
     logger.warn(message, fields)
   }
   /** A market-data field, or null when absent or invalid (`invalid`: the entry's rejected fields, with reasons). */
-  const marketValue = (id: string, entry: Record<string, unknown>, field: string, invalid: Map<string, string>): number | null => {
+  const marketValue = (
+    id: string,
+    entry: Record<string, unknown>,
+    field: string,
+    invalid: Map<string, string>,
+  ): number | null => {
     const value = entry[field]
     if (invalid.has(field)) {
       count('rejected_invalid_market_data')
-      warnOnce(`market:${id}/${field}`, `rejected ${id} ${field}: ${invalid.get(field)}`, {coin: id, value: JSON.stringify(value)})
+      warnOnce(`market:${id}/${field}`, `rejected ${id} ${field}: ${invalid.get(field)}`, {
+        coin: id,
+        value: JSON.stringify(value),
+      })
       return null
     }
     if (typeof value === 'number' && Number.isFinite(value)) return value
@@ -85,7 +108,11 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
         if (invalid.has(vs) || !isPositive(price)) {
           count('rejected_invalid_price')
           const value = JSON.stringify(price) ?? String(price)
-          logger.warn(`rejected ${id} ${vs} price: ${invalid.get(vs) ?? 'not a finite number > 0'}`, {coin: id, vs, value})
+          logger.warn(`rejected ${id} ${vs} price: ${invalid.get(vs) ?? 'not a finite number > 0'}`, {
+            coin: id,
+            vs,
+            value,
+          })
           continue
         }
         const key = `${id}/${vs}`
@@ -127,7 +154,10 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
     if (pending.length === 0) return
     // A batch already fetched is emitted even if shutdown began meanwhile: the runtime awaits run() before closing.
     for (const p of pending) if (p.updatedAt !== undefined) progress.advance(p.key, p.updatedAt * 1000)
-    await emit(pending.map((p) => p.record), progress.checkpoint())
+    await emit(
+      pending.map((p) => p.record),
+      progress.checkpoint(),
+    )
   }
 
   return {
@@ -135,7 +165,10 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
       const problem = progress.restore(state)
       if (problem) logger.warn(`ignoring the saved progress: ${problem}; the backfill and the first poll start afresh`)
       else {
-        const latest = Object.entries(progress.checkpoint().latest).map(([key, ms]) => [key, new Date(ms).toISOString()])
+        const latest = Object.entries(progress.checkpoint().latest).map(([key, ms]) => [
+          key,
+          new Date(ms).toISOString(),
+        ])
         logger.info('resuming after the prices already emitted', Object.fromEntries(latest))
       }
     },
@@ -152,7 +185,19 @@ function create(config: CoinGeckoConfig, ctx: PluginContext) {
       if (s.backfillMs > 0) {
         const targets = s.coins.flatMap((id) => s.vsCurrencies.map((vs) => ({id, vs, symbol: symbolOf(id)})))
         const request = {headers, timeoutMs: s.timeoutMs, authHint}
-        await backfill({baseUrl: s.baseUrl, targets, spanMs: s.backfillMs, includeMarketData: s.includeMarketData, progress, request, context: ctx}, emit, signal)
+        await backfill(
+          {
+            baseUrl: s.baseUrl,
+            targets,
+            spanMs: s.backfillMs,
+            includeMarketData: s.includeMarketData,
+            progress,
+            request,
+            context: ctx,
+          },
+          emit,
+          signal,
+        )
       }
       const start = clock.now()
       let tick = 0

@@ -29,7 +29,8 @@ export class Progress {
   restore(state: unknown): string | undefined {
     const latest = (state as Partial<ProgressCheckpoint> | undefined)?.latest
     if (!latest || typeof latest !== 'object' || Array.isArray(latest)) return 'it is not a coingecko checkpoint'
-    for (const [key, value] of Object.entries(latest)) if (typeof value === 'number' && Number.isFinite(value)) this.advance(key, value)
+    for (const [key, value] of Object.entries(latest))
+      if (typeof value === 'number' && Number.isFinite(value)) this.advance(key, value)
     return undefined
   }
 }

@@ -14,7 +14,14 @@ export const EARLIEST_TIME_MS = Date.UTC(2009, 0, 3)
 /** Clocks drift and caches lag, but an event time more than a day ahead is broken data. */
 export const MAX_FUTURE_MS = 86_400_000
 
-const ajv = new Ajv({allErrors: true, strict: true, strictNumbers: true, strictTuples: false, strictRequired: false, verbose: true})
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  strictNumbers: true,
+  strictTuples: false,
+  strictRequired: false,
+  verbose: true,
+})
 // Checked at validation time: "now" moves, so the bound cannot be a constant in the schema.
 ajv.addKeyword({
   keyword: 'saneTime',
@@ -46,9 +53,9 @@ const SIMPLE_PRICE_ENTRY = {
   type: 'object',
   properties: {last_updated_at: {type: 'integer', saneTime: 's'}},
   patternProperties: {
-    '_market_cap$': {type: 'number', minimum: 0},
-    '_24h_vol$': {type: 'number', minimum: 0},
-    '_24h_change$': {type: 'number'},
+    _market_cap$: {type: 'number', minimum: 0},
+    _24h_vol$: {type: 'number', minimum: 0},
+    _24h_change$: {type: 'number'},
   },
   additionalProperties: {type: 'number', exclusiveMinimum: 0},
 }
@@ -85,7 +92,11 @@ function reasonFor(error: ErrorObject, value: unknown): string {
     case 'minimum':
       return 'negative'
     case 'saneTime':
-      return timeProblem(typeof value === 'number' && error.parentSchema?.saneTime === 's' ? value * 1000 : (value as number)) ?? 'not a sane time'
+      return (
+        timeProblem(
+          typeof value === 'number' && error.parentSchema?.saneTime === 's' ? value * 1000 : (value as number),
+        ) ?? 'not a sane time'
+      )
     case 'minItems':
       return 'not a [time, value] pair'
     default:
@@ -93,9 +104,14 @@ function reasonFor(error: ErrorObject, value: unknown): string {
   }
 }
 
-function bodyProblem(validate: (typeof validators)[keyof typeof validators], body: unknown, what: string): string | undefined {
+function bodyProblem(
+  validate: (typeof validators)[keyof typeof validators],
+  body: unknown,
+  what: string,
+): string | undefined {
   if (validate(body)) return undefined
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return `expected a JSON object, got ${kindOf(body)}`
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return `expected a JSON object, got ${kindOf(body)}`
   const errors = validate.errors ?? []
   const shape = errors.find((e) => e.keyword !== 'not')
   const parts = shape ? [`${shape.instancePath || 'body'} ${shape.message ?? 'is invalid'}`] : []
@@ -136,6 +152,7 @@ export function chartPointProblem(point: unknown, kind: 'price' | 'amount' = 'pr
   const error = validate.errors![0]
   const index = Number(error.instancePath.split('/')[1])
   const value = Array.isArray(point) && Number.isInteger(index) ? point[index] : point
-  if (error.instancePath === '') return error.keyword === 'type' ? `not a [time, value] pair (${kindOf(point)})` : reasonFor(error, point)
+  if (error.instancePath === '')
+    return error.keyword === 'type' ? `not a [time, value] pair (${kindOf(point)})` : reasonFor(error, point)
   return `${index === 0 ? 'time' : 'value'} ${reasonFor(error, value)}`
 }

@@ -23,11 +23,30 @@ export const KEY_HEADER = {demo: 'x-cg-demo-api-key', pro: 'x-cg-pro-api-key'} a
 
 /** Tickers for common ids: ids are not tickers ('binancecoin' is BNB) and /simple/price returns no symbol. */
 const SYMBOLS: Record<string, string> = {
-  bitcoin: 'BTC', ethereum: 'ETH', tether: 'USDT', binancecoin: 'BNB', solana: 'SOL', ripple: 'XRP',
-  'usd-coin': 'USDC', cardano: 'ADA', dogecoin: 'DOGE', tron: 'TRX', polkadot: 'DOT', litecoin: 'LTC',
-  chainlink: 'LINK', 'avalanche-2': 'AVAX', 'matic-network': 'MATIC', 'shiba-inu': 'SHIB', 'bitcoin-cash': 'BCH',
-  stellar: 'XLM', monero: 'XMR', 'the-open-network': 'TON', uniswap: 'UNI', 'staked-ether': 'STETH',
-  'wrapped-bitcoin': 'WBTC', dai: 'DAI',
+  bitcoin: 'BTC',
+  ethereum: 'ETH',
+  tether: 'USDT',
+  binancecoin: 'BNB',
+  solana: 'SOL',
+  ripple: 'XRP',
+  'usd-coin': 'USDC',
+  cardano: 'ADA',
+  dogecoin: 'DOGE',
+  tron: 'TRX',
+  polkadot: 'DOT',
+  litecoin: 'LTC',
+  chainlink: 'LINK',
+  'avalanche-2': 'AVAX',
+  'matic-network': 'MATIC',
+  'shiba-inu': 'SHIB',
+  'bitcoin-cash': 'BCH',
+  stellar: 'XLM',
+  monero: 'XMR',
+  'the-open-network': 'TON',
+  uniswap: 'UNI',
+  'staked-ether': 'STETH',
+  'wrapped-bitcoin': 'WBTC',
+  dai: 'DAI',
 }
 
 export const configSchema = {
@@ -103,7 +122,8 @@ export const configSchema = {
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 export const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value)
-export const isPositive = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0
+export const isPositive = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0
 
 export type Pending = {record: EtlRecord; key: string; updatedAt?: number}
 
@@ -127,4 +147,3 @@ export function settings(config: CoinGeckoConfig, env: NodeJS.ProcessEnv) {
     timeoutMs: parseDuration(config.timeout ?? '10s'),
   }
 }
-

@@ -177,7 +177,10 @@ export class CsvFastLines {
   private addLine(text: string, start: number, end: number, lineNumber: number): void {
     const header = this.header
     if (header === undefined) {
-      this.header = text.slice(start, end).split(',').map((name) => name.trim())
+      this.header = text
+        .slice(start, end)
+        .split(',')
+        .map((name) => name.trim())
       this.template = {}
       for (const name of this.header) this.template[name] = ''
       return

@@ -7,7 +7,15 @@
 import {access} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {definePlugin, EtlError, type EtlRecord, isoTime, messageOf, type PluginContext, sleep} from '../../../sdk/index.js'
+import {
+  definePlugin,
+  EtlError,
+  type EtlRecord,
+  isoTime,
+  messageOf,
+  type PluginContext,
+  sleep,
+} from '../../../sdk/index.js'
 import {parseNumber, parseTime, readCsvHeader, readCsvRowBatches, type CsvRow as Row} from './csv-rows.js'
 import {fileIdentity, START, unusable, type Position, type ReplayCheckpoint} from './replay-checkpoint.js'
 
@@ -45,13 +53,17 @@ async function locate(config: ReplayConfig, context: PluginContext): Promise<str
   if (await exists(resolved)) return resolved
   const bundled = fileURLToPath(new URL(basename(DEFAULT_PATH), BUNDLED_DATA))
   if (config.path === DEFAULT_PATH && (await exists(bundled))) return bundled
-  throw new EtlError('ETL_CONFIG_INVALID', `replay: path "${config.path}" (${resolved}) does not exist or is unreadable`)
+  throw new EtlError(
+    'ETL_CONFIG_INVALID',
+    `replay: path "${config.path}" (${resolved}) does not exist or is unreadable`,
+  )
 }
 
 export default definePlugin<'source', ReplayConfig>({
   name: 'replay',
   kind: 'source',
-  summary: 'Replays a CSV of price history (default: bundled daily BTC/USD 2011–2025) as price records, optionally paced',
+  summary:
+    'Replays a CSV of price history (default: bundled daily BTC/USD 2011–2025) as price records, optionally paced',
   configSchema: {
     type: 'object',
     description:
@@ -67,8 +79,20 @@ export default definePlugin<'source', ReplayConfig>({
         default: DEFAULT_PATH,
         examples: [DEFAULT_PATH, 'data/btcusd-5m-2011.csv'],
       },
-      symbol: {type: 'string', minLength: 1, description: 'Value of the symbol field.', default: 'BTC', examples: ['BTC']},
-      coinId: {type: 'string', minLength: 1, description: 'Value of the coin_id field.', default: 'bitcoin', examples: ['bitcoin']},
+      symbol: {
+        type: 'string',
+        minLength: 1,
+        description: 'Value of the symbol field.',
+        default: 'BTC',
+        examples: ['BTC'],
+      },
+      coinId: {
+        type: 'string',
+        minLength: 1,
+        description: 'Value of the coin_id field.',
+        default: 'bitcoin',
+        examples: ['bitcoin'],
+      },
       vsCurrency: {
         type: 'string',
         pattern: '^[A-Za-z0-9_]+$',
@@ -163,7 +187,15 @@ export default definePlugin<'source', ReplayConfig>({
       )
     }
     // The settings that decide which record a row becomes: a checkpoint taken under others is not continued.
-    const reads = JSON.stringify([config.symbol, config.coinId, vs, config.timestampColumn, config.timestampUnit, config.priceColumn, config.extraColumns])
+    const reads = JSON.stringify([
+      config.symbol,
+      config.coinId,
+      vs,
+      config.timestampColumn,
+      config.timestampUnit,
+      config.priceColumn,
+      config.extraColumns,
+    ])
     let identity = await fileIdentity(path)
     let resumeFrom: Position = START
     const canonical = new Set(['symbol', priceField, 'timestamp', 'coin_id', 'vs_currency', 'source'])
@@ -174,7 +206,8 @@ export default definePlugin<'source', ReplayConfig>({
       context.count('rejected_row')
       warnings++
       if (warnings <= MAX_ROW_WARNINGS) context.logger.warn(`skipping row at line ${line}: ${reason}`, {path})
-      else if (warnings === MAX_ROW_WARNINGS + 1) context.logger.warn('more rows rejected; counting them without logging', {path})
+      else if (warnings === MAX_ROW_WARNINGS + 1)
+        context.logger.warn('more rows rejected; counting them without logging', {path})
     }
     const badCell = (row: Row, column: string): undefined => {
       reject(row.line, `column ${column} has no usable value: ${JSON.stringify(row.values[column] ?? null)}`)
@@ -215,8 +248,16 @@ export default definePlugin<'source', ReplayConfig>({
         const {pass, line, produced, shiftMs, first, second, last} = state as ReplayCheckpoint
         resumeFrom = {pass, line, produced, shiftMs, first, second, last}
         const done = (config.loop > 0 && pass >= config.loop) || produced >= (config.limit ?? Infinity)
-        if (done) context.logger.info('this replay already ran to its end; nothing left to emit (change or touch the file to replay it again)', {path})
-        else context.logger.info(`resuming the replay after line ${line}${config.loop === 1 ? '' : ` of pass ${pass + 1}`}`, {path, produced})
+        if (done)
+          context.logger.info(
+            'this replay already ran to its end; nothing left to emit (change or touch the file to replay it again)',
+            {path},
+          )
+        else
+          context.logger.info(
+            `resuming the replay after line ${line}${config.loop === 1 ? '' : ` of pass ${pass + 1}`}`,
+            {path, produced},
+          )
       },
 
       async run(emit, runSignal) {
@@ -286,7 +327,13 @@ export default definePlugin<'source', ReplayConfig>({
             return
           }
           // One typical step beyond the span, so the next pass starts where the file's next row would have been.
-          Object.assign(position, {pass: position.pass + 1, line: 0, first: undefined, second: undefined, last: undefined})
+          Object.assign(position, {
+            pass: position.pass + 1,
+            line: 0,
+            first: undefined,
+            second: undefined,
+            last: undefined,
+          })
           position.shiftMs += last - first + (second === undefined ? 1000 : second - first)
           await send() // the rest of this pass, with a position that says the pass is complete
         }

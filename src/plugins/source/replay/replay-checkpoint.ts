@@ -35,9 +35,11 @@ export async function fileIdentity(path: string): Promise<ReplayCheckpoint['file
 /** Why a checkpoint cannot be used for this file and config, or undefined when it can. */
 export function unusable(state: unknown, file: ReplayCheckpoint['file'], reads: string): string | undefined {
   const checkpoint = state as Partial<ReplayCheckpoint> | undefined
-  if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.file || typeof checkpoint.line !== 'number') return 'it is not a replay checkpoint'
+  if (!checkpoint || typeof checkpoint !== 'object' || !checkpoint.file || typeof checkpoint.line !== 'number')
+    return 'it is not a replay checkpoint'
   if (checkpoint.file.path !== file.path) return `it is for another file (${checkpoint.file.path})`
-  if (checkpoint.file.size !== file.size || checkpoint.file.mtimeMs !== file.mtimeMs) return 'the file changed since (size or modification time)'
+  if (checkpoint.file.size !== file.size || checkpoint.file.mtimeMs !== file.mtimeMs)
+    return 'the file changed since (size or modification time)'
   if (checkpoint.reads !== reads) return 'the columns, symbol or currency settings changed since'
   return undefined
 }

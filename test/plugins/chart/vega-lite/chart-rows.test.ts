@@ -1,9 +1,23 @@
 import {readFileSync} from 'node:fs'
 import {expect} from 'chai'
 import {parse} from 'csv-parse/sync'
-import {ChartRows, parseNumber, parseTime, type ChartRowsOptions} from '../../../../src/plugins/chart/vega-lite/chart-rows.js'
+import {
+  ChartRows,
+  parseNumber,
+  parseTime,
+  type ChartRowsOptions,
+} from '../../../../src/plugins/chart/vega-lite/chart-rows.js'
 
-const FIELDS = {time: 'timestamp', value: 'close', series: 'symbol', open: 'open', high: 'high', low: 'low', close: 'close', volume: 'volume'}
+const FIELDS = {
+  time: 'timestamp',
+  value: 'close',
+  series: 'symbol',
+  open: 'open',
+  high: 'high',
+  low: 'low',
+  close: 'close',
+  volume: 'volume',
+}
 const daily = parse(readFileSync('data/btcusd-1d-2011-2025.csv'), {columns: true}) as Record<string, string>[]
 
 function rows(options: Partial<ChartRowsOptions> = {}) {
@@ -109,7 +123,10 @@ describe('chart rows', () => {
     ])
     expect(result).to.deep.equal({added: 3, skipped: 3, outOfOrder: 1})
     const drawn = chart.rows('none', 0)
-    expect(drawn.map((row) => [row.value, row.ma])).to.deep.equal([[10, null], [30, 20]])
+    expect(drawn.map((row) => [row.value, row.ma])).to.deep.equal([
+      [10, null],
+      [30, 20],
+    ])
   })
 
   it('fills missing candle parts from the value and names series', () => {
@@ -121,7 +138,14 @@ describe('chart rows', () => {
     ])
     const drawn = chart.rows('ohlc', 100)
     expect(drawn.map((row) => row.series)).to.deep.equal(['BTC', 'ETH', 'price_usd'])
-    expect(drawn[1]).to.deep.include({open: 2000.5, high: 2000.5, low: 2000.5, close: 2000.5, volume: 12, value: 2000.5})
+    expect(drawn[1]).to.deep.include({
+      open: 2000.5,
+      high: 2000.5,
+      low: 2000.5,
+      close: 2000.5,
+      volume: 12,
+      value: 2000.5,
+    })
     expect(drawn[0]).to.deep.include({volume: 0, t: 1700000000_000})
   })
 
@@ -137,7 +161,10 @@ describe('chart rows', () => {
   it('keeps only the series named in onlySeries, without counting the others as skipped', () => {
     const chart = rows({onlySeries: new Set(['ETH'])})
     const sample = daily.slice(0, 30)
-    const mixed = sample.flatMap((row) => [{...row, symbol: 'BTC'}, {...row, symbol: 'ETH', close: String(Number(row.close) / 30)}])
+    const mixed = sample.flatMap((row) => [
+      {...row, symbol: 'BTC'},
+      {...row, symbol: 'ETH', close: String(Number(row.close) / 30)},
+    ])
     const result = chart.add(mixed)
     expect(result).to.deep.equal({added: 30, skipped: 0, outOfOrder: 0})
     expect(chart.seriesList().map((s) => s.name)).to.deep.equal(['ETH'])

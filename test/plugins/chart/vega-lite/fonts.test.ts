@@ -28,7 +28,9 @@ function probe(home: string, ...args: string[]): Promise<ProbeResult> {
     child.stdout.on('data', (chunk) => (out += chunk))
     child.stderr.on('data', (chunk) => (err += chunk))
     child.on('error', reject)
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`probe exited ${code}: ${err}`))))
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`probe exited ${code}: ${err}`)),
+    )
   })
 }
 
@@ -63,7 +65,10 @@ describe('chart fonts', function () {
     expect(readFileSync(result.fontconfigFile, 'utf8').match(/<dir>/g)).to.have.length(1)
     TEXTS.forEach((text, i) => {
       const expected = expectedInk(text)
-      expect(result.ink[i], `${text}: ink ${result.ink[i]} px vs ${expected.toFixed(1)} px from the TTF`).to.be.closeTo(expected, expected * 0.01 + 1.5)
+      expect(result.ink[i], `${text}: ink ${result.ink[i]} px vs ${expected.toFixed(1)} px from the TTF`).to.be.closeTo(
+        expected,
+        expected * 0.01 + 1.5,
+      )
     })
     // Wide and narrow letters really differ (boxes would not): M is about three times as wide as i in DejaVu Sans.
     expect(result.ink[0] / result.ink[1]).to.be.greaterThan(2.5)
@@ -83,7 +88,9 @@ describe('chart fonts', function () {
   it('measures text for vega layout with the shipped font, bold with the bold face', () => {
     expect(measureText({fontSize: 10}, 'Price (USD)')).to.be.closeTo(emWidth('Price (USD)') * 10, 1e-9)
     expect(measureText({}, 'Price')).to.equal(emWidth('Price') * 11)
-    expect(measureText({fontSize: 10, fontWeight: 'bold'}, 'Price')).to.be.greaterThan(measureText({fontSize: 10}, 'Price'))
+    expect(measureText({fontSize: 10, fontWeight: 'bold'}, 'Price')).to.be.greaterThan(
+      measureText({fontSize: 10}, 'Price'),
+    )
     expect(measureText({fontSize: 10, limit: 5}, 'Price (USD)')).to.equal(5)
     expect(measureText({fontSize: 10}, '  ')).to.equal(0)
     // Proportional, unlike vega's 0.8 em per character guess.

@@ -166,12 +166,16 @@ describe('vega-lite chart plugin', function () {
       const whole = await fresh.render()
       expect(incremental.renderedPoints).to.equal(whole.renderedPoints)
       // Same elements; clip-path ids count renders, and patched-in marks may come later in the document.
-      const elements = (svg: string) => svg.replace(/clip\d+/g, 'clip').split('<').sort()
+      const elements = (svg: string) =>
+        svg
+          .replace(/clip\d+/g, 'clip')
+          .split('<')
+          .sort()
       expect(elements(incremental.svg), downsample).to.deep.equal(elements(whole.svg))
     }
   })
 
-  it('measures layout text with the shipped font rather than vega\'s estimate', async () => {
+  it("measures layout text with the shipped font rather than vega's estimate", async () => {
     await chart({spec: PRICE_SPEC, output: {svg: 'x.svg'}})
     expect((vega as unknown as {textMetrics: {width: unknown}}).textMetrics.width).to.equal(measureText)
   })
@@ -225,15 +229,25 @@ describe('vega-lite chart plugin', function () {
     await rm(join(dir, 'blocked'))
     const render = await failing.render()
     expect(render.outputs).to.have.length(2)
-    expect((await readdir(join(dir, 'blocked')))).to.deep.equal(['chart.png'])
-    expect((await readdir(join(dir, 'ok')))).to.deep.equal(['chart.svg'])
+    expect(await readdir(join(dir, 'blocked'))).to.deep.equal(['chart.png'])
+    expect(await readdir(join(dir, 'ok'))).to.deep.equal(['chart.svg'])
   })
 
   it('keeps memory bounded by points and window while rows keep arriving', async () => {
-    const {chart: bounded} = await chart({spec: PRICE_SPEC, output: {svg: 'b.svg'}, fields: {value: 'close'}, points: 500})
+    const {chart: bounded} = await chart({
+      spec: PRICE_SPEC,
+      output: {svg: 'b.svg'},
+      fields: {value: 'close'},
+      points: 500,
+    })
     for (let i = 0; i < FIVE_MINUTE.length; i += 1000) bounded.add(FIVE_MINUTE.slice(i, i + 1000))
     expect((await bounded.render()).points).to.equal(500)
-    const {chart: windowed} = await chart({spec: PRICE_SPEC, output: {svg: 'w.svg'}, fields: {value: 'close'}, window: '1h'})
+    const {chart: windowed} = await chart({
+      spec: PRICE_SPEC,
+      output: {svg: 'w.svg'},
+      fields: {value: 'close'},
+      window: '1h',
+    })
     windowed.add(FIVE_MINUTE)
     // 5-minute rows within one hour of the last: 13 (both ends included).
     expect((await windowed.render()).points).to.equal(13)

@@ -33,7 +33,7 @@ describe('lttbIndices', () => {
     const x = new Float64Array(n)
     const y = new Float64Array(n)
     let seed = 42
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     for (let i = 0; i < n; i++) {
       x[i] = i * 300_000
       y[i] = 100 + random()

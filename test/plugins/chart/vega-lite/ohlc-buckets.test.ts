@@ -71,6 +71,9 @@ describe('ohlcBuckets', () => {
   it('handles an empty range and a sub-range', () => {
     expect(ohlcBuckets(candles(), 4, 4, 3)).to.deep.equal([])
     const buckets = ohlcBuckets(candles(), 4, 8, 2)
-    expect(buckets.map((b) => [b.open, b.close, b.count])).to.deep.equal([[4, 5.5, 2], [6, 7.5, 2]])
+    expect(buckets.map((b) => [b.open, b.close, b.count])).to.deep.equal([
+      [4, 5.5, 2],
+      [6, 7.5, 2],
+    ])
   })
 })

@@ -49,23 +49,36 @@ describe('vega-lite chart: spec validation', function () {
   })
 
   it('pins a bad encoding type and names an unknown property', async () => {
-    const typo = await issuesFor('bad-type.vl.json', '{\n  "data": {"name": "rows"},\n  "mark": "line",\n  "encoding": {"x": {"field": "t", "type": "tempral"}}\n}\n')
+    const typo = await issuesFor(
+      'bad-type.vl.json',
+      '{\n  "data": {"name": "rows"},\n  "mark": "line",\n  "encoding": {"x": {"field": "t", "type": "tempral"}}\n}\n',
+    )
     expect(typo.issues.map((issue) => issue.message)).to.deep.equal([
       `${typo.spec}:4:44 /encoding/x/type: must be one of "quantitative", "ordinal", "temporal", "nominal", "geojson"`,
     ])
-    const unknown = await issuesFor('unknown.vl.json', '{\n  "data": {"name": "rows"},\n  "mark": "line",\n  "encodng": {}\n}\n')
-    expect(unknown.issues.map((issue) => issue.message)).to.deep.equal([`${unknown.spec}:4:3 /encodng: unknown property "encodng"`])
+    const unknown = await issuesFor(
+      'unknown.vl.json',
+      '{\n  "data": {"name": "rows"},\n  "mark": "line",\n  "encodng": {}\n}\n',
+    )
+    expect(unknown.issues.map((issue) => issue.message)).to.deep.equal([
+      `${unknown.spec}:4:3 /encodng: unknown property "encodng"`,
+    ])
   })
 
   it('reports a file that is not JSON with line:col', async () => {
-    const {spec, issues} = await issuesFor('not-json.vl.json', '{\n  "data": {"name": "rows"},\n  "mark": "line"\n  "encoding": {}\n}\n')
+    const {spec, issues} = await issuesFor(
+      'not-json.vl.json',
+      '{\n  "data": {"name": "rows"},\n  "mark": "line"\n  "encoding": {}\n}\n',
+    )
     expect(issues).to.have.length(1)
     expect(issues[0].message).to.match(new RegExp(`^${spec}:4:3 not valid JSON: `))
   })
 
   it('names a missing spec file', async () => {
     const {spec, issues} = await issuesFor('missing.vl.json', undefined)
-    expect(issues).to.deep.equal([{path: ['spec'], message: `${spec}: spec file not found (${join(dir, 'missing.vl.json')})`}])
+    expect(issues).to.deep.equal([
+      {path: ['spec'], message: `${spec}: spec file not found (${join(dir, 'missing.vl.json')})`},
+    ])
   })
 
   it('reports a spec that does not read the rows, and expression errors Vega-Lite passes through', async () => {

@@ -23,7 +23,9 @@ describe('SyncWorker (synchronous calls into a worker thread)', function () {
 
   it('reuses one worker for calls in a row, and starts a fresh one after it was idle', async () => {
     const answers = worker(ANSWERS, 200)
-    expect([answers.call({op: 'calls'}), answers.call({op: 'calls'}), answers.call({op: 'calls'})]).to.deep.equal([1, 2, 3])
+    expect([answers.call({op: 'calls'}), answers.call({op: 'calls'}), answers.call({op: 'calls'})]).to.deep.equal([
+      1, 2, 3,
+    ])
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     expect(answers.call({op: 'calls'})).to.equal(1)
   })

@@ -21,7 +21,10 @@ describe('KeyedState', () => {
   })
 
   it('copies key fields for derived records and labels the series for messages', () => {
-    expect(keyFields({symbol: 'BTC', price_usd: 1}, ['symbol', 'vs_currency'])).to.deep.equal({symbol: 'BTC', vs_currency: null})
+    expect(keyFields({symbol: 'BTC', price_usd: 1}, ['symbol', 'vs_currency'])).to.deep.equal({
+      symbol: 'BTC',
+      vs_currency: null,
+    })
     expect(keyLabel({symbol: 'BTC', vs_currency: 'usd'}, ['symbol', 'vs_currency'])).to.equal('BTC/usd')
     expect(keyLabel({symbol: 'BTC'}, ['symbol', 'vs_currency'])).to.equal('BTC')
     expect(keyLabel({}, [])).to.equal('all records')

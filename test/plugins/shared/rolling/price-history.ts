@@ -31,14 +31,16 @@ function readCandles(file: string): Candle[] {
   })
 }
 
-const toRecord = (symbol: string, vsCurrency: string) => (candle: Candle, scale = 1): EtlRecord => ({
-  timestamp: candle.timestamp,
-  symbol,
-  vs_currency: vsCurrency,
-  price_usd: candle.close * scale,
-  volume: candle.volume,
-  source: 'replay',
-})
+const toRecord =
+  (symbol: string, vsCurrency: string) =>
+  (candle: Candle, scale = 1): EtlRecord => ({
+    timestamp: candle.timestamp,
+    symbol,
+    vs_currency: vsCurrency,
+    price_usd: candle.close * scale,
+    volume: candle.volume,
+    source: 'replay',
+  })
 
 /** BTC/usd daily closes 2011–2025 (5,152 records). */
 export function btcDaily(): EtlRecord[] {
@@ -50,7 +52,9 @@ export function btcDaily(): EtlRecord[] {
  * of flat stretches and zero-volume runs, which exercise the z = 0 and Σvolume = 0 paths.
  */
 export function ethFiveMinute(limit = 12_000): EtlRecord[] {
-  return readCandles('btcusd-5m-2011.csv').slice(0, limit).map((candle) => toRecord('ETH', 'usd')(candle))
+  return readCandles('btcusd-5m-2011.csv')
+    .slice(0, limit)
+    .map((candle) => toRecord('ETH', 'usd')(candle))
 }
 
 /** Same symbol as btcDaily, another currency (prices × 0.9): keeps the two-field key honest. */
@@ -88,7 +92,7 @@ export async function runBatches(instance: TransformInstance, records: EtlRecord
   if (maxBatch === 0) return instance.process(records)
   const next = random(seed)
   const out: EtlRecord[] = []
-  for (let i = 0; i < records.length; ) {
+  for (let i = 0; i < records.length;) {
     const size = 1 + Math.floor(next() * maxBatch)
     out.push(...(await instance.process(records.slice(i, i + size))))
     i += size

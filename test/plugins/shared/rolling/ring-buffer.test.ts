@@ -11,7 +11,14 @@ describe('RingBuffer', () => {
     expect(buffer.full).to.equal(true)
     expect([buffer.push(4), buffer.push(5)]).to.deep.equal([1, 2])
     expect(buffer.toArray()).to.deep.equal([3, 4, 5])
-    expect([buffer.at(0), buffer.at(2), buffer.at(-1), buffer.at(-3), buffer.at(3), buffer.at(-4)]).to.deep.equal([3, 5, 5, 3, undefined, undefined])
+    expect([buffer.at(0), buffer.at(2), buffer.at(-1), buffer.at(-3), buffer.at(3), buffer.at(-4)]).to.deep.equal([
+      3,
+      5,
+      5,
+      3,
+      undefined,
+      undefined,
+    ])
   })
 
   it('matches a plain array window across many wrap-arounds', () => {

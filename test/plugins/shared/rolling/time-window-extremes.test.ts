@@ -26,7 +26,10 @@ describe('TimeWindowExtremes', () => {
     const extremes = new TimeWindowExtremes(1000)
     extremes.push(0, 100)
     extremes.push(1000, 105)
-    expect([extremes.min, extremes.max]).to.deep.equal([{time: 0, value: 100}, {time: 1000, value: 105}])
+    expect([extremes.min, extremes.max]).to.deep.equal([
+      {time: 0, value: 100},
+      {time: 1000, value: 105},
+    ])
     extremes.push(1001, 104)
     expect(extremes.min).to.deep.equal({time: 1001, value: 104})
   })

@@ -29,7 +29,11 @@ export async function harness<Config>(
 }
 
 /** Feeds records in consecutive batches of the given sizes (the last size repeats) and concatenates the output. */
-export async function feed(process: (records: EtlRecord[]) => Promise<EtlRecord[]> | EtlRecord[], records: EtlRecord[], sizes: number[]) {
+export async function feed(
+  process: (records: EtlRecord[]) => Promise<EtlRecord[]> | EtlRecord[],
+  records: EtlRecord[],
+  sizes: number[],
+) {
   const out: EtlRecord[] = []
   for (let at = 0, i = 0; at < records.length; i++) {
     const size = sizes[Math.min(i, sizes.length - 1)]
@@ -65,7 +69,15 @@ export function engine(options: Partial<WindowEngineOptions> = {}) {
   const rejected: {record: EtlRecord; code: string; reason: string}[] = []
   const counts = new Map<string, number>()
   const instance = new WindowEngine(
-    {time: 'timestamp', key: ['symbol'], spec: {size: MINUTE, slide: MINUTE, lateness: 0}, aggregates: PRICE_AGGREGATES, emit: 'final', late: 'dead-letter', ...options},
+    {
+      time: 'timestamp',
+      key: ['symbol'],
+      spec: {size: MINUTE, slide: MINUTE, lateness: 0},
+      aggregates: PRICE_AGGREGATES,
+      emit: 'final',
+      late: 'dead-letter',
+      ...options,
+    },
     {
       reject: (record, code, reason) => void rejected.push({record, code, reason}),
       count: (event, amount = 1) => void counts.set(event, (counts.get(event) ?? 0) + amount),
@@ -88,7 +100,8 @@ export function messyStream(seed: number, n: number): EtlRecord[] {
     clocks[symbol] += Math.floor(rnd() * 20_000)
     const t = rnd() < 0.2 ? clocks[symbol] - Math.floor(rnd() * 200_000) : clocks[symbol]
     const roll = rnd()
-    const price = roll < 0.02 ? Number.NaN : roll < 0.03 ? 'n/a' : roll < 0.04 ? undefined : Math.round(rnd() * 1e6) / 100
+    const price =
+      roll < 0.02 ? Number.NaN : roll < 0.03 ? 'n/a' : roll < 0.04 ? undefined : Math.round(rnd() * 1e6) / 100
     return {symbol, timestamp: rnd() < 0.01 ? 'yesterday' : rnd() < 0.5 ? iso(t) : t, price, seq: i}
   })
 }

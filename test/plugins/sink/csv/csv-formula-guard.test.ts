@@ -10,7 +10,18 @@ import {configFor, testContext} from '../../../support/plugin-context.js'
 
 describe('csv formula guard', () => {
   it('quotes text a spreadsheet would run as a formula (OWASP CSV injection triggers)', () => {
-    for (const text of ['=1+1', '+A1', '-cmd', '@SUM(A1:A2)', '\t=1', '\r=1', '=HYPERLINK("http://x","y")', '-5+3', '+', '-']) {
+    for (const text of [
+      '=1+1',
+      '+A1',
+      '-cmd',
+      '@SUM(A1:A2)',
+      '\t=1',
+      '\r=1',
+      '=HYPERLINK("http://x","y")',
+      '-5+3',
+      '+',
+      '-',
+    ]) {
       expect(neutralizeFormula(text), JSON.stringify(text)).to.equal(`'${text}`)
     }
   })
@@ -44,13 +55,23 @@ describe('csv formula guard', () => {
       return readFile(join(dir, 'out.csv'), 'utf8')
     }
 
-    const hostile = {symbol: '=HYPERLINK("http://evil.example","click")', price_usd: -5.2, note: '-5.2', cmd: "@SUM(1+1)*cmd|' /C calc'!A0"}
+    const hostile = {
+      symbol: '=HYPERLINK("http://evil.example","click")',
+      price_usd: -5.2,
+      note: '-5.2',
+      cmd: "@SUM(1+1)*cmd|' /C calc'!A0",
+    }
 
     it('writes a formula-looking symbol as text and keeps numbers and numeric text as they are', async () => {
       const text = await write({}, [hostile])
       const [header, row] = parse(text) as string[][]
       expect(header).to.deep.equal(['symbol', 'price_usd', 'note', 'cmd'])
-      expect(row).to.deep.equal(['\'=HYPERLINK("http://evil.example","click")', '-5.2', '-5.2', "'@SUM(1+1)*cmd|' /C calc'!A0"])
+      expect(row).to.deep.equal([
+        '\'=HYPERLINK("http://evil.example","click")',
+        '-5.2',
+        '-5.2',
+        "'@SUM(1+1)*cmd|' /C calc'!A0",
+      ])
       expect(text.split('\n')[1].startsWith('"\'=HYPERLINK(')).to.equal(true)
     })
 

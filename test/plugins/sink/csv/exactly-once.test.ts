@@ -18,8 +18,13 @@ import {REPO} from '../../../support/run-cli.js'
 
 const CHILD = join(REPO, 'test', 'support', 'csv-sink-child.ts')
 // The same rows the child writes for {op: 'write', rows: [from, to]}.
-const rows = (from: number, to: number): EtlRecord[] => Array.from({length: to - from}, (_, i) => ({n: from + i, text: `row ${from + i}`}))
-const expectedCsv = (from: number, to: number) => 'n,text\n' + rows(from, to).map((r) => `${r.n},${r.text}\n`).join('')
+const rows = (from: number, to: number): EtlRecord[] =>
+  Array.from({length: to - from}, (_, i) => ({n: from + i, text: `row ${from + i}`}))
+const expectedCsv = (from: number, to: number) =>
+  'n,text\n' +
+  rows(from, to)
+    .map((r) => `${r.n},${r.text}\n`)
+    .join('')
 
 interface ChildLine {
   step?: number
@@ -40,7 +45,10 @@ interface Child {
 }
 
 function runChild(dir: string, steps: ChildStep[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, JSON.stringify(steps)], {cwd: REPO, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, JSON.stringify(steps)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const lines: ChildLine[] = []
   let stderr = ''
   let buffer = ''
@@ -83,7 +91,13 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     return {...test, sink: instance}
   }
   const file = () => join(dir, 'out.csv')
-  const offsetsJson = async () => JSON.parse(await readFile(`${file()}.offsets.json`, 'utf8')) as {version: number; topic: string; bytes: number; partitions: Record<string, string>}
+  const offsetsJson = async () =>
+    JSON.parse(await readFile(`${file()}.offsets.json`, 'utf8')) as {
+      version: number
+      topic: string
+      bytes: number
+      partitions: Record<string, string>
+    }
   const origin = (partition: number, nextOffset: number) => ({partition, nextOffset: BigInt(nextOffset)})
 
   it('records per partition the offset after the last written input, and the file length, at flush', async () => {
@@ -94,15 +108,30 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(existsSync(`${file()}.offsets.json`), 'nothing recorded before the flush').to.equal(false)
     await s.flush()
     const size = (await stat(file())).size
-    expect(await offsetsJson()).to.deep.equal({version: 1, topic: 'prices', bytes: size, partitions: {'0': '3', '1': '7'}})
+    expect(await offsetsJson()).to.deep.equal({
+      version: 1,
+      topic: 'prices',
+      bytes: size,
+      partitions: {'0': '3', '1': '7'},
+    })
     // An input with no rows for this sink still moves its position on.
     await s.write([], origin(0, 9))
     await s.close()
-    expect(await offsetsJson()).to.deep.equal({version: 1, topic: 'prices', bytes: size, partitions: {'0': '9', '1': '7'}})
+    expect(await offsetsJson()).to.deep.equal({
+      version: 1,
+      topic: 'prices',
+      bytes: size,
+      partitions: {'0': '9', '1': '7'},
+    })
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 5))
 
     const again = await sink()
-    expect(await again.sink.positions!('prices')).to.deep.equal(new Map([[0, 9n], [1, 7n]]))
+    expect(await again.sink.positions!('prices')).to.deep.equal(
+      new Map([
+        [0, 9n],
+        [1, 7n],
+      ]),
+    )
     await again.sink.close()
   })
 
@@ -115,7 +144,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
   })
 
   it('after a kill -9 between appending rows and recording them, the next start cuts them off; they are written once', async () => {
-        const child = runChild(dir, [
+    const child = runChild(dir, [
       {op: 'create', config: {path: 'out.csv'}},
       {op: 'positions', topic: 'prices'},
       {op: 'write', rows: [0, 2], origin: {partition: 0, nextOffset: '2'}},
@@ -126,15 +155,22 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     ])
     children.push(child)
     const lines = await child.settled
-    expect(lines.filter((l) => l.ok === false), JSON.stringify(lines)).to.deep.equal([])
+    expect(
+      lines.filter((l) => l.ok === false),
+      JSON.stringify(lines),
+    ).to.deep.equal([])
     const recorded = (await offsetsJson()).bytes
-    expect((await stat(file())).size, 'rows past the recorded position are on disk').to.be.greaterThan(recorded + 64 * 1024)
+    expect((await stat(file())).size, 'rows past the recorded position are on disk').to.be.greaterThan(
+      recorded + 64 * 1024,
+    )
     child.process.kill('SIGKILL')
     await child.exited
 
     // The dead writer's lock is taken over; the unrecorded rows are cut off, so a replay from offset 2 adds them once.
     const {sink: s, logs} = await sink()
-    expect(logs.join('\n')).to.match(/removed the last \d+ byte\(s\) of .*out\.csv: rows written after the last recorded position/)
+    expect(logs.join('\n')).to.match(
+      /removed the last \d+ byte\(s\) of .*out\.csv: rows written after the last recorded position/,
+    )
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 2))
     expect(await s.positions!('prices')).to.deep.equal(new Map([[0, 2n]]))
     await s.write(rows(2, 6001), origin(0, 6001))
@@ -164,7 +200,9 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     await truncate(file(), 'n,text\n'.length)
     const {sink: s, logs} = await sink()
     expect(logs.join('\n')).to.match(/\[WARN\]|warn/i)
-    expect(logs.join('\n')).to.match(/out\.csv is shorter \(7 bytes\) than out\.csv\.offsets\.json records \(\d+\): .*forgetting them/)
+    expect(logs.join('\n')).to.match(
+      /out\.csv is shorter \(7 bytes\) than out\.csv\.offsets\.json records \(\d+\): .*forgetting them/,
+    )
     expect(await s.positions!('prices')).to.deep.equal(new Map())
     await s.write(rows(0, 1), origin(0, 1))
     await s.close()
@@ -210,8 +248,14 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     children.push(child)
     const lines = await child.settled
     const failed = lines.filter((l) => l.ok === false)
-    expect(failed.map((l) => l.step), JSON.stringify(lines)).to.deep.equal([6, 7, 12])
-    expect(failed.every((l) => /EFBIG/.test(l.error!)), JSON.stringify(failed)).to.equal(true)
+    expect(
+      failed.map((l) => l.step),
+      JSON.stringify(lines),
+    ).to.deep.equal([6, 7, 12])
+    expect(
+      failed.every((l) => /EFBIG/.test(l.error!)),
+      JSON.stringify(failed),
+    ).to.equal(true)
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 6000))
     expect(await offsetsJson()).to.deep.include({bytes: (await stat(file())).size, partitions: {'0': '6000'}})
   })

@@ -39,7 +39,9 @@ describe('csv sink', () => {
     await first.sink.close()
     const second = await sink({path: 'prices.csv'})
     // Different key order: the existing header decides the columns.
-    await second.sink.write([{timestamp: 't3', price_usd: 3, symbol: 'BTC', source: 'x', vs_currency: 'usd', coin_id: 'bitcoin'}])
+    await second.sink.write([
+      {timestamp: 't3', price_usd: 3, symbol: 'BTC', source: 'x', vs_currency: 'usd', coin_id: 'bitcoin'},
+    ])
     await second.sink.close()
     expect(await read('prices.csv')).to.equal(
       'symbol,price_usd,timestamp,coin_id,vs_currency,source\n' +
@@ -85,7 +87,9 @@ describe('csv sink', () => {
       expect.fail('expected an error')
     } catch (error) {
       expect(error).to.have.property('code', 'ETL_CONFIG_INVALID')
-      expect((error as Error).message).to.include('a,b').and.include('a,c')
+      expect((error as Error).message)
+        .to.include('a,b')
+        .and.include('a,c')
     }
     expect(await read('other.csv')).to.equal('a,b\n1,2\n')
   })

@@ -11,7 +11,13 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 import coingecko from '../../../../src/plugins/source/coingecko/index.js'
 import type {EtlRecord, SourceInstance} from '../../../../src/runtime/plugin-types.js'
-import {BAD_CHART_POINTS, startFakeCoinGecko, type ChartFault, type Fault, type FakeCoinGecko} from '../../../support/fake-coingecko.js'
+import {
+  BAD_CHART_POINTS,
+  startFakeCoinGecko,
+  type ChartFault,
+  type Fault,
+  type FakeCoinGecko,
+} from '../../../support/fake-coingecko.js'
 import {configFor, testContext} from '../../../support/plugin-context.js'
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -32,7 +38,10 @@ describe('coingecko source: hostile answers', function () {
     await stopRunning?.()
     stopRunning = undefined
     await fake?.close()
-    for (const [name, value] of [['COINGECKO_API_KEY', saved.key], ['COINGECKO_BASE_URL', saved.url]] as const) {
+    for (const [name, value] of [
+      ['COINGECKO_API_KEY', saved.key],
+      ['COINGECKO_BASE_URL', saved.url],
+    ] as const) {
       if (value === undefined) delete process.env[name]
       else process.env[name] = value
     }
@@ -51,7 +60,8 @@ describe('coingecko source: hostile answers', function () {
     const running = source.run(async (batch) => void records.push(...batch), controller.signal)
     const until = async (done: () => boolean) => {
       for (const deadline = Date.now() + 30_000; !done(); await pause(10)) {
-        if (Date.now() > deadline) throw new Error(`gave up waiting; records: ${JSON.stringify(records.map((r) => [r.coin_id, r.timestamp]))}`)
+        if (Date.now() > deadline)
+          throw new Error(`gave up waiting; records: ${JSON.stringify(records.map((r) => [r.coin_id, r.timestamp]))}`)
       }
     }
     const stop = async () => {
@@ -77,7 +87,9 @@ describe('coingecko source: hostile answers', function () {
       const [first, second] = polls()
       const header = first.retryAfter!
       const notBefore = fault.retryAfterFormat === 'date' ? Date.parse(header) : first.at + Number(header) * 1000
-      expect(header, 'the fake sent the header in the asked format').to.match(fault.retryAfterFormat === 'date' ? /GMT$/ : /^\d+$/)
+      expect(header, 'the fake sent the header in the asked format').to.match(
+        fault.retryAfterFormat === 'date' ? /GMT$/ : /^\d+$/,
+      )
       expect(second.at).to.be.at.least(notBefore)
       expect([run.count('http_429'), run.count('http_retry')]).to.deep.equal([1, 1])
       expect(run.records[0]).to.include({coin_id: 'bitcoin', source: 'coingecko'})
@@ -101,7 +113,12 @@ describe('coingecko source: hostile answers', function () {
   })
 
   it('rejects an overflowing price, bad market data and impossible timestamps value by value; the rest flows', async () => {
-    const faults: Fault[] = [{malformed: 'huge-price'}, {malformed: 'bad-market-data'}, {malformed: 'future-time'}, {malformed: 'ancient-time'}]
+    const faults: Fault[] = [
+      {malformed: 'huge-price'},
+      {malformed: 'bad-market-data'},
+      {malformed: 'future-time'},
+      {malformed: 'ancient-time'},
+    ]
     const run = await start({coins: ['bitcoin', 'ethereum']}, {poll: faults})
     await run.until(() => polls().length >= 5 && run.records.filter((r) => r.coin_id === 'bitcoin').length >= 4)
     const pollsSeen = polls().length
@@ -110,7 +127,10 @@ describe('coingecko source: hostile answers', function () {
     const bitcoin = run.records.filter((r) => r.coin_id === 'bitcoin')
     expect(run.records.filter((r) => r.coin_id === 'ethereum')).to.have.length(pollsSeen)
     expect(bitcoin).to.have.length(pollsSeen - 1)
-    for (const record of run.records) expect(Number.isFinite(record.price_usd) && (record.price_usd as number) > 0, JSON.stringify(record)).to.equal(true)
+    for (const record of run.records)
+      expect(Number.isFinite(record.price_usd) && (record.price_usd as number) > 0, JSON.stringify(record)).to.equal(
+        true,
+      )
 
     expect(run.count('rejected_invalid_price')).to.equal(1)
     expect(run.logs.find((l) => l.includes('rejected bitcoin usd price'))).to.include('not a finite number')
@@ -134,18 +154,29 @@ describe('coingecko source: hostile answers', function () {
   })
 
   it('backfill: market_chart through a 429, a body without prices and a truncated one, then broken points', async () => {
-    const chart: ChartFault[] = [{status: 429, retryAfter: 1, body: 'html'}, {malformed: 'no-prices'}, {malformed: 'truncated'}, {malformed: 'bad-points'}]
+    const chart: ChartFault[] = [
+      {status: 429, retryAfter: 1, body: 'html'},
+      {malformed: 'no-prices'},
+      {malformed: 'truncated'},
+      {malformed: 'bad-points'},
+    ]
     const run = await start({coins: ['bitcoin'], backfill: '24h'}, {chart})
     await run.until(() => run.records.some((r) => r.source === 'coingecko'))
     await run.stop()
     const charts = fake.requests.filter((r) => r.path.endsWith('/market_chart'))
     expect(charts, 'three retried attempts, then the answer with broken points').to.have.length(4)
     expect(charts[1].at - charts[0].at).to.be.at.least(1000)
-    expect(Object.fromEntries(run.counts)).to.include({http_429: 1, http_bad_body: 2, backfill_rejected_point: BAD_CHART_POINTS})
+    expect(Object.fromEntries(run.counts)).to.include({
+      http_429: 1,
+      http_bad_body: 2,
+      backfill_rejected_point: BAD_CHART_POINTS,
+    })
     const history = run.records.filter((r) => r.source === 'coingecko_market_chart')
     expect(history.length).to.be.above(250)
     for (const record of history) {
-      expect(Number.isFinite(record.price_usd) && (record.price_usd as number) > 0, JSON.stringify(record)).to.equal(true)
+      expect(Number.isFinite(record.price_usd) && (record.price_usd as number) > 0, JSON.stringify(record)).to.equal(
+        true,
+      )
       expect(Date.parse(record.timestamp as string)).to.be.within(Date.now() - 25 * 3_600_000, Date.now())
     }
     // The negative market cap only nulls that field; its price point is still emitted.

@@ -41,7 +41,10 @@ describe('coingecko source', () => {
   })
   afterEach(async () => {
     await fake?.close()
-    for (const [name, value] of [['COINGECKO_API_KEY', savedEnv.key], ['COINGECKO_BASE_URL', savedEnv.url]] as const) {
+    for (const [name, value] of [
+      ['COINGECKO_API_KEY', savedEnv.key],
+      ['COINGECKO_BASE_URL', savedEnv.url],
+    ] as const) {
       if (value === undefined) delete process.env[name]
       else process.env[name] = value
     }
@@ -81,8 +84,13 @@ describe('coingecko source', () => {
       child: () => logger,
     }
     const ctx: PluginContext = {
-      logger, pipelineName: 'test', pipelineDir: process.cwd(), stateDir: harness.stateDir ?? mkdtempSync(join(tmpdir(), 'etl-coingecko-')), resolvePath: (p) => p,
-      signal: controller.signal, count: (event, n = 1) => counts.set(event, (counts.get(event) ?? 0) + n),
+      logger,
+      pipelineName: 'test',
+      pipelineDir: process.cwd(),
+      stateDir: harness.stateDir ?? mkdtempSync(join(tmpdir(), 'etl-coingecko-')),
+      resolvePath: (p) => p,
+      signal: controller.signal,
+      count: (event, n = 1) => counts.set(event, (counts.get(event) ?? 0) + n),
       reject: (record, code, reason) => void lines.push(`REJECT ${code} ${reason} ${JSON.stringify(record)}`),
       retry: {...FAST_RETRY, ...harness.retry},
       registerSecret: (value) => void (value && lines.push(`SECRET registered (${value.length} characters)`)),
@@ -118,14 +126,28 @@ describe('coingecko source', () => {
     await run.running
     expect(fake.served).to.have.length(8)
     expect(run.records).to.deep.equal(fake.served.map((s) => expected(s, SYMBOL[s.coin_id])))
-    expect(Object.keys(run.records[0])).to.deep.equal(['symbol', 'price_usd', 'timestamp', 'coin_id', 'vs_currency',
-      'source', 'market_cap_usd', 'volume_24h_usd', 'change_24h_pct'])
+    expect(Object.keys(run.records[0])).to.deep.equal([
+      'symbol',
+      'price_usd',
+      'timestamp',
+      'coin_id',
+      'vs_currency',
+      'source',
+      'market_cap_usd',
+      'volume_24h_usd',
+      'change_24h_pct',
+    ])
     expect(run.records[4].timestamp).to.not.equal(run.records[0].timestamp)
     const [request] = fake.requests
     expect(request.path).to.equal('/simple/price')
     expect(request.query).to.deep.equal({
-      ids: 'bitcoin,ethereum', vs_currencies: 'usd,eur', include_last_updated_at: 'true', precision: 'full',
-      include_market_cap: 'true', include_24hr_vol: 'true', include_24hr_change: 'true',
+      ids: 'bitcoin,ethereum',
+      vs_currencies: 'usd,eur',
+      include_last_updated_at: 'true',
+      precision: 'full',
+      include_market_cap: 'true',
+      include_24hr_vol: 'true',
+      include_24hr_change: 'true',
     })
     expect(request.headers).not.to.have.any.keys('x-cg-demo-api-key', 'x-cg-pro-api-key')
   })
@@ -134,8 +156,14 @@ describe('coingecko source', () => {
     const config = {coins: ['ethereum', 'my-token'], symbols: {ethereum: 'ETHER'}, includeMarketData: false}
     const run = await start(config, {}, {stopAfter: 2, prepare: (f) => f.setPrice('my-token', 'usd', 0.25, 1754669400)})
     await run.running
-    expect(run.records[1]).to.deep.equal({symbol: 'MY-TOKEN', price_usd: 0.25, timestamp: '2025-08-08T16:10:00.000Z',
-      coin_id: 'my-token', vs_currency: 'usd', source: 'coingecko'})
+    expect(run.records[1]).to.deep.equal({
+      symbol: 'MY-TOKEN',
+      price_usd: 0.25,
+      timestamp: '2025-08-08T16:10:00.000Z',
+      coin_id: 'my-token',
+      vs_currency: 'usd',
+      source: 'coingecko',
+    })
     expect(run.records[0].symbol).to.equal('ETHER')
     expect(fake.requests[0].query).not.to.have.any.keys('include_market_cap', 'include_24hr_vol', 'include_24hr_change')
   })
@@ -155,10 +183,14 @@ describe('coingecko source', () => {
   })
 
   it('429 with Retry-After: retries no sooner than asked, then the records flow', async () => {
-    const run = await start({coins: ['bitcoin']}, {}, {
-      stopAfter: 1,
-      prepare: (f) => f.enqueue({status: 429, retryAfter: 1, body: 'json'}),
-    })
+    const run = await start(
+      {coins: ['bitcoin']},
+      {},
+      {
+        stopAfter: 1,
+        prepare: (f) => f.enqueue({status: 429, retryAfter: 1, body: 'json'}),
+      },
+    )
     await run.running
     const [first, second] = fake.requests
     expect(second.at - first.at).to.be.at.least(1000)
@@ -206,7 +238,10 @@ describe('coingecko source', () => {
   it('a rejected key stops the run (ETL_SOURCE_PERMANENT); the key is never logged or shown', async () => {
     const key = 'CG-wrongKey-9f8e7d6c5b4a'
     const run = await start({coins: ['bitcoin'], apiKey: key}, {requireKey: true, apiKey: 'CG-rightKey-0000'})
-    const error = (await run.running.then(() => undefined, (e: unknown) => e)) as EtlError
+    const error = (await run.running.then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as EtlError
     expect(error.code).to.equal('ETL_SOURCE_PERMANENT')
     expect(error.message).to.match(/HTTP 401.*API key is missing, invalid.*COINGECKO_API_KEY/)
     expect(error.message).not.to.include(key)
@@ -242,10 +277,22 @@ describe('coingecko source', () => {
     fake = await startFakeCoinGecko()
     process.env.COINGECKO_BASE_URL = fake.baseUrl
     const infos: string[] = []
-    const logger: Logger = {debug() {}, info: (m, f) => infos.push(`${m} ${JSON.stringify(f)}`), warn() {}, error() {},
-      child: () => logger}
+    const logger: Logger = {
+      debug() {},
+      info: (m, f) => infos.push(`${m} ${JSON.stringify(f)}`),
+      warn() {},
+      error() {},
+      child: () => logger,
+    }
     const stateDir = mkdtempSync(join(tmpdir(), 'etl-coingecko-'))
-    const ctx = {logger, stateDir, signal: new AbortController().signal, count: () => {}, registerSecret: () => {}, clock: systemClock} as unknown as PluginContext
+    const ctx = {
+      logger,
+      stateDir,
+      signal: new AbortController().signal,
+      count: () => {},
+      registerSecret: () => {},
+      clock: systemClock,
+    } as unknown as PluginContext
     const create = (config: CoinGeckoConfig) => coingecko.create(config, ctx) as SourceInstance
     const controller = new AbortController()
     await create({coins: ['bitcoin'], interval: '1h'}).run(async () => controller.abort(), controller.signal)
@@ -299,8 +346,14 @@ describe('coingecko source', () => {
     const validate = new Ajv({strict: true, useDefaults: true}).compile(configSchema)
     const config: Record<string, unknown> = {}
     expect(validate(config), JSON.stringify(validate.errors)).to.equal(true)
-    expect(config).to.deep.equal({coins: ['bitcoin', 'ethereum'], vsCurrencies: ['usd'], interval: '60s', plan: 'demo',
-      includeMarketData: true, timeout: '10s'})
+    expect(config).to.deep.equal({
+      coins: ['bitcoin', 'ethereum'],
+      vsCurrencies: ['usd'],
+      interval: '60s',
+      plan: 'demo',
+      includeMarketData: true,
+      timeout: '10s',
+    })
     for (const [name, property] of Object.entries(configSchema.properties)) {
       expect(property, name).to.include.keys('description', 'examples')
     }
@@ -330,7 +383,8 @@ describe('coingecko source', () => {
       expect(firstLive).to.equal(history.length)
       const charts = fake.requests.filter((r) => r.path.endsWith('/market_chart'))
       expect(charts.map((r) => [r.path, r.query.days, r.query.vs_currency])).to.deep.equal([
-        ['/coins/bitcoin/market_chart', '1', 'usd'], ['/coins/ethereum/market_chart', '1', 'usd'],
+        ['/coins/bitcoin/market_chart', '1', 'usd'],
+        ['/coins/ethereum/market_chart', '1', 'usd'],
       ])
       const servedAt = charts[0].at
       for (const id of ['bitcoin', 'ethereum']) {

@@ -13,17 +13,31 @@ const NOW_S = Math.floor(Date.now() / 1000)
 
 describe('coingecko response schema', () => {
   describe('/simple/price', () => {
-    it('accepts CoinGecko\'s own example entry, and one without market data', () => {
-      const entry = {usd: 67187.3358936566, usd_market_cap: 1317802988326.25, usd_24h_vol: 31260929299.5248,
-        usd_24h_change: -3.63727894677354, last_updated_at: 1711356300}
+    it("accepts CoinGecko's own example entry, and one without market data", () => {
+      const entry = {
+        usd: 67187.3358936566,
+        usd_market_cap: 1317802988326.25,
+        usd_24h_vol: 31260929299.5248,
+        usd_24h_change: -3.63727894677354,
+        last_updated_at: 1711356300,
+      }
       expect([...simplePriceEntryProblems(entry)]).to.deep.equal([])
       expect([...simplePriceEntryProblems({eur: 0.000001, last_updated_at: NOW_S})]).to.deep.equal([])
     })
 
     it('names each bad value with its reason and leaves the good ones alone', () => {
       const entry = {
-        usd: -1, eur: 0, gbp: null, jpy: '151', btc: Infinity, eth: 2.5e-4,
-        usd_market_cap: -5, usd_24h_vol: 'lots', eur_24h_vol: 0, usd_24h_change: null, eur_24h_change: -12.5,
+        usd: -1,
+        eur: 0,
+        gbp: null,
+        jpy: '151',
+        btc: Infinity,
+        eth: 2.5e-4,
+        usd_market_cap: -5,
+        usd_24h_vol: 'lots',
+        eur_24h_vol: 0,
+        usd_24h_change: null,
+        eur_24h_change: -12.5,
         last_updated_at: 1_000_000_000,
       }
       expect(Object.fromEntries(simplePriceEntryProblems(entry))).to.deep.equal({
@@ -40,7 +54,8 @@ describe('coingecko response schema', () => {
     })
 
     it('refuses last_updated_at in milliseconds, as text, or more than a day ahead', () => {
-      const reason = (value: unknown) => simplePriceEntryProblems({usd: 1, last_updated_at: value}).get('last_updated_at')
+      const reason = (value: unknown) =>
+        simplePriceEntryProblems({usd: 1, last_updated_at: value}).get('last_updated_at')
       expect(reason(Date.now())).to.equal('more than a day in the future')
       expect(reason(NOW_S + 2 * 86_400)).to.equal('more than a day in the future')
       expect(reason(NOW_S + 3600)).to.equal(undefined)
@@ -53,7 +68,9 @@ describe('coingecko response schema', () => {
       expect(simplePriceBodyProblem({})).to.equal(undefined) // only unknown ids: CoinGecko's own answer
       expect(simplePriceBodyProblem([])).to.equal('expected a JSON object, got an array')
       expect(simplePriceBodyProblem('x')).to.equal('expected a JSON object, got string')
-      expect(simplePriceBodyProblem({status: {error_code: 429, error_message: 'Rate Limit'}})).to.include('it is an error object ("Rate Limit")')
+      expect(simplePriceBodyProblem({status: {error_code: 429, error_message: 'Rate Limit'}})).to.include(
+        'it is an error object ("Rate Limit")',
+      )
     })
   })
 
@@ -63,7 +80,9 @@ describe('coingecko response schema', () => {
     it('checks the body as a whole', () => {
       expect(marketChartBodyProblem({prices: [], market_caps: [], total_volumes: []})).to.equal(undefined)
       expect(marketChartBodyProblem({prices: {}})).to.match(/\/prices must be array/)
-      expect(marketChartBodyProblem({error: 'coin not found'})).to.include("'prices'").and.include('("coin not found")')
+      expect(marketChartBodyProblem({error: 'coin not found'}))
+        .to.include("'prices'")
+        .and.include('("coin not found")')
     })
 
     it('a point is [sane ms time, finite price > 0]; amounts may be 0', () => {

@@ -7,7 +7,6 @@ import {readCsvRowBatches, type CsvRow} from '../../../../src/plugins/source/rep
 import {referenceRows} from '../../../support/csv-parse-reference.js'
 import {seededRandom} from '../../../support/seeded-random.js'
 
-
 interface Reading {
   /** Rows as JSON: keeps key order and tells a missing key from an undefined one. */
   rows: string
@@ -38,9 +37,9 @@ const BOM = '\uFEFF'
 const CASES: Record<string, string | Buffer> = {
   'plain LF': 'a,b,c\n1,2,3\n4,5,6\n',
   'plain LF without final newline': 'a,b,c\n1,2,3\n4,5,6',
-  'CRLF': 'a,b,c\r\n1,2,3\r\n4,5,6\r\n',
+  CRLF: 'a,b,c\r\n1,2,3\r\n4,5,6\r\n',
   'CRLF without final newline': 'a,b,c\r\n1,2,3\r\n4,5,6',
-  'BOM': `${BOM}a,b\n1,2\n`,
+  BOM: `${BOM}a,b\n1,2\n`,
   'BOM CRLF': `${BOM}a,b\r\n1,2\r\n`,
   'two BOMs': `${BOM}${BOM}a,b\n1,2\n`,
   'BOM only': BOM,
@@ -89,7 +88,6 @@ const CASES: Record<string, string | Buffer> = {
     Buffer.from('\n1,2\n'),
   ]),
 }
-
 
 const CELLS = ['1', '12.5', 'abc', '', ' ', '  x ', 'é', '你好', '😀', 'ü😀é你', '1e3', '-0', '\t']
 const QUOTED = ['"q"', '"a,b"', '"x\ny"', '"x\r\ny,z"', 'x"y', '"un', '"a"b', '""', '"é😀"']
@@ -176,7 +174,15 @@ describe('readCsvRowBatches', () => {
   it('keeps line numbers, rows and skip reports of a bad quoted row', async () => {
     const path = fileWith('a,b\n1,2\n\n3,"4\n')
     const actual = await readBatches(path)
-    expect(JSON.parse(actual.rows)).to.deep.equal([[2, [['a', '1'], ['b', '2']]]])
+    expect(JSON.parse(actual.rows)).to.deep.equal([
+      [
+        2,
+        [
+          ['a', '1'],
+          ['b', '2'],
+        ],
+      ],
+    ])
     expect(actual.skips).to.have.length(1)
     expect(actual.skips[0][0]).to.equal(4)
     expect(actual.skips[0][1]).to.contain('at line 4')

@@ -97,10 +97,24 @@ describe('replay source', () => {
 
   it('names the price field after vsCurrency and takes symbol, coinId and columns from config', async () => {
     const {records} = await runReplay({
-      path: DAILY, limit: 1, symbol: 'XBT', coinId: 'btc', vsCurrency: 'EUR', priceColumn: 'open', extraColumns: ['close'],
+      path: DAILY,
+      limit: 1,
+      symbol: 'XBT',
+      coinId: 'btc',
+      vsCurrency: 'EUR',
+      priceColumn: 'open',
+      extraColumns: ['close'],
     })
     expect(records).to.deep.equal([
-      {symbol: 'XBT', price_eur: 10.9, timestamp: '2011-08-18T00:00:00.000Z', coin_id: 'btc', vs_currency: 'eur', source: 'replay', close: 10.9},
+      {
+        symbol: 'XBT',
+        price_eur: 10.9,
+        timestamp: '2011-08-18T00:00:00.000Z',
+        coin_id: 'btc',
+        vs_currency: 'eur',
+        source: 'replay',
+        close: 10.9,
+      },
     ])
   })
 
@@ -131,7 +145,9 @@ describe('replay source', () => {
     const path = await csvFile('three.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n')
     const {records} = await runReplay({path, loop: 0, limit: 8, extraColumns: []})
     expect(records.map((r) => r.price_usd)).to.deep.equal([1, 2, 3, 1, 2, 3, 1, 2])
-    expect(records.map((r) => Date.parse(r.timestamp as string) / 1000)).to.deep.equal([60, 120, 180, 240, 300, 360, 420, 480])
+    expect(records.map((r) => Date.parse(r.timestamp as string) / 1000)).to.deep.equal([
+      60, 120, 180, 240, 300, 360, 420, 480,
+    ])
   })
 
   it('ends an endless loop over a file without a usable row instead of spinning', async () => {
@@ -181,8 +197,15 @@ describe('replay source', () => {
     expect(records.map((r) => r.price_usd)).to.deep.equal([2, 7])
     expect(test.counts.get('rejected_row')).to.equal(5)
     const warnings = test.logs.filter((line) => line.includes('WARN'))
-    for (const line of [3, 4, 5, 7, 8]) expect(warnings.some((w) => w.includes(`line ${line}:`)), `line ${line}`).to.equal(true)
-    expect(warnings.join('\n')).to.include('column low').and.include('column unix_timestamp').and.include('column close')
+    for (const line of [3, 4, 5, 7, 8])
+      expect(
+        warnings.some((w) => w.includes(`line ${line}:`)),
+        `line ${line}`,
+      ).to.equal(true)
+    expect(warnings.join('\n'))
+      .to.include('column low')
+      .and.include('column unix_timestamp')
+      .and.include('column close')
   })
 
   it('logs only the first ten rejected rows but counts them all', async () => {
@@ -281,17 +304,26 @@ describe('replay source', () => {
       const checkpoint = first.emits[1].checkpoint
       const cases: [string, Record<string, unknown>, RegExp][] = [
         ['other settings', {path, batchSize: 1, extraColumns: [], symbol: 'ETH'}, /settings changed/],
-        ['another file', {path: await csvFile('other.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n'), extraColumns: []}, /another file/],
+        [
+          'another file',
+          {path: await csvFile('other.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n'), extraColumns: []},
+          /another file/,
+        ],
       ]
       for (const [what, config, warning] of cases) {
         const run = await runFrom(config, checkpoint)
         expect(run.records, what).to.have.length(3)
-        expect(run.test.logs.some((line) => line.includes('ignoring the saved replay position') && warning.test(line)), what).to.equal(true)
+        expect(
+          run.test.logs.some((line) => line.includes('ignoring the saved replay position') && warning.test(line)),
+          what,
+        ).to.equal(true)
       }
       await writeFile(path, 'unix_timestamp,close\n60,1\n120,2\n180,3\n240,4\n')
       const changed = await runFrom({path, batchSize: 1, extraColumns: []}, checkpoint)
       expect(changed.records.map((r) => r.price_usd)).to.deep.equal([1, 2, 3, 4])
-      expect(changed.test.logs.some((line) => /ignoring the saved replay position: the file changed/.test(line))).to.equal(true)
+      expect(
+        changed.test.logs.some((line) => /ignoring the saved replay position: the file changed/.test(line)),
+      ).to.equal(true)
     })
   })
 
