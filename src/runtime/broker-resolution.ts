@@ -53,7 +53,8 @@ export async function ensureLocalBroker(
   if (!isDefaultLocal(brokers)) return noop
   if (await isPortOpen('127.0.0.1', 9092, 1000)) return noop
   logger.info(
-    'no Kafka broker at 127.0.0.1:9092: starting the local broker (keep one running with `etl kafka start`; turn this off with --no-local-broker)',
+    'no Kafka broker at 127.0.0.1:9092: starting the local broker ' +
+      '(keep one running with `etl kafka start`; turn this off with --no-local-broker)',
   )
   const started = await startLocalBroker({stateDir: stateRoot, port: 9092, logger})
   logger.info(`local Kafka broker running at ${started.brokers}`, {pid: started.pid, log: started.logFile})

@@ -229,6 +229,8 @@ export interface InstanceByKind {
   chart: ChartInstance
 }
 
+// `any` (not unknown) as the default config: a definition of any config type must be assignable to the default.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config = any> {
   /**
    * The plugin API version this plugin was written against, as a literal (`apiVersion: 1`): PLUGIN_API_VERSION read
@@ -255,6 +257,7 @@ export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config =
   create(config: Config, context: PluginContext): InstanceByKind[Kind] | Promise<InstanceByKind[Kind]>
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a list of definitions whose configs differ
 export type AnyPluginDefinition = PluginDefinition<PluginKind, any>
 
 /** Identity helper that gives plugin authors type checking and inference. */

@@ -16,7 +16,7 @@ export interface RetryPolicy {
   maxDelayMs: number
 }
 
-/** Sources poll APIs that fail for minutes at a time (rate limits, outages): they keep trying while the pipeline runs. */
+/** Sources poll APIs that fail for minutes at a time (rate limits, outages): they retry while the pipeline runs. */
 export const DEFAULT_SOURCE_RETRY: RetryPolicy = {maxAttempts: 0, initialDelayMs: 1000, maxDelayMs: 60_000}
 /**
  * Sinks hold the batch the consumer waits on: a few quick tries ride out a locked file or a broker election (about
@@ -24,7 +24,7 @@ export const DEFAULT_SOURCE_RETRY: RetryPolicy = {maxAttempts: 0, initialDelayMs
  */
 export const DEFAULT_SINK_RETRY: RetryPolicy = {maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 30_000}
 
-/** The policy a stage gets when its entry has no `retry:` (transforms and charts get the sink one; they do not retry). */
+/** The policy of a stage whose entry has no `retry:` (transforms and charts get the sink one; they do not retry). */
 export function defaultRetryPolicy(kind: string): RetryPolicy {
   return kind === 'source' ? DEFAULT_SOURCE_RETRY : DEFAULT_SINK_RETRY
 }
@@ -140,7 +140,7 @@ export async function withRetry<T>(
   policy: RetryPolicy,
   options: WithRetryOptions,
 ): Promise<T> {
-  const {describe, logger, signal} = options
+  const {describe, logger} = options
   const isPermanent = options.isPermanent ?? isPermanentError
   const wait = options.sleep ?? sleep
   const unlimited = policy.maxAttempts <= 0
@@ -151,28 +151,49 @@ export async function withRetry<T>(
       return result
     } catch (error) {
       if (isPermanent(error)) throw error
-      if (!unlimited && attempt >= policy.maxAttempts) {
-        throw givingUp(
-          error,
-          `${describe} failed ${attempt} time${attempt === 1 ? '' : 's'} in a row (retry.maxAttempts ${policy.maxAttempts})`,
-        )
-      }
-      if (unlimited && signal?.aborted)
-        throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
+      checkRetryAllowed(error, attempt, policy, options)
       const delayMs = retryDelay(attempt, policy, options.random)
-      options.count?.(options.retryEvent ?? 'retry')
-      options.onRetry?.({attempt, delayMs, error})
-      logger.warn(`${describe} failed: ${messageOf(error)}; retrying in ${formatDuration(delayMs)}`, {
-        attempt,
-        maxAttempts: unlimited ? 'unlimited' : policy.maxAttempts,
-        delayMs,
-      })
+      announceRetry(error, attempt, delayMs, policy, options)
       // A finite policy finishes even during shutdown: the batch it holds could still become durable.
-      await wait(delayMs, unlimited ? signal : undefined)
-      if (unlimited && signal?.aborted)
-        throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
+      await wait(delayMs, unlimited ? options.signal : undefined)
+      checkRetryAllowed(error, attempt, policy, options, {afterWait: true})
     }
   }
+}
+
+/** Throws the error with its history when no further attempt may be made: attempts used up, or shutting down. */
+function checkRetryAllowed(
+  error: unknown,
+  attempt: number,
+  policy: RetryPolicy,
+  options: WithRetryOptions,
+  {afterWait = false} = {},
+): void {
+  const {describe, signal} = options
+  const unlimited = policy.maxAttempts <= 0
+  if (!afterWait && !unlimited && attempt >= policy.maxAttempts) {
+    const times = `${attempt} time${attempt === 1 ? '' : 's'}`
+    throw givingUp(error, `${describe} failed ${times} in a row (retry.maxAttempts ${policy.maxAttempts})`)
+  }
+  if (unlimited && signal?.aborted)
+    throw givingUp(error, `${describe} failed ${attempt} times; not retrying while shutting down`)
+}
+
+/** Counts, reports and logs one retry before its wait. */
+function announceRetry(
+  error: unknown,
+  attempt: number,
+  delayMs: number,
+  policy: RetryPolicy,
+  options: WithRetryOptions,
+): void {
+  options.count?.(options.retryEvent ?? 'retry')
+  options.onRetry?.({attempt, delayMs, error})
+  options.logger.warn(`${options.describe} failed: ${messageOf(error)}; retrying in ${formatDuration(delayMs)}`, {
+    attempt,
+    maxAttempts: policy.maxAttempts <= 0 ? 'unlimited' : policy.maxAttempts,
+    delayMs,
+  })
 }
 
 /** The last error, keeping its code when it has one, with the retry history in front of its message. */

@@ -1,9 +1,10 @@
 /**
- * `new Date(ms).toISOString()` for event times and window bounds, without a Date per call. Every candle carries two
- * bounds, and formatting them with Date was 9.5 % of the process stage's CPU in `npm run bench`; the replay source
- * formats one timestamp per record. Consecutive times almost always fall on the same UTC day, so the day's "YYYY-MM-DDT" is cached and only the time of day is built, from tables of
- * padded digits. Gives exactly toISOString's text; outside years 0000–9999 (where toISOString writes ±YYYYYY) and for
- * non-integer or non-finite input it is toISOString (which throws a RangeError for NaN, as before).
+ * `new Date(ms).toISOString()` for event times and window bounds, without a Date per call: every candle carries two
+ * bounds and the replay source formats one timestamp per record, so this is a hot path (see docs/BENCHMARKS.md).
+ * Consecutive times almost always fall on the same UTC day, so the day's "YYYY-MM-DDT" is cached and only the time of
+ * day is built, from tables of padded digits. Gives exactly toISOString's text; outside years 0000–9999 (where
+ * toISOString writes ±YYYYYY) and for non-integer or non-finite input it is toISOString (which throws a RangeError
+ * for NaN, as before).
  */
 const DAY_MS = 86_400_000
 /** 0000-01-01T00:00:00.000Z and 10000-01-01T00:00:00.000Z (exclusive). */

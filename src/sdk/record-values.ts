@@ -48,25 +48,36 @@ function canonicalIsoTime(text: string): number | undefined {
   if (text.length !== 24 || text.charCodeAt(10) !== 84 /* T */ || text.charCodeAt(23) !== 90 /* Z */) return undefined
   if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 || text.charCodeAt(19) !== 46 /* : : . */)
     return undefined
+  const timeOfDay = timeOfDayMs(text)
+  if (timeOfDay === undefined) return undefined
+  if (cachedDayPrefix === '' || !text.startsWith(cachedDayPrefix)) {
+    if (!isDayText(text)) return undefined
+    cachedDayPrefix = text.slice(0, 11)
+    cachedDayMs = Date.parse(`${cachedDayPrefix}00:00:00.000Z`)
+  }
+  return cachedDayMs + timeOfDay
+}
+
+/** "HH:MM:SS.sss" at offset 11 in milliseconds; undefined for a non-digit, hours past 23 or minutes/seconds past 59. */
+function timeOfDayMs(text: string): number | undefined {
   const hours = digits(text, 11, 2)
   const minutes = digits(text, 14, 2)
   const seconds = digits(text, 17, 2)
   const millis = digits(text, 20, 3)
   if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59 || millis < 0)
     return undefined
-  if (cachedDayPrefix === '' || !text.startsWith(cachedDayPrefix)) {
-    if (
-      digits(text, 0, 4) < 0 ||
-      text.charCodeAt(4) !== 45 ||
-      digits(text, 5, 2) < 0 ||
-      text.charCodeAt(7) !== 45 ||
-      digits(text, 8, 2) < 0
-    )
-      return undefined
-    cachedDayPrefix = text.slice(0, 11)
-    cachedDayMs = Date.parse(`${cachedDayPrefix}00:00:00.000Z`)
-  }
-  return cachedDayMs + hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + millis
+  return hours * 3_600_000 + minutes * 60_000 + seconds * 1000 + millis
+}
+
+/** Whether the text starts with digits and dashes in the form "YYYY-MM-DD". */
+function isDayText(text: string): boolean {
+  return (
+    digits(text, 0, 4) >= 0 &&
+    text.charCodeAt(4) === 45 &&
+    digits(text, 5, 2) >= 0 &&
+    text.charCodeAt(7) === 45 &&
+    digits(text, 8, 2) >= 0
+  )
 }
 
 /** The decimal number in text[at, at + count), or -1 if a character there is not a digit. */

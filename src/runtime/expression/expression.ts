@@ -226,7 +226,7 @@ export function compileExpression(text: string): CompiledExpression {
   return new Parser(tokenize(text)).parse()
 }
 
-/** The problem with an expression as one line ("unknown function \"rnd\" at column 1"), or undefined when it is fine. */
+/** The problem with an expression as one line ("unknown function \"rnd\" at column 1"); undefined when it is fine. */
 export function validateExpression(text: string): string | undefined {
   try {
     compileExpression(text)

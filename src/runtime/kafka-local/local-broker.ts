@@ -143,6 +143,8 @@ async function awaitExisting(existing: BrokerRecord, paths: BrokerPaths, timeout
   }
 }
 
+type SpawnedBroker = ReturnType<typeof spawnBroker>
+
 function spawnBroker(libs: string, paths: BrokerPaths, heapMb: number) {
   const consoleFd = openSync(paths.consoleFile, 'w')
   const args = [
@@ -201,7 +203,21 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   for (const candidate of [config.port, config.controllerPort]) {
     if (await isPortOpen(config.host, candidate)) throw portInUse(config, candidate, root)
   }
+  const libs = await prepareBrokerFiles(paths, config, options, logger)
+  const logOffset = sizeOf(paths.logFile)
+  const child = spawnBroker(libs, paths, options.heapMb ?? 512)
+  const record = await recordStartedBroker(child, paths, config, logger)
+  await awaitReady(child, record, paths, logOffset, timeoutMs)
+  return info(record, paths, false)
+}
 
+/** The jars, folders and property files the broker starts from; the storage formatted on first use. */
+async function prepareBrokerFiles(
+  paths: BrokerPaths,
+  config: ResolvedBrokerConfig,
+  options: LocalBrokerOptions,
+  logger: Logger,
+): Promise<string> {
   const libs = await ensureKafkaJars({logger, cacheRoot: options.cacheRoot})
   await mkdir(paths.logsDir, {recursive: true})
   await mkdir(paths.dataDir, {recursive: true})
@@ -209,28 +225,45 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   await writeFile(paths.serverProperties, serverProperties(config))
   await writeFile(paths.log4j2Properties, log4j2Properties(config))
   await formatIfNeeded(libs, paths, logger)
+  return libs
+}
 
-  const logOffset = sizeOf(paths.logFile)
-  const child = spawnBroker(libs, paths, options.heapMb ?? 512)
+/** Writes the record of a spawned broker (so `etl kafka stop` finds it), or fails when java did not start. */
+async function recordStartedBroker(
+  child: SpawnedBroker,
+  paths: BrokerPaths,
+  config: ResolvedBrokerConfig,
+  logger: Logger,
+): Promise<BrokerRecord> {
   if (child.pid === undefined) {
     await new Promise((resolve) => setImmediate(resolve)) // the spawn error arrives asynchronously
     throw new EtlError('ETL_BROKER_SETUP', `Could not start java: ${child.state.exit ?? 'unknown error'}`)
   }
-  const {host} = config
   const record: BrokerRecord = {
     pid: child.pid,
-    host,
+    host: config.host,
     port: config.port,
     controllerPort: config.controllerPort,
     version: KAFKA_VERSION,
     startedAt: new Date().toISOString(),
   }
   await writeFile(paths.recordFile, JSON.stringify(record, null, 2) + '\n')
-  const brokers = `${host}:${config.port}`
-  logger.info(`starting Kafka ${KAFKA_VERSION} broker`, {brokers, pid: record.pid})
+  logger.info(`starting Kafka ${KAFKA_VERSION} broker`, {brokers: `${config.host}:${config.port}`, pid: record.pid})
+  return record
+}
 
-  // The port alone opens before the broker has joined its own quorum; the log line alone comes before the leaders of
-  // existing topics are back (see broker-ready.ts). Ready means all three.
+/**
+ * Waits until the broker serves clients. The port alone opens before the broker has joined its own quorum; the log
+ * line alone comes before the leaders of existing topics are back (see broker-ready.ts). Ready means all three.
+ */
+async function awaitReady(
+  child: SpawnedBroker,
+  record: BrokerRecord,
+  paths: BrokerPaths,
+  logOffset: number,
+  timeoutMs: number,
+): Promise<void> {
+  const brokers = `${record.host}:${record.port}`
   const deadline = Date.now() + timeoutMs
   for (let attempt = 1; ; attempt++) {
     const {exit} = child.state
@@ -238,14 +271,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       throw await startFailure(paths, record.pid, logOffset, `exited during start-up (${exit ?? 'no exit code'})`)
     }
     const started = readFrom(paths.logFile, logOffset).includes(STARTED_LINE)
-    if (started && (await isPortOpen(host, config.port)) && (await topicsServe(brokers))) break
+    if (started && (await isPortOpen(record.host, record.port)) && (await topicsServe(brokers))) return
     if (Date.now() > deadline) {
       const why = `did not become ready within ${Math.round(timeoutMs / 1000)} s and was stopped`
       throw await startFailure(paths, record.pid, logOffset, why)
     }
     await sleep(backoffDelay(attempt, {initialDelayMs: 100, maxDelayMs: 1000}))
   }
-  return info(record, paths, false)
 }
 
 /** Stops this state folder's broker: SIGTERM for a clean shutdown, SIGKILL if it is still there after ~20 s. */

@@ -45,7 +45,7 @@ function walk(dir: string): string[] {
 export function findTestFiles(paths: string[], cwd = process.cwd()): string[] {
   const roots = paths.length > 0 ? paths : [cwd]
   const files = roots.flatMap((path) => {
-    let isDir = false
+    let isDir: boolean
     try {
       isDir = statSync(resolve(cwd, path)).isDirectory()
     } catch {

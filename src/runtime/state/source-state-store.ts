@@ -27,7 +27,7 @@ export interface SourceState {
 
 const TOPIC_CHARACTERS = /[^A-Za-z0-9._-]/g
 
-/** Same retention idea as the transform state topic: small segments so compaction keeps it close to one value per key. */
+/** Same retention as the transform state topic: small segments, so compaction keeps about one value per key. */
 export const SOURCE_STATE_TOPIC_CONFIG: Record<string, string> = {
   'cleanup.policy': 'compact',
   'segment.bytes': String(16 * 1024 * 1024),

@@ -65,7 +65,7 @@ export class TransformStateStore {
     return this.inputs.topic
   }
 
-  /** Reads the whole topic: the latest state of every partition's transforms. Unusable entries are skipped, with a warning. */
+  /** Reads the whole topic: the latest state of every partition's transforms. Unusable entries are skipped (warned). */
   async readAll(): Promise<SavedStates> {
     const saved: SavedStates = new Map()
     for (const [key, value] of await this.inputs.bus.readLatest(this.inputs.topic)) {
