@@ -61,7 +61,8 @@ export interface TransactionalProducer {
 export function sourceFencedError(transactionalId: string, cause: unknown): EtlError {
   return new EtlError(
     'ETL_SOURCE_FENCED',
-    `another producer with transactional id "${transactionalId}" took over (is the source stage of this pipeline running in another process?); this one stops so no record is written twice`,
+    `another producer with transactional id "${transactionalId}" took over (is the source stage of this pipeline ` +
+      'running in another process?); this one stops so no record is written twice',
     {cause},
   )
 }

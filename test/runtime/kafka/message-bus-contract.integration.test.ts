@@ -117,7 +117,9 @@ for (const client of KAFKA_CLIENTS) {
       }
     })
 
-    it('sendAtomically: records and what `then` returns commit together; offsets are those of records, not markers', async () => {
+    const atomicTitle =
+      'sendAtomically: records and what `then` returns commit together; offsets are those of records, not markers'
+    it(atomicTitle, async () => {
       const [topic, state] = [uniqueName(`it-${client}-txn`), uniqueName(`it-${client}-txn-state`)]
       await createTopic(topic, 3)
       await bus.ensureTopic({
@@ -165,7 +167,8 @@ for (const client of KAFKA_CLIENTS) {
           expect(next, `partition ${partition}`).to.equal(last + 1n)
         }
         const sizes = await partitionSizes(topic)
-        for (const [partition, next] of second.get(topic)!) expect(BigInt(sizes.get(partition)!)).to.equal(next + 1n) // a marker follows
+        // A commit marker follows each partition's last record.
+        for (const [partition, next] of second.get(topic)!) expect(BigInt(sizes.get(partition)!)).to.equal(next + 1n)
         const latest = await bus.readLatest(state) // a compacted topic written in transactions: ends in a marker
         expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal({
           n: 2,
@@ -176,7 +179,10 @@ for (const client of KAFKA_CLIENTS) {
       }
     })
 
-    it("a new transactional producer fences the older one (ETL_SOURCE_FENCED) and ends a dead one's open transaction", async () => {
+    const fencingTitle =
+      'a new transactional producer fences the older one (ETL_SOURCE_FENCED) ' +
+      "and ends a dead one's open transaction"
+    it(fencingTitle, async () => {
       const topic = uniqueName(`it-${client}-fenced`)
       await createTopic(topic, 1)
       const id = uniqueName('etl-source-it')
@@ -193,7 +199,8 @@ for (const client of KAFKA_CLIENTS) {
         expect(error?.message).to.include(id)
         await newer.sendAtomically([{topic, messages: [{key: 'k', value: 'from-the-newer'}]}])
         expect((await readTopic(topic, 2)).map((m) => m.value)).to.deep.equal(['from-the-older', 'from-the-newer'])
-        await rawTransaction(uniqueName('etl-other'), topic, ['aborted-1'], 'abort') // the topic now ends in an aborted one
+        // The topic now ends in an aborted transaction.
+        await rawTransaction(uniqueName('etl-other'), topic, ['aborted-1'], 'abort')
         expect((await bus.readLatest(topic)).get('k')?.toString()).to.equal('from-the-newer')
       } finally {
         await older.disconnect().catch(() => undefined)
@@ -201,7 +208,10 @@ for (const client of KAFKA_CLIENTS) {
       }
     })
 
-    it('readLatest: a missing topic is empty; latest per key, tombstones and keyless skipped; a topic of only an aborted transaction ends', async () => {
+    const readLatestTitle =
+      'readLatest: a missing topic is empty; latest per key, tombstones and keyless skipped; a topic of ' +
+      'only an aborted transaction ends'
+    it(readLatestTitle, async () => {
       expect((await bus.readLatest(uniqueName('it-missing'))).size).to.equal(0)
       const topic = uniqueName(`it-${client}-latest`)
       await createTopic(topic, 3)
@@ -223,7 +233,10 @@ for (const client of KAFKA_CLIENTS) {
       expect((await bus.readLatest(onlyAborted)).size).to.equal(0)
     })
 
-    it('consumer: per-partition batches, read_committed, commit only after the handler, onAssignment; a restart resumes after the committed offsets', async () => {
+    const consumerTitle =
+      'consumer: per-partition batches, read_committed, commit only after the handler, onAssignment; a ' +
+      'restart resumes after the committed offsets'
+    it(consumerTitle, async () => {
       const topic = uniqueName(`it-${client}-consume`)
       const groupId = uniqueName(`it-${client}-group`)
       await createTopic(topic, 2)

@@ -6,7 +6,7 @@
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname} from 'node:path'
-import type {Logger} from '../logger.js'
+import type {Logger} from '../../logger.js'
 
 export interface KafkajsBuild {
   version: string

@@ -6,9 +6,9 @@
  * in a marker or an aborted transaction.
  */
 import {expect} from 'chai'
-import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
-import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
-import {createLogger} from '../../../src/runtime/logger.js'
+import {createKafkajsBus} from '../../../../src/runtime/kafka/kafkajs/bus.js'
+import type {MessageBus} from '../../../../src/runtime/kafka/message-bus.js'
+import {createLogger} from '../../../../src/runtime/logger.js'
 import {
   createTopic,
   partitionSizes,
@@ -16,7 +16,7 @@ import {
   rawTransaction,
   testBrokers,
   uniqueName,
-} from '../../support/kafka-test-utils.js'
+} from '../../../support/kafka-test-utils.js'
 
 /**
  * Partition 0's size once it reached `expected` (or whatever it is after 10 s): the transaction coordinator writes an
@@ -43,7 +43,9 @@ describe('transactional producer through the real broker', function () {
   })
   afterEach(() => bus.close())
 
-  it("commits records and a checkpoint together, and reports the offset after each partition's last record", async () => {
+  const commitTitle =
+    "commits records and a checkpoint together, and reports the offset after each partition's last record"
+  it(commitTitle, async () => {
     const [topic, state] = [uniqueName('it-txn-data'), uniqueName('it-txn-state')]
     await createTopic(topic, 3)
     await createTopic(state, 1)
@@ -101,7 +103,9 @@ describe('transactional producer through the real broker', function () {
     }
   })
 
-  it('records of an aborted or abandoned transaction never reach a read_committed consumer; readLatest still ends', async () => {
+  const abortTitle =
+    'records of an aborted or abandoned transaction never reach a read_committed consumer; readLatest ' + 'still ends'
+  it(abortTitle, async () => {
     const topic = uniqueName('it-txn-abort')
     await createTopic(topic, 1)
     const id = uniqueName('etl-source-it')

@@ -4,10 +4,10 @@
  * partition, without leaving its throwaway consumer group behind. The store's own encoding is checked on top.
  */
 import {expect} from 'chai'
-import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
-import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
-import {createLogger} from '../../../src/runtime/logger.js'
-import {stateTopicOf, TransformStateStore} from '../../../src/runtime/state/transform-state-store.js'
+import {createKafkajsBus} from '../../../../src/runtime/kafka/kafkajs/bus.js'
+import type {MessageBus} from '../../../../src/runtime/kafka/message-bus.js'
+import {createLogger} from '../../../../src/runtime/logger.js'
+import {stateTopicOf, TransformStateStore} from '../../../../src/runtime/state/transform-state-store.js'
 import {
   createTopic,
   groupsStartingWith,
@@ -16,7 +16,7 @@ import {
   testBrokers,
   topicConfig,
   uniqueName,
-} from '../../support/kafka-test-utils.js'
+} from '../../../support/kafka-test-utils.js'
 
 describe('state topic through the real broker', function () {
   this.timeout(60_000)
@@ -37,7 +37,10 @@ describe('state topic through the real broker', function () {
     expect((await bus.readLatest(uniqueName('it-missing'))).size).to.equal(0)
   })
 
-  it('readLatest: the latest value per key from every partition; a tombstone removes its key; no group is left behind', async () => {
+  const readLatestTitle =
+    'readLatest: the latest value per key from every partition; a tombstone removes its key; ' +
+    'no group is left behind'
+  it(readLatestTitle, async () => {
     const topic = uniqueName('it-latest')
     await createTopic(topic, 3)
     await produceRaw(topic, [

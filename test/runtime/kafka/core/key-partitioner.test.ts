@@ -1,10 +1,10 @@
-/** etl's murmur2 partitioner for @platformatic/kafka picks the same partition as kafkajs' DefaultPartitioner. */
+/** etl's murmur2 partitioner (for @platformatic/kafka) picks the same partition as kafkajs' DefaultPartitioner. */
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
 import {Partitioners, type PartitionerArgs} from 'kafkajs'
-import {KeyPartitioner, murmur2} from '../../../src/runtime/kafka/platformatic-partitioner.js'
+import {KeyPartitioner, murmur2} from '../../../../src/runtime/kafka/core/key-partitioner.js'
 
-describe('platformatic partitioner', () => {
+describe('key partitioner', () => {
   it("murmur2 gives the Java client's values", () => {
     // Known values of org.apache.kafka.common.utils.Utils.murmur2 (from Kafka's UtilsTest).
     expect(murmur2(Buffer.from('21'))).to.equal(-973932308)

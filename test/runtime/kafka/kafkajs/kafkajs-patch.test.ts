@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {murmur2} from '../../../src/runtime/kafka/platformatic-partitioner.js'
+import {murmur2} from '../../../../src/runtime/kafka/core/key-partitioner.js'
 
 // patches/kafkajs+2.2.4.patch (applied by `npm install` / `npm ci` through patch-package) speeds up kafkajs' hot paths
 // without changing a byte on the wire: linear grouping of a send's messages per partition (kafkajs PR #1576), records
