@@ -30,58 +30,63 @@ export function interpolateEnv(parsed: ParsedYaml, env: NodeJS.ProcessEnv): Inte
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return
       const where = parsed.lines.linePos(node.range?.[0] ?? 0)
       const fieldPath = formatPath(yamlPath(path, node))
+      const report = (message: string, code: ConfigProblem['code']) =>
+        problems.push({...where, file: parsed.file, path: fieldPath, message, code})
       if (NAME_CHECK.test(node.value.replace(/\$\$\{/g, ''))) {
-        problems.push({
-          ...where,
-          file: parsed.file,
-          path: fieldPath,
-          message: 'malformed ${...}: use ${NAME} or ${NAME:-default} (write $${ for a literal ${)',
-          code: 'ETL_CONFIG_INVALID',
-        })
+        report('malformed ${...}: use ${NAME} or ${NAME:-default} (write $${ for a literal ${)', 'ETL_CONFIG_INVALID')
         return
       }
-      const original = node.value
-      const whole = /^\$\{[^}]+\}$/.test(original)
-      // Counted as it grows: `${BIG}${BIG}…` must be refused before it builds a huge string.
-      let length = original.length
-      let tooLong = false
-      const grow = (from: string, to: string): string => {
-        length += to.length - from.length
-        if (length <= MAX_EXPANDED_CHARS) return to
-        tooLong = true
-        return ''
+      const whole = /^\$\{[^}]+\}$/.test(node.value)
+      const {text, missing, tooLong} = substitute(node.value, env, variablesUsed)
+      for (const name of missing) {
+        const message = `environment variable ${name} is not set (set it, or give a default: \${${name}:-value})`
+        report(message, 'ETL_CONFIG_ENV_MISSING')
       }
-      const replaced = original.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined) => {
-        if (tooLong) return ''
-        if (!name) return '${'
-        variablesUsed.add(name)
-        const value = env[name]
-        if (value !== undefined && value !== '') return grow(match, value)
-        if (fallback !== undefined) return grow(match, fallback)
-        problems.push({
-          ...where,
-          file: parsed.file,
-          path: fieldPath,
-          message: `environment variable ${name} is not set (set it, or give a default: \${${name}:-value})`,
-          code: 'ETL_CONFIG_ENV_MISSING',
-        })
-        return match
-      })
       if (tooLong) {
-        problems.push({
-          ...where,
-          file: parsed.file,
-          path: fieldPath,
-          message: `\${...} expands to more than ${MAX_EXPANDED_CHARS} characters (a variable's value is inserted as is, once; it is never expanded again)`,
-          code: 'ETL_CONFIG_LIMIT',
-        })
+        const message =
+          `\${...} expands to more than ${MAX_EXPANDED_CHARS} characters ` +
+          "(a variable's value is inserted as is, once; it is never expanded again)"
+        report(message, 'ETL_CONFIG_LIMIT')
         node.value = ''
         return
       }
-      node.value = whole && node.type === 'PLAIN' ? typedScalar(replaced) : replaced
+      node.value = whole && node.type === 'PLAIN' ? typedScalar(text) : text
     },
   })
   return {problems, variablesUsed}
+}
+
+interface Substitution {
+  text: string
+  /** Variables neither set nor given a default, in the order they appear. */
+  missing: string[]
+  /** The result would exceed MAX_EXPANDED_CHARS (the text is then incomplete). */
+  tooLong: boolean
+}
+
+/** One pass of ${...} over a value, adding each variable it names to `variablesUsed`. */
+function substitute(original: string, env: NodeJS.ProcessEnv, variablesUsed: Set<string>): Substitution {
+  const missing: string[] = []
+  // Counted as it grows: `${BIG}${BIG}…` must be refused before it builds a huge string.
+  let length = original.length
+  let tooLong = false
+  const grow = (from: string, to: string): string => {
+    length += to.length - from.length
+    if (length <= MAX_EXPANDED_CHARS) return to
+    tooLong = true
+    return ''
+  }
+  const text = original.replace(PATTERN, (match, name: string | undefined, fallback: string | undefined) => {
+    if (tooLong) return ''
+    if (!name) return '${'
+    variablesUsed.add(name)
+    const value = env[name]
+    if (value !== undefined && value !== '') return grow(match, value)
+    if (fallback !== undefined) return grow(match, fallback)
+    missing.push(name)
+    return match
+  })
+  return {text, missing, tooLong}
 }
 
 /**
@@ -104,7 +109,7 @@ function yamlPath(ancestors: readonly unknown[], node: unknown): (string | numbe
     const ancestor = ancestors[i]
     const child = i + 1 < ancestors.length ? ancestors[i + 1] : node
     if (isPair(ancestor) && isScalar(ancestor.key)) out.push(String(ancestor.key.value))
-    else if (isSeq(ancestor)) out.push(ancestor.items.indexOf(child as never))
+    else if (isSeq(ancestor)) out.push(ancestor.items.indexOf(child))
   }
   return out
 }

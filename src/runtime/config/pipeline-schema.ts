@@ -1,5 +1,14 @@
 import {durationSchema} from '../duration.js'
+import type {KafkaClientName} from '../kafka/create-bus.js'
+import type {PluginKind} from '../plugin-types.js'
 import {defaultRetryPolicy, retryPolicySchema} from '../retry.js'
+
+/**
+ * The schema of a pipeline file: the single place its defaults are written. It is compiled with ajv `useDefaults`
+ * (schema-problems.ts), so a validated document already holds every default stated here; normalize-pipeline.ts only
+ * adds those that depend on other fields (etl-<name>, <topic>.dlq). pipeline-document.ts is its TypeScript view: a
+ * field added here is added there too (test/runtime/config/pipeline-document.test.ts checks that they agree).
+ */
 
 /** The `worker` runtime key of the source entry (src/runtime/stages/source-worker.ts); plugin-docs.ts documents it. */
 export const SOURCE_WORKER_SCHEMA = {
@@ -14,10 +23,13 @@ export const SOURCE_WORKER_SCHEMA = {
   examples: ['auto', true, false],
 } as const
 
+/** `shutdown.grace` when the file does not set it; exported for what must stop before the file is read. */
+export const DEFAULT_SHUTDOWN_GRACE = '30s'
+
 /**
- * The schema of a pipeline file's own fields. Each stage entry is checked here only for the runtime's keys (`type`,
- * `name`, `retry` on sources and sinks, `worker` on the source); the rest of the entry is the plugin's config and is
- * checked against that plugin's schema (see load-pipeline.ts).
+ * A stage entry checked here only for the runtime's keys (`type`, `name`, `retry` on sources and sinks, `worker` on
+ * the source, `where` on sinks); the rest of the entry is the plugin's config and is checked against that plugin's
+ * schema (check-stages.ts).
  */
 const stageEntry = (kind: string) => ({
   type: 'object',
@@ -27,16 +39,39 @@ const stageEntry = (kind: string) => ({
     type: {type: 'string', minLength: 1, description: `Name of the ${kind} plugin.`},
     name: {type: 'string', minLength: 1, description: 'Label for logs and counters (defaults to the type).'},
     // A runtime key, not the plugin's: how this source's fetches or this sink's writes and flushes are retried.
-    ...(kind === 'transform' ? {} : {retry: retryPolicySchema(defaultRetryPolicy(kind))}),
+    // `default: {}` lets ajv fill in each field's default, so an entry without `retry:` gets the kind's policy.
+    ...(kind === 'transform' ? {} : {retry: {...retryPolicySchema(defaultRetryPolicy(kind)), default: {}}}),
     ...(kind === 'source' ? {worker: SOURCE_WORKER_SCHEMA} : {}),
   },
 })
 
+const sourceEntry = {
+  ...stageEntry('source'),
+  description:
+    'Produces the records to kafka.topic. Without a source, the pipeline consumes kafka.topic as another pipeline ' +
+    'or program fills it (e.g. candles a first pipeline produced with the kafka sink).',
+}
+
+const sinkEntry = {
+  ...stageEntry('sink'),
+  properties: {
+    ...stageEntry('sink').properties,
+    where: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Routes records: only those for which this expression is true reach this sink (same language as the ' +
+        'filter transform), e.g. "record_type == \'alert\'" for a sink of alerts only.',
+      examples: ["record_type == 'alert'", "record_type != 'alert'", "symbol == 'BTC'"],
+    },
+  },
+}
+
 const chartEntry = {
   type: 'object',
   description:
-    'A chart plugin: `type` names it (default vega-lite), `data` says where its rows come from, `every` how often it is ' +
-    "re-rendered; the other fields are the plugin's config (see `etl plugins --kind chart`).",
+    'A chart plugin: `type` names it (default vega-lite), `data` says where its rows come from, `every` how often ' +
+    "it is re-rendered; the other fields are the plugin's config (see `etl plugins --kind chart`).",
   required: ['name', 'data'],
   properties: {
     type: {type: 'string', minLength: 1, default: 'vega-lite', description: 'Name of the chart plugin.'},
@@ -49,7 +84,8 @@ const chartEntry = {
     data: {
       description:
         "Where the chart's rows come from: `stream` = the records leaving the transforms during `etl run`; " +
-        "`{csv: <path>}` = a CSV file (a sink's output), read incrementally as it grows — this is what `etl chart` watches.",
+        "`{csv: <path>}` = a CSV file (a sink's output), read incrementally as it grows — this is what `etl chart` " +
+        'watches.',
       oneOf: [
         {const: 'stream'},
         {
@@ -63,6 +99,19 @@ const chartEntry = {
     },
     every: durationSchema('Re-render at most this often, and only when rows arrived since the last render.', '10s'),
   },
+}
+
+/** The schema of one entry of each kind, as it sits under source:, transforms:, sinks: or charts:. */
+export const ENTRY_SCHEMAS = {
+  source: sourceEntry,
+  transform: stageEntry('transform'),
+  sink: sinkEntry,
+  chart: chartEntry,
+} as const satisfies Record<PluginKind, {properties: object}>
+
+/** The keys of an entry of `kind` that belong to the runtime; the other keys are the plugin's config. */
+export function runtimeKeys(kind: PluginKind): string[] {
+  return Object.keys(ENTRY_SCHEMAS[kind].properties)
 }
 
 export const PIPELINE_SCHEMA = {
@@ -91,7 +140,8 @@ export const PIPELINE_SCHEMA = {
       properties: {
         brokers: {
           description:
-            'Bootstrap brokers, "host:port" or a list. Default: $KAFKA_BROKERS, else 127.0.0.1:9092 (the local broker).',
+            'Bootstrap brokers, "host:port" or a list. ' +
+            'Default: $KAFKA_BROKERS, else 127.0.0.1:9092 (the local broker).',
           oneOf: [
             {type: 'string', pattern: '^[^\\s,]+:\\d+(,[^\\s,]+:\\d+)*$'},
             {type: 'array', minItems: 1, items: {type: 'string', pattern: '^[^\\s,]+:\\d+$'}},
@@ -124,6 +174,16 @@ export const PIPELINE_SCHEMA = {
           description:
             'Where a new consumer group starts: true = oldest record, so nothing produced before it joined is lost.',
         },
+        key: {
+          type: 'string',
+          minLength: 1,
+          description:
+            "What keys each record's message (and the dead letter of a record a plugin rejects): an expression " +
+            'over the record, as in map and filter; its text or number is the key. Records of one key stay in order ' +
+            'on one partition, so key by what your windows group by. Default: the key the source plugin declares ' +
+            '(`etl plugins` shows it); a source that declares none leaves messages without a key.',
+          examples: ['symbol', "exchange + ':' + symbol", '`device id`'],
+        },
         deadLetterTopic: {type: 'string', description: 'Where undecodable records go (default <topic>.dlq).'},
         sourceStateTopic: {
           type: 'string',
@@ -134,12 +194,12 @@ export const PIPELINE_SCHEMA = {
         },
         client: {
           type: 'string',
-          enum: ['kafkajs', 'platformatic'],
+          enum: ['kafkajs', 'platformatic'] satisfies KafkaClientName[],
           default: 'kafkajs',
           description:
-            'Kafka client library: kafkajs = the default, long in use; platformatic = @platformatic/kafka, a newer and ' +
-            'lighter client (`npm run bench -- --clients kafkajs,platformatic` compares them). Both give the same ' +
-            'guarantees and put a key on the same partition, so a pipeline can switch between runs.',
+            'Kafka client library: kafkajs = the default, long in use; platformatic = @platformatic/kafka, a newer ' +
+            'and lighter client (`npm run bench -- --clients kafkajs,platformatic` compares them). Both give the ' +
+            'same guarantees and put a key on the same partition, so a pipeline can switch between runs.',
         },
         producerBuffer: {
           type: 'object',
@@ -176,52 +236,30 @@ export const PIPELINE_SCHEMA = {
       properties: {
         grace: durationSchema(
           'Longest a clean stop may take; past it the run exits 1 with ETL_SHUTDOWN_TIMEOUT, naming what was still ' +
-            'pending (offsets are never committed ahead of the sinks, so a restart redoes it). `etl run --grace` overrides it.',
-          '30s',
+            'pending (offsets are never committed ahead of the sinks, so a restart redoes it). ' +
+            '`etl run --grace` overrides it.',
+          DEFAULT_SHUTDOWN_GRACE,
         ),
       },
     },
-    source: {
-      ...stageEntry('source'),
-      description:
-        'Produces the records to kafka.topic. Without a source, the pipeline consumes kafka.topic as another pipeline ' +
-        'or program fills it (e.g. candles a first pipeline produced with the kafka sink).',
-    },
+    source: ENTRY_SCHEMAS.source,
     transforms: {
       type: 'array',
       default: [],
-      items: stageEntry('transform'),
+      items: ENTRY_SCHEMAS.transform,
       description: 'Run in order on every batch.',
     },
     sinks: {
       type: 'array',
       minItems: 1,
-      items: {
-        ...stageEntry('sink'),
-        properties: {
-          ...stageEntry('sink').properties,
-          where: {
-            type: 'string',
-            minLength: 1,
-            description:
-              'Routes records: only those for which this expression is true reach this sink (same language as the ' +
-              'filter transform), e.g. "record_type == \'alert\'" for a sink of alerts only.',
-            examples: ["record_type == 'alert'", "record_type != 'alert'", "symbol == 'BTC'"],
-          },
-        },
-      },
+      items: ENTRY_SCHEMAS.sink,
       description: 'Every record reaches every sink, unless the sink has a `where:` condition.',
     },
     charts: {
       type: 'array',
       default: [],
-      items: chartEntry,
+      items: ENTRY_SCHEMAS.chart,
       description: 'Charts re-rendered to PNG/SVG as data arrives.',
     },
   },
 } as const
-
-/** Fields of a stage entry that belong to the pipeline, not to the plugin's config. */
-export const STAGE_ENTRY_KEYS = ['type', 'name', 'where', 'retry', 'worker'] as const
-/** Fields of a chart entry that belong to the runtime, not to the chart plugin's config. */
-export const CHART_ENTRY_KEYS = ['type', 'name', 'data', 'every'] as const

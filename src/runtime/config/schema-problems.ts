@@ -21,6 +21,17 @@ export function createAjv(): Ajv {
   return ajv
 }
 
+let shared: Ajv | undefined
+
+/**
+ * The ajv that checks pipeline files: the pipeline schema and every plugin's. Created on first use, so commands that
+ * load no pipeline do not pay for it; ajv keeps what it compiled, keyed by the schema object.
+ */
+export function sharedAjv(): Ajv {
+  shared ??= createAjv()
+  return shared
+}
+
 /** JSON pointer (`/sinks/0/path`) → path segments, with numbers where the data holds an array. */
 function pointerToPath(pointer: string, data: unknown): (string | number)[] {
   if (!pointer) return []
@@ -30,7 +41,7 @@ function pointerToPath(pointer: string, data: unknown): (string | number)[] {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~')
     const step = Array.isArray(current) && /^\d+$/.test(segment) ? Number(segment) : segment
     out.push(step)
-    current = current && typeof current === 'object' ? (current as Record<string, unknown>)[String(step)] : undefined
+    current = isObject(current) ? Reflect.get(current, step) : undefined
   }
   return out
 }
@@ -59,8 +70,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length]
 }
 
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null
+}
+
+function listOf(values: unknown): string {
+  return Array.isArray(values) ? values.map((v) => JSON.stringify(v)).join(', ') : ''
+}
+
 function describe(error: ErrorObject): {message: string; extra?: string; onKey?: boolean} {
-  const params = error.params as Record<string, unknown>
+  const params = error.params
   switch (error.keyword) {
     case 'required':
       return {message: 'required field is missing', extra: String(params.missingProperty)}
@@ -68,20 +87,21 @@ function describe(error: ErrorObject): {message: string; extra?: string; onKey?:
       const field = String(params.additionalProperty)
       if (field === '<<')
         return {message: 'YAML merge keys (<<) are not supported: write the fields out', extra: field, onKey: true}
-      const known = Object.keys((error.parentSchema?.properties as object) ?? {})
+      const known = Object.keys(error.parentSchema?.properties ?? {})
       const guess = closest(field, known)
       const hint = guess ? ` (did you mean "${guess}"?)` : known.length ? ` (known fields: ${known.join(', ')})` : ''
       return {message: `unknown field${hint}`, extra: field, onKey: true}
     }
     case 'enum':
       return {
-        message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+        message: `must be one of: ${listOf(params.allowedValues)}`,
       }
     case 'type':
       return {message: `must be ${String(params.type).replace(',', ' or ')}`}
     case 'oneOf':
     case 'anyOf': {
-      const text = (error.parentSchema?.description as string | undefined) ?? ''
+      const description: unknown = error.parentSchema?.description
+      const text = typeof description === 'string' ? description : ''
       return {message: `has the wrong form${text ? ` — expected: ${text}` : ''}`}
     }
     case 'pattern':

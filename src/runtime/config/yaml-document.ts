@@ -4,7 +4,7 @@
  */
 import {open, stat} from 'node:fs/promises'
 import {EtlError, messageOf} from '../errors.js'
-import {Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair} from 'yaml'
+import {Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Node} from 'yaml'
 import {ConfigError, type ConfigProblem} from './problems.js'
 import {
   checkNodes,
@@ -129,24 +129,20 @@ export interface Located {
  */
 export function locate(parsed: ParsedYaml, path: readonly (string | number)[], onKey = false): Located {
   let node: unknown = parsed.doc.contents
-  let best: Node | null = (node as Node) ?? null
-  for (let i = 0; i < path.length; i++) {
-    const segment = path[i]
+  for (const [i, segment] of path.entries()) {
+    const last = i === path.length - 1
     let next: unknown
     if (isMap(node)) {
-      const pair = node.items.find(
-        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
-      ) as Pair<Node, Node> | undefined
-      if (pair && onKey && i === path.length - 1 && pair.key) return position(parsed, pair.key)
-      next = pair?.value ?? (pair?.key ? pair.key : undefined)
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment))
+      if (onKey && last && isNode(pair?.key)) return position(parsed, pair.key)
+      next = pair?.value ?? pair?.key
     } else if (isSeq(node) && typeof segment === 'number') {
       next = node.items[segment]
     }
-    if (!next) break
+    if (!isNode(next)) break
     node = next
-    best = next as Node
   }
-  return best ? position(parsed, best) : {line: 1, col: 1}
+  return isNode(node) ? position(parsed, node) : {line: 1, col: 1}
 }
 
 function position(parsed: ParsedYaml, node: Node): Located {

@@ -79,6 +79,7 @@ export function decodePipelineBytes(file: string, bytes: Buffer): {text: string;
 }
 
 /** Control characters YAML does not allow in a file (tab, LF and CR are fine); a NUL usually means a binary file. */
+// eslint-disable-next-line no-control-regex -- finding control characters is this regex's whole purpose
 const CONTROL = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/
 
 /** Checks on the raw text: control characters and line length. */
@@ -107,7 +108,8 @@ export function checkText(file: string, text: string): ConfigProblem[] {
         problem(
           file,
           {line, col: MAX_LINE_CHARS + 1},
-          `line ${line} is ${length} characters long; the limit is ${MAX_LINE_CHARS} (split the value over several lines or put it in its own file)`,
+          `line ${line} is ${length} characters long; the limit is ${MAX_LINE_CHARS} ` +
+            '(split the value over several lines or put it in its own file)',
         ),
       ]
     }
@@ -191,7 +193,8 @@ export function checkNodes(file: string, doc: Document.Parsed, lines: LineCounte
         problem(
           file,
           where,
-          `more than ${MAX_ALIASES} aliases (*${node.source}…); expanding aliases like this is how "billion laughs" files exhaust memory`,
+          `more than ${MAX_ALIASES} aliases (*${node.source}…); ` +
+            'expanding aliases like this is how "billion laughs" files exhaust memory',
         ),
       )
       return visit.BREAK
@@ -202,7 +205,8 @@ export function checkNodes(file: string, doc: Document.Parsed, lines: LineCounte
         problem(
           file,
           where,
-          `YAML: the tag ${shown} is not supported (pipeline files are plain data: strings, numbers, booleans, lists, mappings)`,
+          `YAML: the tag ${shown} is not supported ` +
+            '(pipeline files are plain data: strings, numbers, booleans, lists, mappings)',
           'ETL_CONFIG_INVALID',
         ),
       )

@@ -13,7 +13,9 @@ function pipelineFile(text: string): string {
 }
 
 describe('runtime keys of a pipeline file', () => {
-  it("reads retry: on the source and each sink, keeps it out of the plugin config and fills the kind's defaults", async () => {
+  const title =
+    "reads retry: on the source and each sink, keeps it out of the plugin config and fills the kind's defaults"
+  it(title, async () => {
     const file = pipelineFile(
       [
         'source:',

@@ -45,7 +45,10 @@ describe('pipeline file limits', () => {
   describe('checkStructure', () => {
     const nested = (levels: number) => `x: ${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}\n`
 
-    it(`accepts ${MAX_NESTING_DEPTH} levels of nesting (the top mapping included) and refuses ${MAX_NESTING_DEPTH + 1}`, () => {
+    const title =
+      `accepts ${MAX_NESTING_DEPTH} levels of nesting (the top mapping included) ` +
+      `and refuses ${MAX_NESTING_DEPTH + 1}`
+    it(title, () => {
       expect(checkStructure('p.yaml', nested(MAX_NESTING_DEPTH))).to.deep.equal([])
       const [problem] = checkStructure('p.yaml', nested(MAX_NESTING_DEPTH + 1))
       expect(problem).to.include({line: 1, col: 3 + MAX_NESTING_DEPTH, code: 'ETL_CONFIG_LIMIT'})
