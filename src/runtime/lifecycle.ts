@@ -85,7 +85,8 @@ export function shutdownOnSignals(logger: Logger, options: ShutdownOptions = {})
       return
     }
     logger.info(
-      `${name}: stopping — flushing sinks and committing offsets, for at most ${formatDuration(graceMs)} (send it again to force)`,
+      `${name}: stopping — flushing sinks and committing offsets, ` +
+        `for at most ${formatDuration(graceMs)} (send it again to force)`,
     )
     firstAt = Date.now()
     armTimer()

@@ -16,7 +16,7 @@ import {ChartRunner, type RenderedChart} from './charts/chart-runner.js'
 import {serveCharts, toChartUpdate} from './charts/run-charts.js'
 import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './stages/source-stage.js'
 import {runSourceStageInWorker, sourceInWorker} from './stages/source-worker.js'
-import {startProcessStage} from './stages/process-stage.js'
+import {startProcessStage, type ProcessStage} from './stages/process-stage.js'
 
 export type StageSelection = 'all' | 'source' | 'process'
 
@@ -47,14 +47,8 @@ export interface RunSummary {
 }
 
 export async function runPipeline(pipeline: PipelineConfig, options: RunOptions): Promise<RunSummary> {
-  const {logger, signal} = options
-  // Without a source the pipeline consumes a topic something else fills: only the process stage can run.
-  const stage = pipeline.source ? (options.stage ?? 'all') : 'process'
-  if (!pipeline.source && options.stage === 'source') {
-    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {
-      exitCode: 2,
-    })
-  }
+  const {logger} = options
+  const stage = stageToRun(pipeline, options.stage)
   const stateRoot = options.stateRoot ?? stateDir()
   const counters = new Counters()
   for (const warning of pipeline.warnings) logger.warn(warning)
@@ -72,61 +66,80 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     const {topic, partitions, replicationFactor} = pipeline.kafka
     await bus.ensureTopic({topic, partitions, replicationFactor})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
-    // `source.worker`: the same stage in a worker thread, with its own Kafka client (a second CPU core). The thread
-    // builds its own client from the pipeline file, so `auto` leaves it off when a caller swapped in another one.
-    const inWorker = sourceInWorker(pipeline.source, stage, options.createBus === undefined)
-    const runSource = (inputs: SourceStageInputs) =>
-      inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs)
-
-    if (stage === 'source') {
-      await runSource({pipeline, bus, logger, counters, stateRoot, signal, forceSignal: options.forceSignal})
-    } else {
-      const server =
-        options.servePort === undefined
-          ? undefined
-          : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
-      if (server) options.onServing?.(server.url)
-      const onRender = (rendered: RenderedChart) => {
-        server?.publish(toChartUpdate(rendered))
-        options.onChartRender?.(rendered)
-      }
-      const charts = await ChartRunner.start({
-        charts: pipeline.charts,
-        pipelineName: pipeline.name,
-        pipelineDir: pipeline.dir,
-        stateRoot,
-        logger,
-        counters,
-        signal,
-        onRender,
-      }).catch(async (error) => {
-        await server?.close()
-        throw error
-      })
-      charts.watch()
-      const shared = {
-        pipeline,
-        bus,
-        logger,
-        counters,
-        stateRoot,
-        forceSignal: options.forceSignal,
-        runSource,
-        onWritten: (records: EtlRecord[]) => charts.feed(records),
-      }
-      try {
-        if (stage === 'process') await (await startProcessStage({...shared, signal})).done
-        else await runBoth(shared, signal)
-      } finally {
-        await charts.stop()
-        await server?.close()
-      }
-    }
+    const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal}
+    const runSource = sourceRunner(pipeline, stage, options, brokers)
+    if (stage === 'source') await runSource({...shared, signal: options.signal})
+    else await runWithCharts({...shared, runSource}, stage, options)
   } finally {
     await bus.close().catch(() => undefined)
     await lease.release().catch((error) => logger.warn(`stopping the local broker failed: ${String(error)}`))
   }
   return {counters, brokers}
+}
+
+/** The stages this run runs: without a source the pipeline consumes a topic something else fills (process only). */
+function stageToRun(pipeline: PipelineConfig, asked: StageSelection | undefined): StageSelection {
+  if (!pipeline.source && asked === 'source') {
+    throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {
+      exitCode: 2,
+    })
+  }
+  return pipeline.source ? (asked ?? 'all') : 'process'
+}
+
+/**
+ * `source.worker`: the same stage in a worker thread, with its own Kafka client (a second CPU core). The thread
+ * builds its own client from the pipeline file, so `auto` leaves it off when a caller swapped in another one.
+ */
+function sourceRunner(
+  pipeline: PipelineConfig,
+  stage: StageSelection,
+  options: RunOptions,
+  brokers: string[],
+): (inputs: SourceStageInputs) => Promise<SourceStageResult> {
+  const inWorker = sourceInWorker(pipeline.source, stage, options.createBus === undefined)
+  return (inputs) => (inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
+}
+
+/** The process stage (alone, or with the source stage) with the pipeline's charts and, if asked, the live page. */
+async function runWithCharts(
+  shared: Omit<SharedStageInputs, 'onWritten'>,
+  stage: 'all' | 'process',
+  options: RunOptions,
+): Promise<void> {
+  const {pipeline, logger, counters, stateRoot} = shared
+  const {signal} = options
+  const server =
+    options.servePort === undefined
+      ? undefined
+      : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
+  if (server) options.onServing?.(server.url)
+  const onRender = (rendered: RenderedChart) => {
+    server?.publish(toChartUpdate(rendered))
+    options.onChartRender?.(rendered)
+  }
+  const charts = await ChartRunner.start({
+    charts: pipeline.charts,
+    pipelineName: pipeline.name,
+    pipelineDir: pipeline.dir,
+    stateRoot,
+    logger,
+    counters,
+    signal,
+    onRender,
+  }).catch(async (error) => {
+    await server?.close()
+    throw error
+  })
+  charts.watch()
+  const withCharts: SharedStageInputs = {...shared, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+  try {
+    if (stage === 'process') await (await startProcessStage({...withCharts, signal})).done
+    else await runBoth(withCharts, signal)
+  } finally {
+    await charts.stop()
+    await server?.close()
+  }
 }
 
 interface SharedStageInputs {
@@ -167,20 +180,7 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
         await processing.stopWhenCaughtUp(drainTarget)
         return
       }
-      // A stop waits a moment for the process stage to reach what the source delivered, but not for a large backlog:
-      // what it has not processed stays uncommitted on the topic, and the next run processes it.
-      shared.logger.info('stopping: processing what the source delivered before it stopped')
-      let timer: NodeJS.Timeout | undefined
-      const caughtUp = await Promise.race([
-        processing.stopWhenCaughtUp(drainTarget).then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_CATCH_UP_MS))),
-      ]).finally(() => clearTimeout(timer))
-      if (!caughtUp) {
-        shared.logger.info(
-          `stopping before the process stage caught up (${STOP_CATCH_UP_MS / 1000} s): the rest stays on the topic, uncommitted, for the next run`,
-        )
-        processControl.abort()
-      }
+      await catchUpBeforeStop(processing, drainTarget, shared.logger, processControl)
     })
     .catch((error) => {
       processControl.abort()
@@ -189,6 +189,30 @@ async function runBoth(shared: SharedStageInputs, signal: AbortSignal): Promise<
   const results = await Promise.allSettled([sourceDone, processDone])
   const failure = results.find((result) => result.status === 'rejected') as PromiseRejectedResult | undefined
   if (failure) throw failure.reason
+}
+
+/**
+ * A stop waits a moment for the process stage to reach what the source delivered, but not for a large backlog: what
+ * it has not processed stays uncommitted on the topic, and the next run processes it.
+ */
+async function catchUpBeforeStop(
+  processing: ProcessStage,
+  drainTarget: Map<number, bigint>,
+  logger: Logger,
+  processControl: AbortController,
+): Promise<void> {
+  logger.info('stopping: processing what the source delivered before it stopped')
+  let timer: NodeJS.Timeout | undefined
+  const caughtUp = await Promise.race([
+    processing.stopWhenCaughtUp(drainTarget).then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STOP_CATCH_UP_MS))),
+  ]).finally(() => clearTimeout(timer))
+  if (caughtUp) return
+  logger.info(
+    `stopping before the process stage caught up (${STOP_CATCH_UP_MS / 1000} s): ` +
+      'the rest stays on the topic, uncommitted, for the next run',
+  )
+  processControl.abort()
 }
 
 function linkedController(parent: AbortSignal): AbortController {

@@ -28,7 +28,7 @@ interface Candle {
   count: number
 }
 
-/** 7-day epoch-aligned candles of the first DAYS rows, and only the windows the watermark has closed (end ≤ last day). */
+/** 7-day epoch-aligned candles of the first DAYS rows, only the windows the watermark has closed (end ≤ last day). */
 function expectedCandles(): Candle[] {
   const rows = (parse(readFileSync(DATA, 'utf8'), {columns: true}) as Record<string, string>[]).slice(0, DAYS)
   const byWindow = new Map<number, Candle>()
@@ -65,7 +65,7 @@ describe('windows through the real broker', function () {
   const logs: string[] = []
   const logger = createLogger('test', {write: (line) => logs.push(line), level: 'debug'})
 
-  it('daily candles → 7-day ohlc → second topic and CSV: every candle as computed independently; a NaN price is dead-lettered', async () => {
+  it('daily → 7-day candles → second topic and CSV: each as computed apart; a NaN price is dead-lettered', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-windows-'))
     const topic = uniqueName('it-daily')
     const candlesTopic = uniqueName('it-weekly')
@@ -95,7 +95,8 @@ describe('windows through the real broker', function () {
       ].join('\n'),
     )
     const pipeline = await loadPipeline(file)
-    // A record another client wrote with an unusable price, before the replay: it must land in the DLQ, not in a candle.
+    // A record another client wrote with an unusable price, before the replay: it must land in the DLQ,
+    // not in a candle.
     await produceRaw(topic, [
       {
         key: 'BTC',
@@ -207,7 +208,7 @@ describe('windows through the real broker', function () {
     expect(summary.counters.get('sink prices', 'written')).to.equal(DAYS)
   })
 
-  it('a pipeline without a source consumes a topic another pipeline fills (crypto_prices → candles → second pipeline)', async () => {
+  it('a sourceless pipeline consumes a topic another fills (crypto_prices → candles → second pipeline)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-chain-'))
     const candlesTopic = uniqueName('it-candles')
     const candles = expectedCandles()
@@ -259,7 +260,7 @@ describe('windows through the real broker', function () {
     }
   })
 
-  it('late and out-of-order records at the watermark boundary, through the broker: late ones dead-lettered with the reason', async () => {
+  it('late and out-of-order records at the watermark via the broker: late ones go to the DLQ with reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'etl-late-'))
     const topic = uniqueName('it-late')
     const base = Date.UTC(2025, 0, 1)

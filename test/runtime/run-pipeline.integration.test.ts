@@ -45,7 +45,7 @@ describe('runPipeline through the real broker', function () {
     writeFileSync(join(dir, 'empty.csv'), header)
   })
 
-  function pipelineFile(name: string, replay: string, sinks: string): string {
+  function pipelineFile(name: string, replay: string, sinks: string, kafka: string[] = []): string {
     const file = join(dir, `${name}.yaml`)
     writeFileSync(
       file,
@@ -55,6 +55,7 @@ describe('runPipeline through the real broker', function () {
         'kafka:',
         `  topic: ${topic}`,
         `  groupId: ${group}`,
+        ...kafka,
         'source:',
         '  type: replay',
         `  path: ${join(dir, replay)}`,
@@ -112,7 +113,16 @@ describe('runPipeline through the real broker', function () {
     })
   })
 
-  it('commits offsets only after every sink flushed, and a restart resumes without re-writing committed records', async () => {
+  it('keys every message by kafka.key when the pipeline sets one (an expression over the record)', async () => {
+    const out = join(dir, 'out.csv')
+    await run(pipelineFile('p-key', 'first.csv', csvSink(out), ["  key: source + ':' + symbol + ':' + vs_currency"]))
+    const onTopic = await readTopic(topic, 50)
+    expect(onTopic).to.have.length(50)
+    expect(new Set(onTopic.map((m) => m.key))).to.deep.equal(new Set(['replay:BTC:usd']))
+    expect(csvRows(out)).to.have.length(50)
+  })
+
+  it('commits offsets only after all sinks flush; a restart resumes without rewriting committed records', async () => {
     const out = join(dir, 'out.csv')
     await run(pipelineFile('p2', 'first.csv', csvSink(out)))
     const afterFirst = await topicEnd()

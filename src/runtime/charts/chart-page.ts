@@ -65,7 +65,8 @@ h1 { margin: 2px 0 0; font-size: 22px; font-weight: 650; }
 .conn { display: inline-flex; align-items: center; gap: 7px; padding: 4px 10px; border-radius: 999px;
   border: 1px solid var(--line); }
 .conn i { width: 9px; height: 9px; border-radius: 50%; background: var(--off); }
-.conn[data-state="live"] i { background: var(--live); box-shadow: 0 0 0 3px color-mix(in srgb, var(--live) 25%, transparent); }
+.conn[data-state="live"] i { background: var(--live);
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--live) 25%, transparent); }
 .conn[data-state="reconnecting"] i, .conn[data-state="connecting"] i { background: var(--warn); }
 .conn b { font-weight: 600; color: var(--fg); }
 main { display: grid; gap: 20px; padding: 24px 28px 40px;
@@ -205,8 +206,8 @@ function showSummary(entry, summary) {
     latest.dataset.testid = 'latest'
     const change = el('td', 'change ' + direction, formatNumber(item.change, decimals, true))
     change.dataset.testid = 'change'
-    const pct = el('td', 'pct ' + direction,
-      typeof item.changePct === 'number' && Number.isFinite(item.changePct) ? pctFormat.format(item.changePct / 100) : '–')
+    const hasPct = typeof item.changePct === 'number' && Number.isFinite(item.changePct)
+    const pct = el('td', 'pct ' + direction, hasPct ? pctFormat.format(item.changePct / 100) : '–')
     pct.dataset.testid = 'change-pct'
     const at = el('td', 'at', formatTime(item.at, atFormat))
     at.title = String(item.at || '')

@@ -5,10 +5,11 @@
  */
 import type {ChartConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
-import {EtlError, messageOf, pluginFailure} from '../errors.js'
+import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {createPluginContext, scopeOf} from '../plugin-context.js'
 import type {ChartInstance, ChartRender, EtlRecord} from '../plugin-types.js'
+import {callPlugin} from '../stages/call-plugin.js'
 import {CsvTail} from './csv-tail.js'
 
 export interface RenderedChart {
@@ -60,9 +61,8 @@ class RunningChart {
       if (reset) {
         this.instance.reset()
         this.dirty = true
-        this.inputs.logger.info(
-          `chart ${this.chart.label}: ${this.chart.data.kind === 'csv' ? this.chart.data.path : ''} was truncated or replaced; reading it again`,
-        )
+        const file = this.chart.data.kind === 'csv' ? this.chart.data.path : ''
+        this.inputs.logger.info(`chart ${this.chart.label}: ${file} was truncated or replaced; reading it again`)
       }
       if (skipped > 0) this.inputs.counters.add(scopeOf(this.chart), 'csv_lines_unreadable', skipped)
       this.add(rows)
@@ -83,7 +83,8 @@ class RunningChart {
         const render = await this.instance.render()
         this.inputs.counters.add(scope, 'rendered')
         this.inputs.logger.debug(
-          `chart ${this.chart.label}: rendered ${render.renderedPoints}/${render.points} points in ${render.ms.toFixed(1)} ms`,
+          `chart ${this.chart.label}: rendered ${render.renderedPoints}/${render.points} points ` +
+            `in ${render.ms.toFixed(1)} ms`,
         )
         this.inputs.onRender?.({chart: this.chart, render, instance: this.instance})
       } catch (error) {
@@ -110,13 +111,10 @@ export class ChartRunner {
     try {
       for (const chart of inputs.charts) {
         const context = createPluginContext({...inputs, stage: chart})
-        let instance: ChartInstance
-        try {
-          instance = (await chart.definition.create(chart.config, context)) as ChartInstance
-        } catch (error) {
-          throw pluginFailure(chart.definition, 'chart', 'create', error)
-        }
-        running.push(new RunningChart(chart, instance, inputs))
+        const instance = await callPlugin(chart, 'chart', 'create', () =>
+          chart.definition.create(chart.config, context),
+        )
+        running.push(new RunningChart(chart, instance as ChartInstance, inputs))
       }
     } catch (error) {
       await Promise.all(running.map((r) => r.instance.close().catch(() => undefined)))
@@ -134,7 +132,9 @@ export class ChartRunner {
     for (const chart of this.running) if (chart.chart.data.kind === 'stream') chart.add(records)
   }
 
-  /** Reads every CSV and renders every chart that has new rows, now (`etl chart` without --watch, and the last render). */
+  /**
+   * Reads every CSV and renders every chart that has new rows, now (`etl chart` without --watch, and the last render).
+   */
   async renderNow(): Promise<void> {
     await Promise.all(
       this.running.map(async (chart) => {

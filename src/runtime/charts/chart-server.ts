@@ -39,7 +39,9 @@ export interface ChartServerOptions {
 
 export const DEFAULT_CHART_PORT = 8780
 const HEARTBEAT_MS = 15_000
-/** A page that stops reading is dropped beyond this much queued output; it reconnects and gets the latest state again. */
+/**
+ * A page that stops reading is dropped beyond this much queued output; it reconnects and gets the latest state again.
+ */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
 interface Latest {
@@ -51,23 +53,48 @@ interface Latest {
 export async function startChartServer(options: ChartServerOptions): Promise<ChartServer> {
   const port = options.port ?? DEFAULT_CHART_PORT
   const host = options.host ?? '127.0.0.1'
-  const title = options.title ?? 'etl charts'
-  const logger = options.logger
-  const latest = new Map<string, Latest>()
-  const clients = new Set<ServerResponse>()
+  const pages = new LivePages(options.title ?? 'etl charts', options.logger)
+  const server = createServer((req, res) => pages.route(req, res))
+  await listen(server, port, host)
+  const actualPort = (server.address() as AddressInfo).port
+  const url = `http://${urlHost(host)}:${actualPort}/`
+  options.logger.debug('live chart page listening', {url})
+
+  // A comment line every 15 s keeps proxies and idle-connection killers from closing a quiet stream.
+  const heartbeat = setInterval(() => pages.heartbeat(), HEARTBEAT_MS)
+  heartbeat.unref()
+
   let closing: Promise<void> | undefined
-
-  const send = (client: ServerResponse, text: string) => {
-    if (client.writableLength > MAX_QUEUED_BYTES) {
-      logger.warn('live chart page is not reading its updates; dropping it (it will reconnect)')
-      clients.delete(client)
-      client.destroy()
-      return
-    }
-    client.write(text)
+  return {
+    url,
+    port: actualPort,
+    publish(update) {
+      if (!closing) pages.publish(update)
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(heartbeat)
+        pages.endAll()
+        server.close(() => resolve())
+        // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
+        server.closeAllConnections()
+      })
+      return closing
+    },
   }
+}
 
-  const routes = (req: IncomingMessage, res: ServerResponse) => {
+/** The latest render of every chart, and the open pages that get each new one over Server-Sent Events. */
+class LivePages {
+  private readonly latest = new Map<string, Latest>()
+  private readonly clients = new Set<ServerResponse>()
+
+  constructor(
+    private readonly title: string,
+    private readonly logger: Logger,
+  ) {}
+
+  route(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('x-content-type-options', 'nosniff')
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, {allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8'}).end('method not allowed\n')
@@ -75,20 +102,38 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
     }
     // The path is parsed, never echoed back: 404 bodies are fixed text so nothing from the request reaches a page.
     const path = requestPath(req.url)
-    if (path === '/' || path === '/index.html') return servePage(res, title)
-    if (path === '/events' && req.method === 'GET') return serveEvents(req, res)
-    if (path === '/api/charts')
+    if (path === '/' || path === '/index.html') return servePage(res, this.title)
+    if (path === '/events' && req.method === 'GET') return this.connect(req, res)
+    if (path === '/api/charts') {
       return serveJson(
         res,
-        [...latest.values()].map(({update}) => withoutSvg(update)),
+        [...this.latest.values()].map(({update}) => withoutSvg(update)),
       )
+    }
     const name = chartNameFromPath(path)
-    const found = name === undefined ? undefined : latest.get(name)
+    const found = name === undefined ? undefined : this.latest.get(name)
     if (found) return serveSvg(res, found.update.svg)
     res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('not found\n')
   }
 
-  const serveEvents = (req: IncomingMessage, res: ServerResponse) => {
+  publish(update: ChartUpdate): void {
+    const frame = `event: chart\ndata: ${JSON.stringify(update)}\n\n`
+    this.latest.set(update.chart, {update, frame})
+    for (const client of this.clients) this.send(client, frame)
+  }
+
+  heartbeat(): void {
+    for (const client of this.clients) this.send(client, ': heartbeat\n\n')
+  }
+
+  /** Ends every page's event stream (the server is closing). */
+  endAll(): void {
+    for (const client of this.clients) client.end()
+    this.clients.clear()
+  }
+
+  /** A page's event stream: every chart's latest render at once, then each new one as it comes. */
+  private connect(req: IncomingMessage, res: ServerResponse): void {
     req.socket.setNoDelay(true)
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -97,48 +142,24 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
     })
     // retry: a page reconnects within 2 s when etl chart is restarted, instead of the browser's default back-off.
     let text = 'retry: 2000\n\n'
-    for (const {frame} of latest.values()) text += frame
+    for (const {frame} of this.latest.values()) text += frame
     res.write(text)
-    clients.add(res)
-    logger.debug('live chart page connected', {pages: clients.size})
+    this.clients.add(res)
+    this.logger.debug('live chart page connected', {pages: this.clients.size})
     res.on('close', () => {
-      clients.delete(res)
-      logger.debug('live chart page disconnected', {pages: clients.size})
+      this.clients.delete(res)
+      this.logger.debug('live chart page disconnected', {pages: this.clients.size})
     })
   }
 
-  const server = createServer(routes)
-  await listen(server, port, host)
-  const actualPort = (server.address() as AddressInfo).port
-  const url = `http://${urlHost(host)}:${actualPort}/`
-  logger.debug('live chart page listening', {url})
-
-  // A comment line every 15 s keeps proxies and idle-connection killers from closing a quiet stream.
-  const heartbeat = setInterval(() => {
-    for (const client of clients) send(client, ': heartbeat\n\n')
-  }, HEARTBEAT_MS)
-  heartbeat.unref()
-
-  return {
-    url,
-    port: actualPort,
-    publish(update) {
-      if (closing) return
-      const frame = `event: chart\ndata: ${JSON.stringify(update)}\n\n`
-      latest.set(update.chart, {update, frame})
-      for (const client of clients) send(client, frame)
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        clearInterval(heartbeat)
-        for (const client of clients) client.end()
-        clients.clear()
-        server.close(() => resolve())
-        // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
-        server.closeAllConnections()
-      })
-      return closing
-    },
+  private send(client: ServerResponse, text: string): void {
+    if (client.writableLength > MAX_QUEUED_BYTES) {
+      this.logger.warn('live chart page is not reading its updates; dropping it (it will reconnect)')
+      this.clients.delete(client)
+      client.destroy()
+      return
+    }
+    client.write(text)
   }
 }
 

@@ -5,12 +5,13 @@
  */
 import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
-import {pluginFailure, type EtlError} from '../errors.js'
+import type {EtlError} from '../errors.js'
 import type {Assignment, ConsumedMessage} from '../kafka/message-bus.js'
 import type {Logger} from '../logger.js'
 import {createPluginContext, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, TopicProducer, TransformInstance} from '../plugin-types.js'
 import type {SavedStates, StateEntry, TransformStateStore} from '../state/transform-state-store.js'
+import {callPlugin} from './call-plugin.js'
 
 /** What creating plugin instances needs; `etl test` creates them with these too. */
 export interface PluginCreateInputs {
@@ -46,11 +47,8 @@ export async function createPlugins<T>(
       pipelineDir: inputs.pipeline.dir,
       partition,
     })
-    try {
-      created.push({stage, instance: (await stage.definition.create(stage.config, context)) as T})
-    } catch (error) {
-      throw pluginFailure(stage.definition, 'process', 'create', error)
-    }
+    const instance = await callPlugin(stage, 'process', 'create', () => stage.definition.create(stage.config, context))
+    created.push({stage, instance: instance as T})
   }
   return created
 }
@@ -67,11 +65,7 @@ export async function applyTransforms(
 ): Promise<EtlRecord[]> {
   let records = input
   for (const [index, {stage, instance}] of transforms.entries()) {
-    try {
-      records = await instance.process(records)
-    } catch (error) {
-      throw pluginFailure(stage.definition, 'process', 'process', error)
-    }
+    records = await callPlugin(stage, 'process', 'process', () => instance.process(records))
     onStep?.(index, records)
   }
   return records
@@ -89,14 +83,12 @@ export async function flushTransforms(
 ): Promise<EtlRecord[]> {
   let held: EtlRecord[] = []
   for (const [index, {stage, instance}] of transforms.entries()) {
-    try {
+    await callPlugin(stage, 'process', 'flush', async () => {
       if (held.length > 0) held = await instance.process(held)
       if (instance.flush) held = held.concat(await instance.flush())
       onStep?.(index, held)
       await instance.close?.()
-    } catch (error) {
-      onError(pluginFailure(stage.definition, 'process', 'flush', error))
-    }
+    }).catch(onError)
   }
   return held
 }
@@ -158,18 +150,17 @@ export class PartitionChains {
       .filter((chain) => rejoined || !owned.has(chain.partition))
       .sort((x, y) => x.partition - y.partition)
     if (released.length === 0) return
+    const partitions = released.map((c) => c.partition).join(',')
     this.inputs.logger.info(
-      `released partition(s) ${released.map((c) => c.partition).join(',')}${rejoined ? ' (rejoined the group as a new member)' : ''}; ` +
+      `released partition(s) ${partitions}${rejoined ? ' (rejoined the group as a new member)' : ''}; ` +
         `their transform state stays in ${this.store.topic} as of the last commit`,
     )
     for (const chain of released) {
       this.chains.delete(chain.partition)
       for (const {stage, instance} of chain.transforms) {
-        await instance
-          .close?.()
-          .catch((error) =>
-            this.inputs.logger.error(pluginFailure(stage.definition, 'process', 'close', error).message),
-          )
+        await callPlugin(stage, 'process', 'close', () => instance.close?.()).catch((error: EtlError) =>
+          this.inputs.logger.error(error.message),
+        )
       }
     }
   }
@@ -193,8 +184,9 @@ export class PartitionChains {
     const skipped = messages.length - fresh.length
     this.inputs.counters.add('process', 'skipped_already_processed', skipped)
     this.inputs.logger.info(
-      `partition ${chain.partition}: skipping ${skipped} message(s) from offset ${messages[0].offset}: processed and written ` +
-        `before their offsets were committed (the transform state saved at offset ${next} already includes them)`,
+      `partition ${chain.partition}: skipping ${skipped} message(s) from offset ${messages[0].offset}: ` +
+        'processed and written before their offsets were committed ' +
+        `(the transform state saved at offset ${next} already includes them)`,
     )
     return fresh
   }
@@ -207,13 +199,10 @@ export class PartitionChains {
     const changed: StateEntry[] = []
     for (const [index, {stage, instance}] of chain.transforms.entries()) {
       if (!instance.checkpoint) continue
-      let json: string | undefined
-      try {
-        const state = await instance.checkpoint()
-        json = state === undefined ? undefined : JSON.stringify(state)
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'checkpoint', error)
-      }
+      const json = await callPlugin(stage, 'process', 'checkpoint', async () => {
+        const state = await instance.checkpoint?.()
+        return state === undefined ? undefined : JSON.stringify(state)
+      })
       if (json === undefined || json === chain.written.get(index)) continue
       changed.push({index, label: stage.label, type: stage.type, json})
     }
@@ -232,22 +221,20 @@ export class PartitionChains {
       if (entry.label !== stage.label || entry.type !== stage.type) {
         // The pipeline's transforms changed: state of another transform at this position would be nonsense here.
         logger.warn(
-          `partition ${chain.partition}: ignoring saved state of ${entry.type} "${entry.label}" for transform ${index + 1} (now ${stage.type} "${stage.label}")`,
+          `partition ${chain.partition}: ignoring saved state of ${entry.type} "${entry.label}" ` +
+            `for transform ${index + 1} (now ${stage.type} "${stage.label}")`,
         )
         counters.add('process', 'state_discarded')
         continue
       }
-      try {
-        await instance.restore(entry.state)
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'restore', error)
-      }
+      await callPlugin(stage, 'process', 'restore', () => instance.restore?.(entry.state))
       chain.written.set(index, JSON.stringify(entry.state))
       if (chain.nextOffset === undefined || entry.offset > chain.nextOffset) chain.nextOffset = entry.offset
     }
     if (chain.nextOffset !== undefined) {
       logger.info(
-        `partition ${chain.partition}: restored transform state from ${this.store.topic} (saved at offset ${chain.nextOffset})`,
+        `partition ${chain.partition}: restored transform state from ${this.store.topic} ` +
+          `(saved at offset ${chain.nextOffset})`,
       )
     }
   }

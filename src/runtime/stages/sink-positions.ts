@@ -1,15 +1,15 @@
 /**
  * Exactly-once into sinks that record positions (SinkInstance.positions): per sink and partition, the offset after the
- * last input whose outputs the sink durably holds. A batch delivered again after a crash (flushed, not committed) is cut
- * at those offsets; the process stage runs every piece through the transforms (their state needs it) but hands a sink
- * only the pieces past its position. Sinks without positions get everything: at-least-once.
+ * last input whose outputs the sink durably holds. A batch delivered again after a crash (flushed, not committed) is
+ * cut at those offsets; the process stage runs every piece through the transforms (their state needs it) but hands a
+ * sink only the pieces past its position. Sinks without positions get everything: at-least-once.
  */
-import {pluginFailure} from '../errors.js'
 import type {ConsumedMessage, MessageBus} from '../kafka/message-bus.js'
 import type {Logger} from '../logger.js'
 import type {Counters} from '../counters.js'
 import {scopeOf} from '../plugin-context.js'
 import type {SinkInstance, SinkOrigin} from '../plugin-types.js'
+import {callPlugin} from './call-plugin.js'
 import type {Running} from './partition-chains.js'
 
 export interface Segment {
@@ -45,20 +45,16 @@ export class SinkPositions {
     const positions: (Map<number, bigint> | undefined)[] = []
     let ends: Map<number, bigint> | undefined
     for (const {stage, instance} of sinks) {
-      let position: Map<number, bigint> | undefined
-      try {
-        position = (await instance.positions?.(topic)) ?? undefined
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', 'positions', error)
-      }
+      const position = (await callPlugin(stage, 'process', 'positions', () => instance.positions?.(topic))) ?? undefined
       if (position && position.size > 0) {
         ends ??= await bus.endOffsets(topic)
         for (const [partition, offset] of position) {
           const end = ends.get(partition) ?? 0n
           if (offset <= end) continue
           logger.warn(
-            `${scopeOf(stage)}: its recorded position ${offset} in partition ${partition} is past the end of ${topic} (${end}); ` +
-              'the topic was recreated? ignoring the position (delete the sink file and its .offsets.json to start afresh)',
+            `${scopeOf(stage)}: its recorded position ${offset} in partition ${partition} ` +
+              `is past the end of ${topic} (${end}); the topic was recreated? ` +
+              'ignoring the position (delete the sink file and its .offsets.json to start afresh)',
           )
           position.delete(partition)
         }
@@ -100,7 +96,8 @@ export class SinkPositions {
     if (records > 0 && !this.logged.has(key)) {
       this.logged.add(key)
       this.logger.info(
-        `${scopeOf(stage)}: partition ${origin.partition}: skipping ${records} record(s) already written before the restart ` +
+        `${scopeOf(stage)}: partition ${origin.partition}: ` +
+          `skipping ${records} record(s) already written before the restart ` +
           `(outputs of the input below offset ${at}, which the sink recorded)`,
       )
     }

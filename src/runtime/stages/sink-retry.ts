@@ -10,12 +10,13 @@
 import type {StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import {formatDuration} from '../duration.js'
-import {EtlError, messageOf, pluginFailure} from '../errors.js'
+import {EtlError, messageOf} from '../errors.js'
 import {trackPending} from '../lifecycle.js'
 import type {Logger} from '../logger.js'
 import {scopeOf} from '../plugin-context.js'
 import type {SinkInstance} from '../plugin-types.js'
 import {defaultRetryPolicy, isPermanentError, withRetry, type RetryPolicy} from '../retry.js'
+import {callPlugin} from './call-plugin.js'
 import type {Running} from './partition-chains.js'
 
 export interface SinkRetryInputs {
@@ -42,14 +43,13 @@ export function retryingSink(stage: StageConfig, instance: SinkInstance, inputs:
       const of = policy.maxAttempts > 0 ? ` of ${policy.maxAttempts}` : ''
       let state = ''
       const done = trackPending(() => `sink ${stage.label}: ${action}${state}`)
+      const call = (attempt: number) => {
+        if (attempt > 1) state = ` (attempt ${attempt}${of})`
+        return (instance[action] as (...a: unknown[]) => Promise<void>).apply(instance, args)
+      }
       try {
-        await withRetry(
-          (attempt) => {
-            if (attempt > 1) state = ` (attempt ${attempt}${of})`
-            return (instance[action] as (...a: unknown[]) => Promise<void>).apply(instance, args)
-          },
-          policy,
-          {
+        await callPlugin(stage, 'process', action, () =>
+          withRetry(call, policy, {
             describe: action,
             logger,
             signal: inputs.signal,
@@ -58,10 +58,10 @@ export function retryingSink(stage: StageConfig, instance: SinkInstance, inputs:
             onRetry: ({attempt, delayMs, error}) => {
               state = ` failed (${messageOf(error)}); attempt ${attempt + 1}${of} due in ${formatDuration(delayMs)}`
             },
-          },
+          }).catch((error: unknown) => {
+            throw asEtlError(error)
+          }),
         )
-      } catch (error) {
-        throw pluginFailure(stage.definition, 'process', action, asEtlError(error))
       } finally {
         done()
       }

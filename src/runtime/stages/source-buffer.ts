@@ -146,7 +146,8 @@ export class SourceBuffer {
     if (now - this.lastDropReport >= REPORT_EVERY_MS) {
       this.lastDropReport = now
       this.inputs.logger.warn(
-        `source buffer full (${this.inputs.settings.maxRecords} records): dropping the oldest records (whenFull: drop-oldest)`,
+        `source buffer full (${this.inputs.settings.maxRecords} records): ` +
+          'dropping the oldest records (whenFull: drop-oldest)',
         {droppedSoFar: this.dropped},
       )
     }
@@ -229,7 +230,8 @@ export class SourceBuffer {
       this.outageSince = started
       this.lastOutageReport = now
       this.inputs.logger.warn(
-        `Kafka has not acknowledged records for ${Math.round((now - started) / 1000)} s; buffering the source's records`,
+        `Kafka has not acknowledged records for ${Math.round((now - started) / 1000)} s; ` +
+          "buffering the source's records",
         {buffered: this.records},
       )
       return

@@ -1,17 +1,19 @@
 /**
- * Source stage: runs the source plugin and produces what it emits to the topic, keyed by symbol so every coin stays in
- * order on one partition. emit() queues into a bounded buffer (source-buffer.ts) that one loop delivers in order
- * (source-delivery.ts): with the source's checkpoints in Kafka transactions when it passes them, else with the plain
- * idempotent producer. A source with `restore` gets its last committed checkpoint back before it runs.
+ * Source stage: runs the source plugin and produces what it emits to the topic, keyed (message-key.ts) so the records
+ * of one key stay in order on one partition. emit() queues into a bounded buffer (source-buffer.ts) that one loop
+ * delivers in order (source-delivery.ts): with the source's checkpoints in Kafka transactions when it passes them,
+ * else with the plain idempotent producer. A source with `restore` gets its last committed checkpoint back before it
+ * runs.
  */
-import type {PipelineConfig} from '../config/load-pipeline.js'
+import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
-import {pluginFailure} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusMessage, MessageBus} from '../kafka/message-bus.js'
 import {createPluginContext, scopeOf} from '../plugin-context.js'
 import type {EtlRecord, SourceInstance} from '../plugin-types.js'
 import {mergeEnds, sourceStateKey} from '../state/source-state-store.js'
+import {callPlugin} from './call-plugin.js'
+import {messageKeyOf, type MessageKeyOf} from './message-key.js'
 import {SourceBuffer} from './source-buffer.js'
 import {SourceDelivery} from './source-delivery.js'
 
@@ -37,102 +39,137 @@ export interface SourceStageResult {
   drainTarget: Map<number, bigint>
 }
 
-export function recordKey(record: EtlRecord): string | null {
-  const key = record.symbol ?? record.key
-  return typeof key === 'string' || typeof key === 'number' ? String(key) : null
-}
-
 /** `etl-source-<pipeline name>`: the same on every run, so a restarted source stage fences the one it replaces. */
 export function sourceTransactionalId(pipelineName: string): string {
   return `etl-source-${pipelineName}`
 }
 
 export async function runSourceStage(inputs: SourceStageInputs): Promise<SourceStageResult> {
-  const {pipeline, bus, counters, logger} = inputs
-  const stage = pipeline.source
+  const stage = inputs.pipeline.source
   if (!stage) return {drainTarget: new Map()} // a pipeline without a source consumes a topic something else fills
-  const scope = scopeOf(stage)
-  const force = inputs.forceSignal ?? new AbortController().signal
-  // Also aborted when delivery fails for good, so a source waiting for its next poll stops at once.
-  const control = new AbortController()
-  const stopSource = () => control.abort()
-  if (inputs.signal.aborted) stopSource()
-  else inputs.signal.addEventListener('abort', stopSource, {once: true})
-  const stageLogger = logger.child('source')
-  const delivery = new SourceDelivery({
-    bus,
-    logger: stageLogger,
-    topic: pipeline.kafka.topic,
-    stateTopic: pipeline.kafka.sourceStateTopic,
-    stateKey: sourceStateKey(pipeline.name, stage.label),
-    transactionalId: sourceTransactionalId(pipeline.name),
-    replicationFactor: pipeline.kafka.replicationFactor,
-    label: stage.label,
-    type: stage.type,
-    force,
-  })
-  const buffer = new SourceBuffer({
-    settings: pipeline.kafka.producerBuffer,
-    delivery,
-    logger: stageLogger,
-    counters,
-    scope,
-    onFatal: stopSource,
-  })
-  const context = createPluginContext({
-    ...inputs,
-    signal: control.signal,
-    stage,
-    pipelineName: pipeline.name,
-    pipelineDir: pipeline.dir,
-  })
-  let source: SourceInstance | undefined
+  const run = new RunningSourceStage(inputs, stage)
   try {
-    try {
-      source = (await stage.definition.create(stage.config, context)) as SourceInstance
-    } catch (error) {
-      throw pluginFailure(stage.definition, 'source', 'create', error)
-    }
-    if (source.restore) {
-      // Fences an older process of this source first, so the checkpoint read next is final.
-      const state = await delivery.openTransactional()
-      if (state?.checkpoint !== undefined) {
-        logger.info(`resuming ${stage.label} from its last committed checkpoint`, {
-          at: state.at,
-          transactions: state.seq,
-        })
-        try {
-          await source.restore(state.checkpoint)
-        } catch (error) {
-          throw pluginFailure(stage.definition, 'source', 'restore', error)
-        }
-      }
-    }
-    const emit = async (records: EtlRecord[], checkpoint?: unknown) => {
-      if (records.length === 0 && checkpoint === undefined) return
-      const messages: BusMessage[] = records.map((record) => ({key: recordKey(record), value: JSON.stringify(record)}))
-      await buffer.push(messages, checkpoint === undefined ? undefined : {value: checkpoint})
-    }
-    try {
-      await source.run(emit, control.signal)
-    } catch (error) {
-      if (buffer.failure !== undefined) throw buffer.failure
-      throw pluginFailure(stage.definition, 'source', 'run', error)
-    }
-    await buffer.close(force)
-    if (buffer.failure !== undefined) throw buffer.failure
-    logger.info(inputs.signal.aborted ? 'source stopped' : 'source finished', {
-      produced: counters.get(scope, 'produced'),
-    })
-    // Only a finite source that ran out needs a target; a stopped run must not wait on the broker for one.
-    if (inputs.signal.aborted) return {drainTarget: buffer.produced}
-    const drainTarget = delivery.isTransactional
-      ? mergeEnds(delivery.committedEnds, buffer.produced)
-      : mergeEnds(await bus.endOffsets(pipeline.kafka.topic), buffer.produced)
-    return {drainTarget}
+    return await run.run()
   } finally {
-    inputs.signal.removeEventListener('abort', stopSource)
-    await source?.close?.().catch((error) => logger.warn(`closing the source failed: ${String(error)}`))
-    await delivery.close()
+    await run.close()
+  }
+}
+
+/** One run of the source plugin, from create() to close(), with the buffer and delivery behind its emit(). */
+class RunningSourceStage {
+  /** Aborted by the run's signal, and also when delivery fails for good, so a source waiting to poll stops at once. */
+  private readonly control = new AbortController()
+  private readonly force: AbortSignal
+  private readonly delivery: SourceDelivery
+  private readonly buffer: SourceBuffer
+  private readonly keyOf: MessageKeyOf
+  private source: SourceInstance | undefined
+
+  constructor(
+    private readonly inputs: SourceStageInputs,
+    private readonly stage: StageConfig,
+  ) {
+    this.force = inputs.forceSignal ?? new AbortController().signal
+    this.keyOf = messageKeyOf(inputs.pipeline.kafka.key)
+    if (inputs.signal.aborted) this.stopSource()
+    else inputs.signal.addEventListener('abort', this.stopSource, {once: true})
+    const stageLogger = inputs.logger.child('source')
+    this.delivery = this.createDelivery(stageLogger)
+    this.buffer = new SourceBuffer({
+      settings: inputs.pipeline.kafka.producerBuffer,
+      delivery: this.delivery,
+      logger: stageLogger,
+      counters: inputs.counters,
+      scope: scopeOf(stage),
+      onFatal: this.stopSource,
+    })
+  }
+
+  private readonly stopSource = (): void => this.control.abort()
+
+  /** Creates the source, restores its checkpoint, runs it to its end and delivers what it emitted. */
+  async run(): Promise<SourceStageResult> {
+    const {inputs, stage, buffer} = this
+    const source = await this.create()
+    if (source.restore) await this.restore(source)
+    await callPlugin(stage, 'source', 'run', () => source.run(this.emit, this.control.signal)).catch((error) => {
+      // Delivery failed for good and stopped the source: that failure is the one to report.
+      throw buffer.failure !== undefined ? buffer.failure : error
+    })
+    await buffer.close(this.force)
+    if (buffer.failure !== undefined) throw buffer.failure
+    inputs.logger.info(inputs.signal.aborted ? 'source stopped' : 'source finished', {
+      produced: inputs.counters.get(scopeOf(stage), 'produced'),
+    })
+    return {drainTarget: await this.drainTarget()}
+  }
+
+  /** Closes the source (if it was created) and the delivery; a source failing to close is only logged. */
+  async close(): Promise<void> {
+    this.inputs.signal.removeEventListener('abort', this.stopSource)
+    await this.source
+      ?.close?.()
+      .catch((error) => this.inputs.logger.warn(`closing the source failed: ${String(error)}`))
+    await this.delivery.close()
+  }
+
+  private createDelivery(logger: Logger): SourceDelivery {
+    const {pipeline, bus} = this.inputs
+    return new SourceDelivery({
+      bus,
+      logger,
+      topic: pipeline.kafka.topic,
+      stateTopic: pipeline.kafka.sourceStateTopic,
+      stateKey: sourceStateKey(pipeline.name, this.stage.label),
+      transactionalId: sourceTransactionalId(pipeline.name),
+      replicationFactor: pipeline.kafka.replicationFactor,
+      label: this.stage.label,
+      type: this.stage.type,
+      force: this.force,
+    })
+  }
+
+  private async create(): Promise<SourceInstance> {
+    const {inputs, stage} = this
+    const context = createPluginContext({
+      ...inputs,
+      signal: this.control.signal,
+      stage,
+      pipelineName: inputs.pipeline.name,
+      pipelineDir: inputs.pipeline.dir,
+    })
+    this.source = await callPlugin(stage, 'source', 'create', async () => {
+      return (await stage.definition.create(stage.config, context)) as SourceInstance
+    })
+    return this.source
+  }
+
+  /** Hands the source its last committed checkpoint, if there is one. */
+  private async restore(source: SourceInstance): Promise<void> {
+    // Fences an older process of this source first, so the checkpoint read next is final.
+    const state = await this.delivery.openTransactional()
+    if (state?.checkpoint === undefined) return
+    this.inputs.logger.info(`resuming ${this.stage.label} from its last committed checkpoint`, {
+      at: state.at,
+      transactions: state.seq,
+    })
+    await callPlugin(this.stage, 'source', 'restore', () => source.restore?.(state.checkpoint))
+  }
+
+  /** The source's emit(): records become keyed messages in the buffer, with the checkpoint that follows them. */
+  private readonly emit = async (records: EtlRecord[], checkpoint?: unknown): Promise<void> => {
+    if (records.length === 0 && checkpoint === undefined) return
+    const messages: BusMessage[] = records.map((record) => ({key: this.keyOf(record), value: JSON.stringify(record)}))
+    await this.buffer.push(messages, checkpoint === undefined ? undefined : {value: checkpoint})
+  }
+
+  /** Where the process stage may stop: the offsets after this source's records, per partition. */
+  private async drainTarget(): Promise<Map<number, bigint>> {
+    const {inputs, delivery, buffer} = this
+    // Only a finite source that ran out needs a target; a stopped run must not wait on the broker for one.
+    if (inputs.signal.aborted) return buffer.produced
+    return delivery.isTransactional
+      ? mergeEnds(delivery.committedEnds, buffer.produced)
+      : mergeEnds(await inputs.bus.endOffsets(inputs.pipeline.kafka.topic), buffer.produced)
   }
 }

@@ -64,8 +64,32 @@ function mergeCounters(counters: Counters, rows: CounterRow[]): void {
 }
 
 export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers: string[]): Promise<SourceStageResult> {
-  const {pipeline, counters, signal, forceSignal} = inputs
+  const {pipeline, signal, forceSignal} = inputs
   const label = pipeline.source?.label ?? 'source'
+  const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
+  const worker = startWorker(inputs, brokers)
+  const why = setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting
+  inputs.logger.info(`source ${label} runs in a worker thread (${why})`, {threadId: worker.threadId})
+  const send = (message: ToWorker) => worker.postMessage(message)
+  const onStop = () => send({type: 'stop'})
+  const onForce = () => send({type: 'force'})
+  const pending = new WorkerPending()
+  try {
+    const outcome = workerOutcome(worker, {counters: inputs.counters, pending, label, setting})
+    if (signal.aborted) onStop()
+    else signal.addEventListener('abort', onStop, {once: true})
+    if (forceSignal?.aborted) onForce()
+    else forceSignal?.addEventListener('abort', onForce, {once: true})
+    return await outcome
+  } finally {
+    signal.removeEventListener('abort', onStop)
+    forceSignal?.removeEventListener('abort', onForce)
+    pending.show([])
+  }
+}
+
+function startWorker(inputs: SourceStageInputs, brokers: string[]): Worker {
+  const {pipeline} = inputs
   const {url, execArgv} = workerEntry()
   const data: SourceWorkerData = {
     file: pipeline.file,
@@ -73,59 +97,62 @@ export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers:
     stateRoot: inputs.stateRoot,
     builtinsModule: pipeline.registry.builtinsModule,
   }
-  const worker = new Worker(url, {workerData: data, ...(execArgv ? {execArgv} : {}), env: process.env})
-  const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
-  inputs.logger.info(
-    `source ${label} runs in a worker thread (${setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting})`,
-    {threadId: worker.threadId},
-  )
-  const send = (message: ToWorker) => worker.postMessage(message)
-  const onStop = () => send({type: 'stop'})
-  const onForce = () => send({type: 'force'})
-  // What the worker's buffer still holds, for the ETL_SHUTDOWN_TIMEOUT message (lifecycle.ts reads it in this thread).
-  let pendingLines: string[] = []
-  let untrack: (() => void) | undefined
-  const showPending = (lines: string[]) => {
-    pendingLines = lines
-    if (lines.length > 0 && !untrack) untrack = trackPending(() => pendingLines.join('; '))
-    if (lines.length === 0 && untrack) {
-      untrack()
-      untrack = undefined
+  return new Worker(url, {workerData: data, ...(execArgv ? {execArgv} : {}), env: process.env})
+}
+
+/**
+ * What the worker's buffer still holds, for the ETL_SHUTDOWN_TIMEOUT message (lifecycle.ts reads it in this thread).
+ */
+class WorkerPending {
+  private lines: string[] = []
+  private untrack: (() => void) | undefined
+
+  /** The worker's latest report; no lines means nothing is pending any more. */
+  show(lines: string[]): void {
+    this.lines = lines
+    if (lines.length > 0 && !this.untrack) this.untrack = trackPending(() => this.lines.join('; '))
+    if (lines.length === 0 && this.untrack) {
+      this.untrack()
+      this.untrack = undefined
     }
   }
-  try {
-    return await new Promise<SourceStageResult>((resolve, reject) => {
-      let outcome: {result?: SourceStageResult; error?: EtlError | Error} | undefined
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'pending') return showPending(message.lines)
-        mergeCounters(counters, message.counters)
-        outcome =
-          message.type === 'done' ? {result: {drainTarget: message.drainTarget}} : {error: fromWire(message.error)}
-      })
-      // An uncaught exception or running out of memory in the thread; 'exit' follows.
-      let crash: Error | undefined
-      worker.on('error', (error) => (crash = error))
-      // Settled on exit, not on the result message: the thread's last log lines are written by then.
-      worker.on('exit', (code) => {
-        if (outcome?.result) return resolve(outcome.result)
-        if (outcome?.error) return reject(outcome.error)
-        const why = crash ? `: ${crash.message}` : ` with code ${code}`
-        reject(
-          new EtlError(
-            'ETL_SOURCE_WORKER',
-            `the worker thread of source "${label}" (${setting}) ended unexpectedly${why}; records it had not delivered are produced again by the next run`,
-            {cause: crash, details: {stage: 'source', exitCode: code}},
-          ),
-        )
-      })
-      if (signal.aborted) onStop()
-      else signal.addEventListener('abort', onStop, {once: true})
-      if (forceSignal?.aborted) onForce()
-      else forceSignal?.addEventListener('abort', onForce, {once: true})
+}
+
+interface OutcomeInputs {
+  counters: Counters
+  pending: WorkerPending
+  label: string
+  setting: string
+}
+
+/** Resolves with the worker's result or rejects with its error, once the thread has exited. */
+function workerOutcome(worker: Worker, inputs: OutcomeInputs): Promise<SourceStageResult> {
+  return new Promise<SourceStageResult>((resolve, reject) => {
+    let outcome: {result?: SourceStageResult; error?: EtlError | Error} | undefined
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'pending') return inputs.pending.show(message.lines)
+      mergeCounters(inputs.counters, message.counters)
+      outcome =
+        message.type === 'done' ? {result: {drainTarget: message.drainTarget}} : {error: fromWire(message.error)}
     })
-  } finally {
-    signal.removeEventListener('abort', onStop)
-    forceSignal?.removeEventListener('abort', onForce)
-    showPending([])
-  }
+    // An uncaught exception or running out of memory in the thread; 'exit' follows.
+    let crash: Error | undefined
+    worker.on('error', (error) => (crash = error))
+    // Settled on exit, not on the result message: the thread's last log lines are written by then.
+    worker.on('exit', (code) => {
+      if (outcome?.result) return resolve(outcome.result)
+      if (outcome?.error) return reject(outcome.error)
+      reject(workerEndedError(inputs, code, crash))
+    })
+  })
+}
+
+function workerEndedError(inputs: OutcomeInputs, code: number, crash: Error | undefined): EtlError {
+  const why = crash ? `: ${crash.message}` : ` with code ${code}`
+  return new EtlError(
+    'ETL_SOURCE_WORKER',
+    `the worker thread of source "${inputs.label}" (${inputs.setting}) ended unexpectedly${why}; ` +
+      'records it had not delivered are produced again by the next run',
+    {cause: crash, details: {stage: 'source', exitCode: code}},
+  )
 }

@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {PipelineConfig, StageConfig} from '../../../src/runtime/config/load-pipeline.js'
 import {Counters} from '../../../src/runtime/counters.js'
-import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
+import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs/bus.js'
 import type {ConsumedMessage, MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
 import {definePlugin, type PluginContext} from '../../../src/runtime/plugin-types.js'
@@ -106,7 +106,7 @@ describe('partition chains (real broker state topic)', function () {
     return {chains: new PartitionChains(inputs, store), counters, topic}
   }
 
-  it('a new assignment closes, unflushed, the chains of partitions that left; a new member id closes them all', async () => {
+  it('a new assignment closes, unflushed, the chains of partitions that left; a new member id closes all', async () => {
     const {chains: c} = chains()
     c.assigned({partitions: [0, 1], memberId: 'm1'})
     await c.settle()

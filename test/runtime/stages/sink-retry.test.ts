@@ -108,7 +108,8 @@ describe('retryingSink', () => {
       .catch((e: unknown) => e)) as EtlError
     expect(error.code).to.equal('ETL_PLUGIN_FAILED')
     expect(error.message).to.equal(
-      'sink plugin "recording" failed in write (stage process): write failed 2 times in a row (retry.maxAttempts 2); last error: file locked',
+      'sink plugin "recording" failed in write (stage process): ' +
+        'write failed 2 times in a row (retry.maxAttempts 2); last error: file locked',
     )
     expect(inner.calls).to.have.length(2)
   })

@@ -41,7 +41,7 @@ describe('source buffer', () => {
   const logger = createLogger('test', {write: (line) => logs.push(line), level: 'debug'})
   beforeEach(() => (logs.length = 0))
 
-  it('block: emit waits while the buffer is full and goes on once delivery resumes; order and checkpoints kept', async () => {
+  it('block: emit waits while the buffer is full, goes on when delivery resumes; order, checkpoints kept', async () => {
     const broker = gate()
     const counters = new Counters()
     const buffer = new SourceBuffer({
@@ -70,7 +70,7 @@ describe('source buffer', () => {
     expect(counters.get('source t', 'dropped')).to.equal(0)
   })
 
-  it('drop-oldest: never waits, drops the oldest queued records, counts them and logs once, keeps the newest', async () => {
+  it('drop-oldest: never waits; drops oldest queued records, counts them, logs once, keeps the newest', async () => {
     const broker = gate()
     const counters = new Counters()
     const buffer = new SourceBuffer({

@@ -11,7 +11,7 @@ import {MessageChannel, receiveMessageOnPort} from 'node:worker_threads'
 import {loadPipeline} from '../../../src/index.js'
 import {Counters} from '../../../src/runtime/counters.js'
 import {EtlError, isEtlError, pluginFailure} from '../../../src/runtime/errors.js'
-import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs-bus.js'
+import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs/bus.js'
 import {createLogger} from '../../../src/runtime/logger.js'
 import {runSourceStageInWorker} from '../../../src/runtime/stages/source-worker.js'
 import {fromWire, toWire} from '../../../src/runtime/stages/source-worker-wire.js'
@@ -67,7 +67,8 @@ describe('source stage in a worker thread (real Kafka)', function () {
       const {drainTarget} = await runSourceStageInWorker(inputs, testBrokers())
       expect(counters.get('source replay', 'produced')).to.equal(25)
       expect(counters.get('process', 'consumed')).to.equal(7)
-      // The offset right after the 25th record: the transaction's commit marker, which no consumer receives, follows it.
+      // The offset right after the 25th record: the transaction's commit marker, which no consumer receives,
+      // follows it.
       expect(drainTarget.get(0)).to.equal(25n)
       // (The broker writes the marker just after the commit returns: wait for the committed end to reach it.)
       let end = 0n

@@ -7,11 +7,11 @@ import {expect} from 'chai'
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createKafkajsBus} from '../../src/runtime/kafka/kafkajs-bus.js'
-import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
-import {createLogger, type Logger} from '../../src/runtime/logger.js'
-import {runProcessUntil} from '../support/run-process-until.js'
-import {committedOffsets, createTopic, produceRaw, readTopic, uniqueName} from '../support/kafka-test-utils.js'
+import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs/bus.js'
+import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
+import {createLogger, type Logger} from '../../../src/runtime/logger.js'
+import {runProcessUntil} from '../../support/run-process-until.js'
+import {committedOffsets, createTopic, produceRaw, readTopic, uniqueName} from '../../support/kafka-test-utils.js'
 import {
   asMessages,
   BASE,
@@ -21,7 +21,7 @@ import {
   readWindowRows,
   symbols,
   ticks,
-} from '../support/window-expectations.js'
+} from '../../support/window-expectations.js'
 
 describe('transform state in Kafka (real broker)', function () {
   this.timeout(120_000)
@@ -66,7 +66,7 @@ describe('transform state in Kafka (real broker)', function () {
     createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus,
   ) => runProcessUntil(committed, {file, group, topic, dir, logger, createBus})
 
-  it('a restart continues open windows exactly from the state topic, with nothing on disk from the first run', async () => {
+  it('a restart continues open windows exactly from the state topic, nothing on disk from the first run', async () => {
     const names = symbols(8)
     const first = ticks(names, BASE, BASE + 2.5 * HOUR, 5 * 60_000)
     const second = ticks(names, BASE + 2.5 * HOUR, BASE + 6 * HOUR, 5 * 60_000)
@@ -104,7 +104,7 @@ describe('transform state in Kafka (real broker)', function () {
     )
   })
 
-  it("a crash after a batch's state was written but before its offsets were committed: that batch is skipped, not recounted", async () => {
+  it("a crash between a batch's state write and its offset commit: that batch is skipped, not recounted", async () => {
     const names = symbols(8)
     const first = ticks(names, BASE, BASE + 2.5 * HOUR, 5 * 60_000)
     const second = ticks(names, BASE + 2.5 * HOUR, BASE + 5 * HOUR, 5 * 60_000)
