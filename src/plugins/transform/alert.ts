@@ -57,7 +57,7 @@ interface Rule {
   read(record: EtlRecord): Reading | Rejection
   createState(): unknown
   /** Updates the rule's state for the record's series and returns the alerts that fire now (usually none). */
-  decide(reading: Exclude<Reading, 'skip'>, state: any, record: EtlRecord): Fired[]
+  decide(reading: Exclude<Reading, 'skip'>, state: unknown, record: EtlRecord): Fired[]
 }
 
 const show = (value: number): string => String(Number(value.toPrecision(10)))
@@ -285,7 +285,8 @@ export default definePlugin<'transform', AlertConfig>({
         minLength: 1,
         default: 'timestamp',
         description:
-          'Event-time field of input records (ISO 8601 or epoch ms): stamps alert records and times percentMove windows.',
+          'Event-time field of input records (ISO 8601 or epoch ms): stamps alert records and times percentMove ' +
+          'windows.',
         examples: ['timestamp', 'last_updated'],
       },
       output: {

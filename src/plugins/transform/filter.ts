@@ -11,7 +11,7 @@ export default definePlugin<'transform', FilterConfig>({
   summary: 'Keeps records matching an expression',
   configSchema: {
     type: 'object',
-    description: `Passes on records for which \`where\` is true (any truthy value); drops the others. ${EXPRESSION_HELP}`,
+    description: 'Passes on records for which `where` is true (any truthy value); drops the others. ' + EXPRESSION_HELP,
     additionalProperties: false,
     required: ['where'],
     properties: {

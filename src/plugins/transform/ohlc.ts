@@ -62,7 +62,8 @@ export default definePlugin<'transform', OhlcConfig>({
         type: 'string',
         enum: ['ticks', 'candles'],
         description:
-          'ticks: each record is one price; candles: each record is itself a candle with open, high, low and price (its close).',
+          'ticks: each record is one price; candles: each record is itself a candle with open, high, low and price ' +
+          '(its close).',
         default: 'ticks',
         examples: ['ticks', 'candles'],
       },

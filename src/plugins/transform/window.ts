@@ -42,9 +42,10 @@ export default definePlugin<'transform', WindowConfig>({
     type: 'object',
     description:
       'Groups records by key and event time into tumbling or sliding windows and emits one record per window with ' +
-      `the configured aggregates. ${WINDOW_SEMANTICS} first and last mean earliest and latest by event time (on equal ` +
-      'times, by arrival), so records out of order inside a window still give the right first and last; sum and avg ' +
-      'use compensated summation, so long windows do not drift.',
+      `the configured aggregates. ${WINDOW_SEMANTICS} ` +
+      'first and last mean earliest and latest by event time (on equal times, by arrival), so records out of ' +
+      'order inside a window still give the right first and last; sum and avg use compensated summation, so long ' +
+      'windows do not drift.',
     additionalProperties: false,
     required: ['size', 'aggregates'],
     properties: {

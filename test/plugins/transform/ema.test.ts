@@ -19,7 +19,10 @@ async function emaTransform(config: Record<string, unknown> = {}) {
   return {...test, instance}
 }
 
-/** Reference: null for the first period − 1 values, the SMA of the first `period` at index period − 1, then α·x + (1 − α)·prev. */
+/**
+ * Reference: null for the first period − 1 values, the SMA of the first `period` at index period − 1,
+ * then α·x + (1 − α)·prev.
+ */
 function referenceEma(values: number[], period: number, alpha = 2 / (period + 1)): (number | null)[] {
   const out: (number | null)[] = []
   let previous = 0

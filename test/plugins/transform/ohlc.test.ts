@@ -123,7 +123,7 @@ describe('ohlc transform', () => {
       )
     })
 
-    it("continues exactly when each batch goes to a new instance restored from the previous one's checkpoint", async () => {
+    it('continues exactly when each batch goes to a new instance restored from the previous checkpoint', async () => {
       // What a partition moving between processes after every batch looks like to the transform.
       const config = {size: '7d', input: 'candles', volume: 'volume'}
       const records = asRecords(days)

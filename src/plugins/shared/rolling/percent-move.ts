@@ -7,7 +7,10 @@ import {EdgeTrigger} from './edge-trigger.js'
 import {TimeWindowExtremes} from './time-window-extremes.js'
 
 export interface Move {
-  /** Signed: (value − reference) / reference × 100; positive for a rise from the low, negative for a fall from the high. */
+  /**
+   * Signed: (value − reference) / reference × 100; positive for a rise from the low, negative for a fall from the
+   * high.
+   */
   percent: number
   /** The window's low (rise) or high (fall) the move is measured from. */
   from: {time: number; value: number}

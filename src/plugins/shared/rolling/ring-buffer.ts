@@ -43,7 +43,10 @@ export class RingBuffer {
     return this.values[(this.start + i) % this.capacity]
   }
 
-  /** Visits the values oldest first; a plain callback because this runs per record on hot paths (no iterator objects). */
+  /**
+   * Visits the values oldest first; a plain callback because this runs per record on hot paths (no iterator
+   * objects).
+   */
   forEach(visit: (value: number) => void): void {
     const firstRun = Math.min(this.count, this.capacity - this.start)
     for (let i = 0; i < firstRun; i++) visit(this.values[this.start + i])

@@ -49,7 +49,10 @@ export function newAccumulator(specs: readonly AggregateSpec[]): WindowAccumulat
   return acc
 }
 
-/** CompensatedSum#add (record-values.ts) on acc[index] (sum) and acc[index + 1] (compensation): the same steps, bit for bit. */
+/**
+ * CompensatedSum#add (record-values.ts) on acc[index] (sum) and acc[index + 1] (compensation): the same steps, bit
+ * for bit.
+ */
 function addCompensated(acc: WindowAccumulator, index: number, value: number): void {
   const sum = acc[index]
   const total = sum + value

@@ -161,7 +161,8 @@ export class WindowEngine {
     this.hooks.reject(
       record,
       'ETL_RECORD_LATE',
-      `event time ${iso(time)} is late for key ${keyText}: its latest window [${iso(start)}, ${iso(start + spec.size)}) ` +
+      `event time ${iso(time)} is late for key ${keyText}: ` +
+        `its latest window [${iso(start)}, ${iso(start + spec.size)}) ` +
         `closed when the watermark reached ${iso(this.watermark(key))} (latest event time ${iso(key.maxTime)} − ` +
         `lateness ${formatDuration(spec.lateness)})`,
     )

@@ -24,11 +24,12 @@ export const WINDOW_SEMANTICS =
   'joins the others. Records with a missing or unreadable time are dead-lettered as ETL_RECORD_INVALID, records ' +
   'with a missing, NaN or infinite aggregated value as ETL_VALUE_NOT_FINITE; neither joins a window nor moves the ' +
   "watermark. Output records hold the key fields (as the key's first record had them, null when missing), " +
-  'window_start and window_end (ISO 8601), then the aggregates; windows are emitted at the end of each batch, ordered ' +
-  'by window end, then key. Open windows are not emitted at shutdown (a window cut short is not a result). Their ' +
-  'state (open windows and per-key watermarks) is saved per partition with every committed batch to the compacted ' +
-  'topic <group>.state, so a restart — after a crash too — or the worker a partition moves to continues them ' +
-  'exactly. A snapshot taken with a different time, key, size, slide or aggregates is ignored with a warning.'
+  'window_start and window_end (ISO 8601), then the aggregates; windows are emitted at the end of each batch, ' +
+  'ordered by window end, then key. Open windows are not emitted at shutdown (a window cut short is not a ' +
+  'result). Their state (open windows and per-key watermarks) is saved per partition with every committed batch ' +
+  'to the compacted topic <group>.state, so a restart — after a crash too — or the worker a partition moves to ' +
+  'continues them exactly. A snapshot taken with a different time, key, size, slide or aggregates is ignored ' +
+  'with a warning.'
 
 export function commonWindowProperties(sizeDefault?: Duration): Record<string, Record<string, unknown>> {
   return {

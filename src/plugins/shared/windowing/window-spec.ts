@@ -72,7 +72,9 @@ export function resolveWindowSpec(shape: WindowShape): {spec?: WindowSpec; issue
     } else if (Math.ceil(size / slide) > MAX_WINDOWS_PER_RECORD) {
       issues.push({
         path: ['slide'],
-        message: `size / slide must be at most ${MAX_WINDOWS_PER_RECORD}: each record would join ${Math.ceil(size / slide)} windows`,
+        message:
+          `size / slide must be at most ${MAX_WINDOWS_PER_RECORD}: ` +
+          `each record would join ${Math.ceil(size / slide)} windows`,
       })
     } else if (shape.window === 'tumbling' && slide !== size) {
       issues.push({path: ['slide'], message: `tumbling windows have slide = size; remove slide or use window: sliding`})

@@ -27,7 +27,8 @@ export function createWindowTransform(options: WindowEngineOptions, context: Plu
       const open = engine.openWindows
       if (open > 0)
         context.logger.info(
-          `${open} open window(s) not emitted at shutdown; their state as of the last committed batch is kept for the next run`,
+          `${open} open window(s) not emitted at shutdown; ` +
+            'their state as of the last committed batch is kept for the next run',
         )
       return []
     },

@@ -1,11 +1,10 @@
 /**
- * CSV text for a batch of records, byte for byte what csv-stringify writes with the csv sink's options, at about a
- * third of its cost. csv-stringify was the largest single item in the process stage's profile (23 % of its CPU, see
- * docs/BENCHMARKS.md): it normalises options and dispatches casts for every cell, generality the sink's flat rows
- * of strings and numbers do not need. So the common case, a one-character delimiter and cells that are strings,
- * numbers, booleans or empty, is written here; everything else (a multi-character delimiter, whose quoting rule has
- * subtleties, or a row holding an object or a Date) goes through csv-stringify itself. A unit test compares both on
- * awkward values for several delimiters.
+ * CSV text for a batch of records, byte for byte what csv-stringify writes with the csv sink's options, for less.
+ * csv-stringify was the largest single item in the process stage's profile (see docs/BENCHMARKS.md): it normalises
+ * options and dispatches casts for every cell, generality the sink's flat rows of strings and numbers do not need.
+ * So the common case, a one-character delimiter and cells that are strings, numbers, booleans or empty, is written
+ * here; everything else (a multi-character delimiter, whose quoting rule has subtleties, or a row holding an object or
+ * a Date) goes through csv-stringify itself. A unit test compares both on awkward values for several delimiters.
  */
 import {stringify, type Options as StringifyOptions} from 'csv-stringify/sync'
 
@@ -32,7 +31,7 @@ export function createCsvRowWriter(columns: readonly string[], options: CsvRowOp
 
   /**
    * csv-stringify quotes a cell holding the delimiter, a quote, LF or CR, and doubles its quotes. A regular expression
-   * finds them about twice as fast as a loop over char codes; \uXXXX matches the delimiter as the one UTF-16 unit it is.
+   * finds them faster than a loop over char codes; \uXXXX matches the delimiter as the one UTF-16 unit it is.
    */
   const special = new RegExp(`[\\u${delimiter.charCodeAt(0).toString(16).padStart(4, '0')}"\\n\\r]`)
   const quoteIfNeeded = (text: string): string => (special.test(text) ? `"${text.replaceAll('"', '""')}"` : text)

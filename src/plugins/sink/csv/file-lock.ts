@@ -107,11 +107,13 @@ async function takeLock(path: string, lockPath: string): Promise<void> {
       const current = await readOwner(lockPath)
       if (!current) continue // released meanwhile: try again
       const {owner} = current
-      const ours = owner?.pid === process.pid && owner.host === me.host // left by an instance of this process that never closed
+      // Left by an instance of this process that never closed.
+      const ours = owner?.pid === process.pid && owner.host === me.host
       if (owner && !ours && (owner.host !== me.host || isAlive(owner.pid))) {
         throw new EtlError(
           'ETL_SINK_LOCKED',
-          `${path} is being written by process ${owner.pid}${owner.host === me.host ? '' : ` on ${owner.host}`} (lock file ${lockPath}); ` +
+          `${path} is being written by process ${owner.pid}${owner.host === me.host ? '' : ` on ${owner.host}`} ` +
+            `(lock file ${lockPath}); ` +
             'stop that run or write to another path. If that process is not etl, delete the lock file.',
         )
       }

@@ -40,8 +40,8 @@ export async function openSinkFile(path: string, sinkName: string, logger: Logge
     if (cut !== undefined) {
       await handle.truncate(cut)
       logger.info(
-        `removed the last ${size - cut} byte(s) of ${path}: rows written after the last recorded position, whose input is ` +
-          'delivered again (or a row torn by a crash)',
+        `removed the last ${size - cut} byte(s) of ${path}: rows written after the last recorded position, ` +
+          'whose input is delivered again (or a row torn by a crash)',
       )
     }
     return {lock, handle, positions, isNew}

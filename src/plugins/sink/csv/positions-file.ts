@@ -41,18 +41,36 @@ export async function readPositions(path: string, logger: Logger): Promise<Saved
     throw error
   }
   try {
-    const json = JSON.parse(text) as PositionsJson
-    if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0)
-      throw new Error(`unknown version or length`)
-    const partitions = new Map<number, bigint>()
-    for (const [partition, offset] of Object.entries(json.partitions ?? {}))
-      partitions.set(Number(partition), BigInt(offset))
-    return {topic: typeof json.topic === 'string' ? json.topic : null, bytes: json.bytes, partitions}
+    return parsePositions(text)
   } catch (error) {
     // Only a hand edit produces this (the file is replaced atomically): without usable positions, at-least-once.
     logger.warn(
-      `${file} is unreadable (${(error as Error).message}); ignoring it: rows of inputs after the committed offsets may be written again`,
+      `${file} is unreadable (${(error as Error).message}); ignoring it: ` +
+        'rows of inputs after the committed offsets may be written again',
     )
+    return undefined
+  }
+}
+
+/** The positions file's content; throws when it is not one. */
+function parsePositions(text: string): SavedPositions {
+  const json = JSON.parse(text) as PositionsJson
+  if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0)
+    throw new Error(`unknown version or length`)
+  const partitions = new Map<number, bigint>()
+  for (const [partition, offset] of Object.entries(json.partitions ?? {}))
+    partitions.set(Number(partition), BigInt(offset))
+  return {topic: typeof json.topic === 'string' ? json.topic : null, bytes: json.bytes, partitions}
+}
+
+/**
+ * The data file length its positions file records, without a word when there is none or it is unreadable: what
+ * start-up will cut the file back to (validation looks at it without logging; start-up warns).
+ */
+export async function recordedLength(path: string): Promise<number | undefined> {
+  try {
+    return parsePositions(await readFile(positionsPathOf(path), 'utf8')).bytes
+  } catch {
     return undefined
   }
 }
@@ -126,8 +144,9 @@ export class FilePositions {
     if (size > saved.bytes) return saved.bytes
     if (size < saved.bytes) {
       this.logger.warn(
-        `${this.path} is shorter (${size} bytes) than ${basename(positionsPathOf(this.path))} records (${saved.bytes}): it was truncated or ` +
-          'replaced, so the recorded positions no longer describe it; forgetting them (rows of uncommitted inputs may be written again)',
+        `${this.path} is shorter (${size} bytes) than ${basename(positionsPathOf(this.path))} records ` +
+          `(${saved.bytes}): it was truncated or replaced, so the recorded positions no longer describe it; ` +
+          'forgetting them (rows of uncommitted inputs may be written again)',
       )
       this.forget()
     }
@@ -138,8 +157,8 @@ export class FilePositions {
   forTopic(topic: string): Map<number, bigint> {
     if (this.saved && this.saved.topic !== topic) {
       this.logger.warn(
-        `${positionsPathOf(this.path)} holds positions of topic ${this.saved.topic ?? '(unknown)'}, not ${topic}; ignoring them ` +
-          `(rows of uncommitted inputs may be written again)`,
+        `${positionsPathOf(this.path)} holds positions of topic ${this.saved.topic ?? '(unknown)'}, not ${topic}; ` +
+          `ignoring them (rows of uncommitted inputs may be written again)`,
       )
       this.forget()
     }

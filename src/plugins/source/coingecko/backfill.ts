@@ -28,7 +28,8 @@ export async function backfill(options: BackfillOptions, emit: SourceEmitter, si
     const done = progress.get(key)
     const from = Math.max(until - options.spanMs, done === undefined ? -Infinity : done + 1)
     if (from >= until) continue
-    const url = `${options.baseUrl}/coins/${encodeURIComponent(target.id)}/market_chart?vs_currency=${target.vs}&days=${daysFor(until - from)}`
+    const query = `vs_currency=${target.vs}&days=${daysFor(until - from)}`
+    const url = `${options.baseUrl}/coins/${encodeURIComponent(target.id)}/market_chart?${query}`
     const body = await fetchJson(context, url, {
       ...options.request,
       signal,

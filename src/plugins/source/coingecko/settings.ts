@@ -147,3 +147,10 @@ export function settings(config: CoinGeckoConfig, env: NodeJS.ProcessEnv) {
     timeoutMs: parseDuration(config.timeout ?? '10s'),
   }
 }
+
+export type Settings = ReturnType<typeof settings>
+
+/** The `symbol` field for a coin id: configured or built in, else the id in upper case. */
+export function symbolOf(s: Settings, id: string): string {
+  return Object.hasOwn(s.symbols, id) ? s.symbols[id] : id.toUpperCase()
+}

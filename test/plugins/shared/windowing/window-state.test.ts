@@ -91,7 +91,8 @@ describe('window snapshots', () => {
     expect(second.rejected.map((r) => r.code)).to.deep.equal(['ETL_RECORD_LATE'])
     expect(second.rejected[0].reason).to.equal(
       'event time 1970-01-01T00:04:00.000Z is late for key {"symbol":"BTC"}: its latest window ' +
-        '[1970-01-01T00:04:00.000Z, 1970-01-01T00:05:00.000Z) closed when the watermark reached 1970-01-01T00:05:00.001Z ' +
+        '[1970-01-01T00:04:00.000Z, 1970-01-01T00:05:00.000Z) closed ' +
+        'when the watermark reached 1970-01-01T00:05:00.001Z ' +
         '(latest event time 1970-01-01T00:05:00.001Z − lateness 0ms)',
     )
   })

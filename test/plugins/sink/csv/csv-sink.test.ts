@@ -143,13 +143,14 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(existsSync(`${file()}.lock`), 'the lock is released on close').to.equal(false)
   })
 
-  it('after a kill -9 between appending rows and recording them, the next start cuts them off; they are written once', async () => {
+  it('after a kill -9 between appending and recording rows, the next start cuts them off: written once', async () => {
     const child = runChild(dir, [
       {op: 'create', config: {path: 'out.csv'}},
       {op: 'positions', topic: 'prices'},
       {op: 'write', rows: [0, 2], origin: {partition: 0, nextOffset: '2'}},
       {op: 'flush'},
-      {op: 'write', rows: [2, 6000], origin: {partition: 0, nextOffset: '6000'}}, // over 64 KiB: appended by the next write
+      // over 64 KiB: appended by the next write
+      {op: 'write', rows: [2, 6000], origin: {partition: 0, nextOffset: '6000'}},
       {op: 'write', rows: [6000, 6001], origin: {partition: 0, nextOffset: '6001'}},
       {op: 'wait'},
     ])
@@ -192,7 +193,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 4))
   })
 
-  it('forgets the positions, with a warning, when the file is shorter than recorded (truncated or replaced)', async () => {
+  it('forgets the positions with a warning when the file is shorter than recorded (truncated, replaced)', async () => {
     const first = await sink()
     await first.sink.positions!('prices')
     await first.sink.write(rows(0, 3), origin(0, 3))
@@ -223,7 +224,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(await offsetsJson()).to.deep.include({topic: 'prices', partitions: {'0': '1'}})
   })
 
-  it('a failed append (file size limit) leaves no partial row; the retried flush and write add each row once', async function () {
+  it('a failed append (file size limit) leaves no partial row; retries add each row once', async function () {
     if (spawnSync('prlimit', ['--version']).status !== 0) this.skip() // util-linux prlimit sets RLIMIT_FSIZE here
     // Sizes: header 7 bytes, rows 0–9 8 bytes each, rows 10–99 10, rows 100–999 12, rows 1000–9999 14.
     const afterFirstRetry = 7 + 10 * 8 + 10 * 10 // header and rows 0–19
@@ -240,7 +241,8 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
       {op: 'flush'}, // 9: succeeds
       {op: 'limit', bytes: afterFirstRetry + 50},
       {op: 'write', rows: [20, 30], origin: {partition: 0, nextOffset: '30'}}, // 11: queued (100 bytes)
-      {op: 'write', rows: [30, 6000], origin: {partition: 0, nextOffset: '6000'}}, // 12: over 64 KiB: appends 11's rows first: fails
+      // 12: over 64 KiB: appends 11's rows first: fails
+      {op: 'write', rows: [30, 6000], origin: {partition: 0, nextOffset: '6000'}},
       {op: 'limit', bytes: 'unlimited'},
       {op: 'write', rows: [30, 6000], origin: {partition: 0, nextOffset: '6000'}}, // 14: the retry
       {op: 'close'},
@@ -260,7 +262,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(await offsetsJson()).to.deep.include({bytes: (await stat(file())).size, partitions: {'0': '6000'}})
   })
 
-  it('refuses a file a live process writes (ETL_SINK_LOCKED, naming it) and takes over the lock once it died', async () => {
+  it('refuses a file a live process writes (ETL_SINK_LOCKED, naming it); takes the lock once it died', async () => {
     const child = runChild(dir, [{op: 'create', config: {path: 'out.csv'}}, {op: 'wait'}])
     children.push(child)
     await child.settled
@@ -278,7 +280,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 1))
   })
 
-  it('two sinks of one process on one file share it at-least-once: no positions, and the positions file is removed', async () => {
+  it('two sinks of a process share one file at-least-once: no positions; the positions file removed', async () => {
     const first = await sink()
     await first.sink.positions!('prices')
     await first.sink.write(rows(0, 1), origin(0, 1))

@@ -61,7 +61,7 @@ describe('csv sink', () => {
     expect(await read('both.csv')).to.equal('x,y\n1,2\n3,4\n')
   })
 
-  it("takes columns from an existing file's header, leaving missing cells empty and ignoring other fields", async () => {
+  it("takes columns from an existing file's header, leaves missing cells empty and ignores other fields", async () => {
     await writeFile(join(dir, 'existing.csv'), 'timestamp,price_usd,note\nold,1,hi\n')
     const {sink: s, counts, logs} = await sink({path: 'existing.csv'})
     await s.write([btc(5, 't5'), {timestamp: 't6', extra: true}])

@@ -1,5 +1,5 @@
 /**
- * The real coingecko source against the CoinGecko look-alike's hostile answers (the cases coingecko.test.ts does not
+ * The real coingecko source against the CoinGecko look-alike's hostile answers (the cases index.test.ts does not
  * already cover): Retry-After as an HTTP date and with HTML bodies, error objects and arrays served with 200, hung
  * requests, overflowing prices, bad market data and impossible timestamps, and a market_chart backfill through 429,
  * broken bodies and broken points. Each time: no crash, exactly the expected requests (the right retries), bad values
@@ -80,7 +80,8 @@ describe('coingecko source: hostile answers', function () {
     {body: 'html', retryAfter: 2, retryAfterFormat: 'date'},
   ] as const
   for (const fault of retryAfterCases) {
-    it(`429 with a ${fault.body} body and Retry-After as ${fault.retryAfterFormat}: one retry, not before the time it names`, async () => {
+    const {body, retryAfterFormat} = fault
+    it(`429 with a ${body} body, Retry-After as ${retryAfterFormat}: one retry, not before that time`, async () => {
       const run = await start({coins: ['bitcoin']}, {poll: [{status: 429, ...fault}]})
       await run.until(() => run.records.length >= 1)
       await run.stop()
@@ -96,7 +97,7 @@ describe('coingecko source: hostile answers', function () {
     })
   }
 
-  it('an error object or an array served with 200, a hung request and a 503 are retried; then prices flow', async () => {
+  it('an error object or array served with 200, a hung request and a 503 are retried; then prices flow', async () => {
     const faults: Fault[] = [{malformed: 'error-200'}, {malformed: 'not-object'}, {hangMs: 5_000}, {status: 503}]
     const run = await start({coins: ['bitcoin'], timeout: '300ms'}, {poll: faults})
     await run.until(() => run.records.length >= 1)
@@ -112,7 +113,7 @@ describe('coingecko source: hostile answers', function () {
     expect(run.records[0]).to.include({coin_id: 'bitcoin', source: 'coingecko'})
   })
 
-  it('rejects an overflowing price, bad market data and impossible timestamps value by value; the rest flows', async () => {
+  it('rejects overflowing prices, bad market data and impossible timestamps value by value; rest flows', async () => {
     const faults: Fault[] = [
       {malformed: 'huge-price'},
       {malformed: 'bad-market-data'},
@@ -153,7 +154,7 @@ describe('coingecko source: hostile answers', function () {
     expect(future.market_cap_usd).to.be.a('number').above(0)
   })
 
-  it('backfill: market_chart through a 429, a body without prices and a truncated one, then broken points', async () => {
+  it('backfill: market_chart through a 429, a body without prices, a truncated one, then broken points', async () => {
     const chart: ChartFault[] = [
       {status: 429, retryAfter: 1, body: 'html'},
       {malformed: 'no-prices'},

@@ -401,7 +401,7 @@ describe('coingecko source', () => {
       expect(run.counts.get('backfilled')).to.equal(history.length)
     })
 
-    it('passes its progress as the checkpoint of every emit: the newest event time emitted per coin/currency', async () => {
+    it('passes its progress as the checkpoint of every emit: newest event time emitted per coin/currency', async () => {
       const run = await start({coins: ['bitcoin', 'ethereum'], backfill: '1h'}, {}, {stopAfter: Infinity})
       await run.until(() => run.records.some((r) => r.source === 'coingecko'))
       await run.stop()

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {createReadStream, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {CsvFastLines} from '../../../../src/plugins/source/replay/csv-fast-lines.js'
@@ -26,7 +26,7 @@ async function readBatches(path: string, chunkBytes?: number): Promise<Reading &
   let batches = 0
   const onSkip = (line: number, reason: string) => skips.push([line, reason])
   for await (const batch of readCsvRowBatches(path, new AbortController().signal, onSkip, chunkBytes)) {
-    expect(batch).to.not.be.empty
+    expect(batch).to.have.length.above(0)
     batches++
     rows.push(...batch)
   }

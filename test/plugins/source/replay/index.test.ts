@@ -274,7 +274,7 @@ describe('replay source', () => {
       }
     })
 
-    it('continues a paced replay mid-way and a looped replay in its second pass, with the same timestamps', async () => {
+    it('continues a paced replay mid-way and a looped one in its second pass, with the same timestamps', async () => {
       const lines = Array.from({length: 12}, (_, i) => `${1_700_000_000 + i * 60},${i + 1}`)
       const path = await csvFile('restart.csv', `unix_timestamp,close\n${lines.join('\n')}\n`)
       const config = {path, speed: 60_000, loop: 2, batchSize: 5, extraColumns: []}
@@ -298,7 +298,7 @@ describe('replay source', () => {
       expect(rerun.test.logs.some((line) => line.includes('already ran to its end'))).to.equal(true)
     })
 
-    it('ignores a checkpoint of a changed file, another file or other settings, with a warning, and starts over', async () => {
+    it('ignores, with a warning, a checkpoint of a changed file, another file or settings; starts over', async () => {
       const path = await csvFile('changing.csv', 'unix_timestamp,close\n60,1\n120,2\n180,3\n')
       const first = await runFrom({path, batchSize: 1, extraColumns: []}, undefined, 2)
       const checkpoint = first.emits[1].checkpoint
