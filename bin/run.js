@@ -33,5 +33,18 @@ process.on('warning', (warning) => {
   if (warning.name === 'TimeoutNegativeWarning') return
   process.stderr.write(`${warning.name}: ${warning.message}\n`)
 })
+// oclif imports only the command that runs when the manifest `npm run build` wrote matches the built commands; an
+// out-of-date one (a `tsc` alone after a command changed) is ignored: see src/cli/command-manifest.ts.
+const {fileURLToPath} = await import('node:url')
+const root = fileURLToPath(new URL('..', import.meta.url))
+const ignoreManifest = await import('../dist/cli/command-manifest.js').then(
+  (manifest) => !manifest.isManifestCurrent(root),
+  () => true,
+)
+// @oclif/core checks Node against its own, older minimum when it loads, which costs it an import of semver; the check
+// at the top of this file is the one that matters. Only for that import: child processes see the user's environment.
+const skipOclifNodeCheck = process.env.OCLIF_DISABLE_ENGINE_WARNING === undefined
+if (skipOclifNodeCheck) process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
 const {execute} = await import('@oclif/core')
-await execute({dir: import.meta.url})
+if (skipOclifNodeCheck) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
+await execute({loadOptions: {root, ignoreManifest}})

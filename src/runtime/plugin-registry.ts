@@ -41,8 +41,9 @@ export class PluginRegistry {
     if (!SUPPORTED_PLUGIN_API_VERSIONS.includes(version)) {
       throw new EtlError(
         'ETL_PLUGIN_API',
-        `${origin}: ${definition.kind} plugin "${definition.name}" targets etl plugin API ${version}, but this etl provides ` +
-          `API ${SUPPORTED_PLUGIN_API_VERSIONS.join(', ')}: install a version of the plugin written for API ${PLUGIN_API_VERSION}, ` +
+        `${origin}: ${definition.kind} plugin "${definition.name}" targets etl plugin API ${version}, ` +
+          `but this etl provides API ${SUPPORTED_PLUGIN_API_VERSIONS.join(', ')}: ` +
+          `install a version of the plugin written for API ${PLUGIN_API_VERSION}, ` +
           `or an etl that provides API ${version}`,
         {
           details: {

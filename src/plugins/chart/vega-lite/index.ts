@@ -15,12 +15,10 @@ import {
   messageOf,
   parseDuration,
 } from '../../../sdk/index.js'
+// Types only: this module is the definition, imported by everything that lists or validates plugins. validateConfig
+// and create() import what they run (the spec check; vega-view.js, which loads vega, vega-lite and opentype.js), so
+// pipelines without charts, and `etl plugins`, never load any of it.
 import type {Downsample, FieldMap} from './chart-rows.js'
-import {LiveChart} from './live-chart.js'
-import {checkSpec, readSpec} from './spec-check.js'
-import {loadSharp} from './font-setup.js'
-// Types only: vega-view.js loads vega, vega-lite and opentype.js (~40 MB RSS, ~0.2 s), so create() imports it when a
-// chart is actually configured and pipelines without charts never load it. Everything imported above is light.
 import type {ChartView} from './vega-view.js'
 
 /** The charts/ folder shipped with etl (same relative place from src/ and dist/). */
@@ -147,7 +145,8 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         description:
           'Which record columns feed the normalised row. Times may be ISO 8601 strings (no zone = UTC, e.g. ' +
           '"2011-08-18 12:35:00"), or Unix times as numbers or numeric strings (below 10^11: seconds, else ms). ' +
-          'Missing candle parts fall back to the value: close = value, open = close, high/low = max/min(open, close), ' +
+          'Missing candle parts fall back to the value: close = value, open = close, ' +
+          'high/low = max/min(open, close), ' +
           'volume = 0 — so a plain price stream still draws (flat) candles.',
         additionalProperties: false,
         default: DEFAULT_FIELDS,
@@ -226,20 +225,22 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
     ],
   },
 
-  validateConfig(config) {
+  async validateConfig(config) {
     const issues: ConfigIssue[] = []
     if (config.window !== undefined && parseDuration(config.window) === 0) {
       issues.push({path: ['window'], message: 'window must be longer than zero'})
     }
     const spec = config.spec ?? 'charts/price.vl.json'
-    // Sync and before any context exists: relative paths resolve against the working directory, as resolvePath does.
-    for (const message of checkSpec(resolveSpecPath(spec), spec, overridesOf(config)))
+    const {checkSpec} = await import('./spec-check.js')
+    // Relative paths resolve against the working directory, as the context's resolvePath does.
+    for (const message of await checkSpec(resolveSpecPath(spec), spec, overridesOf(config)))
       issues.push({path: ['spec'], message})
     return issues
   },
 
   async create(config, context) {
     const specPath = resolveSpecPath(config.spec, context.resolvePath)
+    const {readSpec} = await import('./spec-file.js')
     const read = readSpec(specPath, config.spec)
     if ('problem' in read) throw new EtlError('ETL_CHART_INVALID', read.problem)
     const vegaView = await import('./vega-view.js')
@@ -256,7 +257,8 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
       throw new EtlError('ETL_CHART_INVALID', message, {cause: error})
     }
     // Fonts and sharp are set up now, not at the first render, so a broken install fails at start-up.
-    if (config.output.png) await loadSharp()
+    if (config.output.png) await (await import('./font-setup.js')).loadSharp()
+    const {LiveChart} = await import('./live-chart.js')
     const downsample = config.downsample
     const candles = Math.max(2, Math.floor(config.width / OHLC_PX_PER_CANDLE))
     const maxPoints = config.maxPoints ?? (downsample === 'ohlc' ? candles : config.width)

@@ -1,7 +1,7 @@
 /**
  * Largest-Triangle-Three-Buckets (Steinarsson 2013): picks `threshold` points of a line so that its visual shape
- * survives — peaks and crashes are kept, unlike every-nth sampling or averaging, which flatten them. A chart 800 px wide
- * cannot show more than ~800 distinct x positions, so drawing 100k points only costs time.
+ * survives — peaks and crashes are kept, unlike every-nth sampling or averaging, which flatten them. A chart 800 px
+ * wide cannot show more than ~800 distinct x positions, so drawing 100k points only costs time.
  */
 
 /**

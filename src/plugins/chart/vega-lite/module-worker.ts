@@ -1,50 +1,55 @@
 /**
- * Calls one async function in a worker thread and waits for its answer synchronously. A plugin's validateConfig is
- * synchronous, but checking a chart spec needs vega and vega-lite, which can only be loaded asynchronously (vega-canvas
- * uses top-level await, so require() refuses them). In a worker they also stay out of the main thread's heap: the
- * compiled Vega-Lite JSON schema alone holds ~100 MB, which a running pipeline never needs again.
+ * Calls one async function of a module in a worker thread. The chart spec check runs there because it needs vega,
+ * vega-lite and the compiled Vega-Lite JSON schema: kept out of the main thread's heap, a running pipeline never holds
+ * them, and the CLI process itself never imports them.
  */
 import {createRequire} from 'node:module'
 import {pathToFileURL} from 'node:url'
-import {MessageChannel, receiveMessageOnPort, Worker, type MessagePort} from 'node:worker_threads'
+import {Worker} from 'node:worker_threads'
 
 /**
  * The worker's whole script. The module is imported inside it, so a module that fails to load still answers (with
- * the error) instead of leaving the caller blocked until the timeout. Calls are strictly one at a time (the caller
- * is blocked), so an answer needs no id.
+ * the error) instead of leaving the caller waiting until the timeout.
  */
 const WORKER_SCRIPT = `
-const {workerData} = require('node:worker_threads')
-const {port, done} = workerData
+const {parentPort, workerData} = require('node:worker_threads')
 // From src/ (tests, bench) the module is TypeScript: tsx's hooks do not carry over into workers, so register them here.
 const loaded = (workerData.tsxUrl ? import(workerData.tsxUrl).then((tsx) => tsx.register()) : Promise.resolve())
   .then(() => import(workerData.moduleUrl))
 // Handled at each call; without this, a failed import would end the worker before the first call could report it.
 loaded.catch(() => undefined)
-const reply = (message) => {
-  port.postMessage(message)
-  Atomics.store(done, 0, 1)
-  Atomics.notify(done, 0)
-}
-port.on('message', (request) => {
+parentPort.on('message', ({id, request}) => {
   loaded
     .then((module) => module.answer(request))
-    .then((result) => reply({result}), (error) => reply({error: String((error && error.message) || error)}))
+    .then(
+      (result) => parentPort.postMessage({id, result}),
+      (error) => parentPort.postMessage({id, error: String((error && error.message) || error)}),
+    )
 })
 `
 
-export class SyncWorkerError extends Error {
-  override readonly name = 'SyncWorkerError'
+export class ModuleWorkerError extends Error {
+  override readonly name = 'ModuleWorkerError'
+}
+
+type Answer<Result> = {id: number; result: Result} | {id: number; error: string}
+
+interface PendingCall<Result> {
+  resolve(result: Result): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout
 }
 
 /**
  * A worker that imports `moduleUrl` and answers `call(request)` with what the module's exported `answer(request)`
  * resolves to. Started on the first call; ended once it has been idle for `idleMs`, so whatever it loaded is freed
- * soon after the last call (several charts in one pipeline share one worker and one compiled schema). It never keeps
- * the process alive.
+ * soon after the last call (several charts of one pipeline share one worker and one compiled schema). It keeps the
+ * process alive only while a call is waiting for its answer.
  */
-export class SyncWorker<Request, Result> {
-  private running?: {worker: Worker; port: MessagePort; done: Int32Array}
+export class ModuleWorker<Request, Result> {
+  private worker?: Worker
+  private readonly pending = new Map<number, PendingCall<Result>>()
+  private nextId = 0
   private idleTimer?: NodeJS.Timeout
 
   constructor(
@@ -52,50 +57,65 @@ export class SyncWorker<Request, Result> {
     private readonly options: {timeoutMs: number; idleMs: number},
   ) {}
 
-  /** Blocks the calling thread until the answer arrives (at most timeoutMs). Request and result must be cloneable. */
-  call(request: Request): Result {
-    const running = this.start()
+  /** The answer to `request` (at most timeoutMs away). Request and result must be cloneable. */
+  call(request: Request): Promise<Result> {
+    const worker = this.start()
     clearTimeout(this.idleTimer)
-    Atomics.store(running.done, 0, 0)
-    running.port.postMessage(request)
-    const waited = Atomics.wait(running.done, 0, 0, this.options.timeoutMs)
-    const message = receiveMessageOnPort(running.port)?.message as {result: Result} | {error: string} | undefined
-    if (waited === 'timed-out' || !message) {
-      // A late answer must not be taken for the next call's.
-      this.stop()
-      throw new SyncWorkerError(`no answer within ${Math.round(this.options.timeoutMs / 1000)} s`)
+    worker.ref()
+    const id = this.nextId++
+    return new Promise<Result>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A late answer must not be taken for another call's: this worker is done.
+        this.stop(new ModuleWorkerError(`no answer within ${Math.round(this.options.timeoutMs / 1000)} s`))
+      }, this.options.timeoutMs)
+      this.pending.set(id, {resolve, reject, timer})
+      worker.postMessage({id, request})
+    })
+  }
+
+  /** Ends the worker; calls still waiting fail with `reason`. */
+  stop(reason = new ModuleWorkerError('the worker was stopped')): void {
+    clearTimeout(this.idleTimer)
+    const worker = this.worker
+    this.worker = undefined
+    for (const call of this.pending.values()) {
+      clearTimeout(call.timer)
+      call.reject(reason)
     }
-    this.idleTimer = setTimeout(() => this.stop(), this.options.idleMs).unref()
-    if ('error' in message) throw new SyncWorkerError(message.error)
-    return message.result
+    this.pending.clear()
+    if (worker) void worker.terminate()
   }
 
-  stop(): void {
-    clearTimeout(this.idleTimer)
-    if (!this.running) return
-    this.running.port.close()
-    void this.running.worker.terminate()
-    this.running = undefined
-  }
-
-  private start() {
-    if (this.running) return this.running
-    const {port1, port2} = new MessageChannel()
-    const done = new Int32Array(new SharedArrayBuffer(4))
+  private start(): Worker {
+    if (this.worker) return this.worker
     // Only when running from src/: dist/ never loads tsx, which is a dev dependency.
     const tsxUrl = this.moduleUrl.pathname.endsWith('.ts')
       ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
       : undefined
-    const worker = new Worker(WORKER_SCRIPT, {
-      eval: true,
-      workerData: {moduleUrl: this.moduleUrl.href, tsxUrl, port: port2, done},
-      transferList: [port2],
-    })
-    worker.unref()
-    port1.unref()
+    const worker = new Worker(WORKER_SCRIPT, {eval: true, workerData: {moduleUrl: this.moduleUrl.href, tsxUrl}})
+    worker.on('message', (answer: Answer<Result>) => this.settle(answer))
     // The script catches its own errors; this only covers the worker dying (then the next call starts a new one).
-    worker.on('error', () => this.stop())
-    this.running = {worker, port: port1, done}
-    return this.running
+    worker.on('error', (error) => this.stop(new ModuleWorkerError(`the worker failed: ${error.message}`)))
+    worker.on('exit', () => {
+      if (this.worker === worker) this.stop(new ModuleWorkerError('the worker exited'))
+    })
+    this.worker = worker
+    return worker
+  }
+
+  private settle(answer: Answer<Result>): void {
+    const call = this.pending.get(answer.id)
+    if (!call) return
+    this.pending.delete(answer.id)
+    clearTimeout(call.timer)
+    if (this.pending.size === 0) this.becomeIdle()
+    if ('error' in answer) call.reject(new ModuleWorkerError(answer.error))
+    else call.resolve(answer.result)
+  }
+
+  /** Nothing is waiting: the worker no longer keeps the process alive, and ends after idleMs. */
+  private becomeIdle(): void {
+    this.worker?.unref()
+    this.idleTimer = setTimeout(() => this.stop(), this.options.idleMs).unref()
   }
 }

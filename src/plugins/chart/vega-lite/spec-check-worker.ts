@@ -1,13 +1,12 @@
 /**
  * The heavy half of the spec check, loaded only inside the worker that spec-check.ts starts: the Vega-Lite JSON
- * schema (1.9 MB, about a second to compile), Vega-Lite's compiler and Vega's parser.
+ * schema's validator, Vega-Lite's compiler and Vega's parser.
  */
-import {readFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import {Ajv, type ValidateFunction} from 'ajv'
+import type {ValidateFunction} from 'ajv'
 import * as vega from 'vega'
 import {messageOf, sourceLocator} from '../../../sdk/index.js'
-import {schemaProblems} from './spec-check.js'
+import {schemaProblems} from './spec-schema-problems.js'
+import {loadSchemaValidator} from './vega-lite-schema-validator.js'
 import {applyOverrides, compileSpec, readsRows, ROWS_DATA, type SpecOverrides} from './vega-view.js'
 
 export interface SpecCheckRequest {
@@ -19,21 +18,11 @@ export interface SpecCheckRequest {
 
 let validator: ValidateFunction | undefined
 
-/** Compiled on the first check; later charts of the same pipeline reuse it while the worker lives. */
-function vegaLiteValidator(): ValidateFunction {
-  if (validator) return validator
-  const require = createRequire(import.meta.url)
-  const schema = JSON.parse(readFileSync(require.resolve('vega-lite/vega-lite-schema.json'), 'utf8'))
-  // The schema uses union types and formats (color-hex, uri) that only annotate; strict mode would reject it.
-  const ajv = new Ajv({strict: false, allowUnionTypes: true, allErrors: true, validateSchema: false, logger: false})
-  validator = ajv.compile(schema)
-  return validator
-}
-
-/** Called by sync-worker.ts: every problem with the spec, as messages starting with `label:line:col`. */
+/** Called by module-worker.ts: every problem with the spec, as messages starting with `label:line:col`. */
 export async function answer({text, label, overrides}: SpecCheckRequest): Promise<string[]> {
   const spec = JSON.parse(text) as Record<string, unknown>
-  const validate = vegaLiteValidator()
+  // Loaded on the first check; later charts of the same pipeline reuse it while the worker lives.
+  const validate = (validator ??= loadSchemaValidator())
   if (!validate(spec)) return schemaProblems(validate.errors ?? [], sourceLocator(label, text), label)
   try {
     const compiled = compileSpec(applyOverrides(spec, overrides))

@@ -75,7 +75,7 @@ export function measureText(item: TextItem, text: unknown): number {
 }
 
 interface TextMetrics {
-  width: (item: any, text: any) => number
+  width: (item: TextItem, text: unknown) => number
 }
 
 /**

@@ -45,14 +45,16 @@ describe('chart rows', () => {
       expect(parseTime('1313670900')).to.equal(ms)
       expect(parseTime(ms)).to.equal(ms)
       expect(parseTime(new Date(ms))).to.equal(ms)
-      for (const bad of ['', 'soon', null, undefined, NaN, {}, true]) expect(parseTime(bad)).to.be.NaN
+      for (const bad of ['', 'soon', null, undefined, NaN, {}, true])
+        expect(Number.isNaN(parseTime(bad))).to.equal(true)
     })
 
     it('reads numbers and numeric strings; empty cells are missing, not zero', () => {
       expect(parseNumber('42.5')).to.equal(42.5)
       expect(parseNumber(' 1e3 ')).to.equal(1000)
       expect(parseNumber(7)).to.equal(7)
-      for (const bad of ['', ' ', 'n/a', '12abc', null, undefined, Infinity, NaN]) expect(parseNumber(bad)).to.be.NaN
+      for (const bad of ['', ' ', 'n/a', '12abc', null, undefined, Infinity, NaN])
+        expect(Number.isNaN(parseNumber(bad))).to.equal(true)
     })
   })
 

@@ -34,7 +34,10 @@ function probe(home: string, ...args: string[]): Promise<ProbeResult> {
   })
 }
 
-/** Ink width of a text in the shipped font: advances of all but the last glyph, from the first glyph's left edge to the last one's right edge. */
+/**
+ * Ink width of a text in the shipped font: advances of all but the last glyph, from the first glyph's left edge to the
+ * last one's right edge.
+ */
 function expectedInk(text: string): number {
   const bytes = readFileSync(FONT_FILES.regular)
   const font = opentype.parse(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as unknown as {
@@ -57,7 +60,7 @@ describe('chart fonts', function () {
     await rm(home, {recursive: true, force: true})
   })
 
-  it('draws text with the shipped DejaVu Sans on a machine with an empty home: ink widths match its glyph metrics', async () => {
+  it('draws text in the shipped DejaVu Sans on a machine with an empty home: ink widths match its glyphs', async () => {
     const result = await probe(home, 'shipped')
     // The fonts.conf lives in the (empty) home's cache, and lists only the project's font folder.
     expect(result.fontconfigFile.startsWith(join(home, '.cache', 'etl', 'fontconfig'))).to.equal(true)

@@ -214,7 +214,7 @@ describe('vega-lite chart plugin', function () {
     expect((await skipping.render()).points).to.equal(1)
   })
 
-  it('fails a render with ETL_CHART_RENDER when an output cannot be written, leaves no temp file, and recovers', async () => {
+  it('fails a render (ETL_CHART_RENDER) when an output cannot be written, leaves no temp file, recovers', async () => {
     // A file where the output folder should be: mkdir fails even for root, unlike a read-only folder.
     await writeFile(join(dir, 'blocked'), 'not a folder')
     const {chart: failing} = await chart({spec: PRICE_SPEC, output: {png: 'blocked/chart.png', svg: 'ok/chart.svg'}})
