@@ -10,6 +10,8 @@
  *
  * It starts its own broker on free ports and stops it at the end, on errors and on Ctrl-C. Figures go to stdout and
  * to bench/results/pipeline-<time>.json. See docs/BENCHMARKS.md.
+ *
+ * The sections are in bench/scenarios/, what they share in bench/lib/; SECTIONS and RUN_SECTION below wire them in.
  */
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -18,33 +20,21 @@ import {parseArgs} from 'node:util'
 import {createMessageBus, KAFKA_CLIENTS, type KafkaClientName} from '../src/runtime/kafka/create-bus.js'
 import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../src/runtime/logger.js'
-import {startBenchBroker, type BenchBroker} from './bench-broker.js'
-import {killChildren} from './child-processes.js'
-import {newestProfile, summarizeProfile} from './cpu-profile.js'
-import {ROOT} from './etl-process.js'
-import {kafkaLimit} from './kafka-perf.js'
-import {latencyAt} from './latency.js'
-import {memoryRun} from './memory.js'
-import {measureRecordSize} from './record-size.js'
-import {
-  evaluateTargets,
-  formatReport,
-  loadNow,
-  machineInfo,
-  writeResults,
-  type BenchResults,
-  type ClientThroughput,
-} from './report.js'
-import {
-  endToEnd,
-  processOnly,
-  produceOnly,
-  splitStages,
-  THROUGHPUT_PIPELINE,
-  type ThroughputInputs,
-} from './throughput.js'
+import {startBenchBroker, type BenchBroker} from './lib/bench-broker.js'
+import type {BenchStep} from './lib/bench-step.js'
+import {killChildren} from './lib/child-processes.js'
+import {ROOT} from './lib/etl-process.js'
+import {measureRecordSize} from './lib/record-size.js'
+import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults} from './lib/report.js'
+import {kafkaLimit} from './scenarios/kafka-limit.js'
+import {latencyAtRates} from './scenarios/latency.js'
+import {memoryRun} from './scenarios/memory.js'
+import {profileStages} from './scenarios/profile.js'
+import {formatStartup, measureStartup, type StartupResults} from './scenarios/startup.js'
+import {clientThroughput, THROUGHPUT_PIPELINE, type ThroughputInputs} from './scenarios/throughput.js'
 
-const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory'] as const
+/** The sections in the order they run; --only picks some of them. */
+const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory', 'startup'] as const
 type Section = (typeof SECTIONS)[number]
 
 const {values: flags} = parseArgs({
@@ -87,7 +77,6 @@ const options = {
 }
 for (const section of options.sections)
   if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section ${section} (${SECTIONS.join(', ')})`)
-const wants = (section: Section) => options.sections.includes(section)
 for (const client of options.clients)
   if (!KAFKA_CLIENTS.includes(client))
     throw new Error(`--clients: unknown client ${client} (${KAFKA_CLIENTS.join(', ')})`)
@@ -113,6 +102,118 @@ function onSignal(signal: NodeJS.Signals) {
 process.on('SIGINT', onSignal)
 process.on('SIGTERM', onSignal)
 
+/** What every section gets: the bench's broker, where to write, and the results so far (which it adds to). */
+interface BenchRun {
+  broker: BenchBroker
+  bus: MessageBus
+  runId: string
+  workDir: string
+  /** Rows in options.dataFile. */
+  dataRows: number
+  results: BenchResults
+  step: BenchStep
+}
+
+/** The throughput pipeline's runs with one Kafka client (the throughput and profile sections). */
+function throughputInputs(bench: BenchRun, client: KafkaClientName): ThroughputInputs {
+  return {
+    brokers: bench.broker.brokers,
+    bus: bench.bus,
+    runId: bench.runId,
+    records: options.records,
+    dataFile: options.dataFile,
+    dataRows: bench.dataRows,
+    workDir: bench.workDir,
+    client,
+  }
+}
+
+/** How each section runs and where its figures go in the results. */
+const RUN_SECTION: Record<Section, (bench: BenchRun) => Promise<void>> = {
+  async limit({broker, bus, runId, workDir, results, step}) {
+    step('limit', 'Kafka ProducerPerformance + ConsumerPerformance')
+    results.kafka = await kafkaLimit({
+      libs: broker.libs,
+      brokers: broker.brokers,
+      bus,
+      topic: `${runId}-kafka-perf`,
+      records: options.records,
+      recordSize: results.recordSize!.meanBytes,
+      batchRecords: results.recordSize!.sourceBatchSize,
+      workDir,
+    })
+  },
+  async throughput(bench) {
+    const {results} = bench
+    results.clients = []
+    for (const client of options.clients)
+      results.clients.push(await clientThroughput(throughputInputs(bench, client), results.kafka, bench.step))
+    // The targets and earlier reports read these: the default client's figures.
+    const reference = results.clients.find((c) => c.client === 'kafkajs') ?? results.clients[0]
+    results.pipeline = reference?.pipeline
+    results.ratios = reference?.ratios
+  },
+  async profile(bench) {
+    const replayFilled = bench.results.clients?.some((c) => c.client === 'kafkajs') ?? false
+    Object.assign(bench.results, await profileStages(throughputInputs(bench, 'kafkajs'), replayFilled, bench.step))
+  },
+  async latency({broker, runId, workDir, results, step}) {
+    const inputs = {
+      brokers: broker.brokers,
+      runId,
+      dataFile: options.dataFile,
+      workDir,
+      seconds: options.latencySeconds,
+      warmupSeconds: options.latencyWarmupSeconds,
+    }
+    results.latency.push(...(await latencyAtRates(inputs, options.rates, step)))
+  },
+  async memory({broker, runId, workDir, results, step}) {
+    step('memory', `memory at ${options.memoryRate} records/s for ${options.memoryMinutes} min`)
+    results.memory = await memoryRun({
+      brokers: broker.brokers,
+      runId,
+      dataFile: options.dataFile,
+      workDir,
+      rate: options.memoryRate,
+      minutes: options.memoryMinutes,
+      sampleEverySec: options.memorySampleSec,
+    })
+  },
+  async startup({results, step}) {
+    step('startup', 'start-up of etl --version, validate and plugins (the built CLI, as child processes)')
+    const startup = await measureStartup(options.quick ? 3 : 7, log)
+    Object.assign(results, {startup} satisfies {startup: StartupResults})
+    process.stdout.write(`\n${formatStartup(startup)}\n`)
+  },
+}
+
+/** The mean size of the throughput pipeline's records, which Kafka's tools are given as their record size. */
+async function recordSize(bench: BenchRun): Promise<void> {
+  const replayVars = {
+    BENCH_NAME: 'record-size',
+    BENCH_TOPIC: 'unused',
+    BENCH_GROUP: 'unused',
+    BENCH_DATA: options.dataFile,
+    BENCH_LOOPS: 1,
+    BENCH_RECORDS: bench.dataRows,
+    BENCH_OUT: join(bench.workDir, 'unused.csv'),
+  }
+  const size = await measureRecordSize(THROUGHPUT_PIPELINE, replayVars)
+  bench.results.recordSize = size
+  log(`record size ${size.meanBytes} B (mean of ${size.sampled} replayed records)`)
+}
+
+async function startBus(broker: BenchBroker): Promise<MessageBus> {
+  const bus = await createMessageBus('kafkajs', {
+    brokers: [broker.brokers],
+    clientId: 'etl-bench',
+    logger: createLogger('bench:kafka', {level: 'warn'}),
+  })
+  await bus.checkConnection()
+  return bus
+}
+
 async function main(): Promise<number> {
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
@@ -121,170 +222,24 @@ async function main(): Promise<number> {
     load: {start: loadNow()},
     latency: [],
   }
-  const runId = `bench-${Date.now().toString(36)}`
   const workDir = mkdtempSync(join(tmpdir(), 'etl-bench-'))
-  const dataRows = readFileSync(options.dataFile, 'utf8').trim().split('\n').length - 1
   let broker: BenchBroker | undefined
   let bus: MessageBus | undefined
-  const step = (section: string, what: string) => {
+  const step: BenchStep = (section, what) => {
     if (interrupted) throw new Error('interrupted')
     results.load[section] = loadNow()
     log(`${what} (load ${results.load[section].join(' ')})`)
   }
   try {
-    log(
-      `starting a Kafka broker for the bench (${options.records.toLocaleString('en-US')} records; sections: ${options.sections.join(', ')})`,
-    )
+    const records = options.records.toLocaleString('en-US')
+    log(`starting a Kafka broker for the bench (${records} records; sections: ${options.sections.join(', ')})`)
     broker = await startBenchBroker()
-    bus = await createMessageBus('kafkajs', {
-      brokers: [broker.brokers],
-      clientId: 'etl-bench',
-      logger: createLogger('bench:kafka', {level: 'warn'}),
-    })
-    await bus.checkConnection()
+    bus = await startBus(broker)
     log(`broker ${broker.brokers} (pid ${broker.pid})`)
-
-    const replayVars = {
-      BENCH_NAME: 'record-size',
-      BENCH_TOPIC: 'unused',
-      BENCH_GROUP: 'unused',
-      BENCH_DATA: options.dataFile,
-      BENCH_LOOPS: 1,
-      BENCH_RECORDS: dataRows,
-      BENCH_OUT: join(workDir, 'unused.csv'),
-    }
-    results.recordSize = await measureRecordSize(THROUGHPUT_PIPELINE, replayVars)
-    log(`record size ${results.recordSize.meanBytes} B (mean of ${results.recordSize.sampled} replayed records)`)
-
-    if (wants('limit')) {
-      step('limit', 'Kafka ProducerPerformance + ConsumerPerformance')
-      results.kafka = await kafkaLimit({
-        libs: broker.libs,
-        brokers: broker.brokers,
-        bus,
-        topic: `${runId}-kafka-perf`,
-        records: options.records,
-        recordSize: results.recordSize.meanBytes,
-        batchRecords: results.recordSize.sourceBatchSize,
-        workDir,
-      })
-    }
-
-    const inputsFor = (client: KafkaClientName): ThroughputInputs => ({
-      brokers: broker!.brokers,
-      bus: bus!,
-      runId,
-      records: options.records,
-      dataFile: options.dataFile,
-      dataRows,
-      workDir,
-      client,
-    })
-    const inputs = inputsFor('kafkajs')
-    const replayTopic = (client: KafkaClientName) => `${runId}-${client}-replay`
-    if (wants('throughput')) {
-      results.clients = []
-      for (const client of options.clients) {
-        const clientInputs = inputsFor(client)
-        step(`produce-${client}`, `[${client}] pipeline --stage source`)
-        const pipeline: ClientThroughput['pipeline'] = {produce: await produceOnly(clientInputs, replayTopic(client))}
-        step(`process-${client}`, `[${client}] pipeline --stage process over the filled topic`)
-        pipeline.process = await processOnly(clientInputs, replayTopic(client), 'process')
-        step(
-          `all-${client}`,
-          `[${client}] pipeline --stage all (as shipped: worker auto, so the source in a worker thread) on a fresh topic`,
-        )
-        pipeline.all = await endToEnd(clientInputs, `${runId}-${client}-all`)
-        step(
-          `all-one-thread-${client}`,
-          `[${client}] pipeline --stage all with source.worker: false (one thread) on a fresh topic`,
-        )
-        pipeline.allOneThread = await endToEnd(clientInputs, `${runId}-${client}-all-one-thread`, false)
-        step(
-          `split-${client}`,
-          `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`,
-        )
-        pipeline.split = await splitStages(clientInputs, `${runId}-${client}-split`)
-        const k = results.kafka
-        const ratios = k && {
-          produceVsKafka: pipeline.produce!.recordsPerSec / k.produce.recordsPerSec,
-          processVsKafka: pipeline.process.recordsPerSec / k.consume.fetchRecordsPerSec,
-          endToEndVsKafka: pipeline.all.recordsPerSec / k.combinedPerSec,
-          endToEndOneThreadVsKafka: pipeline.allOneThread.recordsPerSec / k.combinedPerSec,
-          splitVsKafka: pipeline.split.recordsPerSec / k.combinedPerSec,
-        }
-        results.clients.push({client, pipeline, ratios})
-      }
-      // The targets and earlier reports read these: the default client's figures.
-      const reference = results.clients.find((c) => c.client === 'kafkajs') ?? results.clients[0]
-      results.pipeline = reference?.pipeline
-      results.ratios = reference?.ratios
-    }
-    if (wants('profile')) {
-      // Profiled runs are slower than the timed ones; only where the time goes is read from them.
-      const dir = join(workDir, 'profile')
-      step('profile', 'pipeline --stage process under node --cpu-prof')
-      const processDir = join(dir, 'process')
-      if (!results.clients?.some((c) => c.client === 'kafkajs')) await produceOnly(inputs, replayTopic('kafkajs'))
-      const processed = await processOnly(inputs, replayTopic('kafkajs'), 'profile-process', [
-        '--cpu-prof',
-        '--cpu-prof-dir',
-        processDir,
-      ])
-      const processWindow = {fromMs: processed.startupMs, toMs: processed.doneMs}
-      const note = (stage: string, run: {recordsPerSec: number}) =>
-        `--stage ${stage}, ${inputs.records} records at ${Math.round(run.recordsPerSec)} records/s while profiled`
-      results.profile = {
-        ...summarizeProfile(newestProfile(processDir), processWindow),
-        note: note('process', processed),
-      }
-      step('profile-source', 'pipeline --stage source under node --cpu-prof')
-      const sourceDir = join(dir, 'source')
-      const produced = await produceOnly(inputs, `${runId}-profile-source`, 'profile-source', [
-        '--cpu-prof',
-        '--cpu-prof-dir',
-        sourceDir,
-      ])
-      const sourceWindow = {fromMs: produced.startupMs, toMs: produced.doneMs}
-      results.sourceProfile = {
-        ...summarizeProfile(newestProfile(sourceDir), sourceWindow),
-        note: note('source', produced),
-      }
-    }
-
-    if (wants('latency')) {
-      for (const rate of options.rates) {
-        step(
-          `latency-${rate}`,
-          `latency at ${rate} records/s for ${options.latencySeconds} s (+${options.latencyWarmupSeconds} s warm-up)`,
-        )
-        results.latency.push(
-          await latencyAt({
-            brokers: broker.brokers,
-            runId,
-            dataFile: options.dataFile,
-            workDir,
-            rate,
-            seconds: options.latencySeconds,
-            warmupSeconds: options.latencyWarmupSeconds,
-          }),
-        )
-      }
-    }
-
-    if (wants('memory')) {
-      step('memory', `memory at ${options.memoryRate} records/s for ${options.memoryMinutes} min`)
-      results.memory = await memoryRun({
-        brokers: broker.brokers,
-        runId,
-        dataFile: options.dataFile,
-        workDir,
-        rate: options.memoryRate,
-        minutes: options.memoryMinutes,
-        sampleEverySec: options.memorySampleSec,
-      })
-    }
-
+    const dataRows = readFileSync(options.dataFile, 'utf8').trim().split('\n').length - 1
+    const bench: BenchRun = {broker, bus, runId: `bench-${Date.now().toString(36)}`, workDir, dataRows, results, step}
+    await recordSize(bench)
+    for (const section of SECTIONS) if (options.sections.includes(section)) await RUN_SECTION[section](bench)
     results.load.end = loadNow()
     results.finishedAt = new Date().toISOString()
     results.targets = evaluateTargets(results)

@@ -5,10 +5,10 @@
 import {rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {createLogger} from '../src/runtime/logger.js'
-import {ensureKafkaJars} from '../src/runtime/kafka-local/kafka-jars.js'
-import {startLocalBroker, stopLocalBroker} from '../src/runtime/kafka-local/local-broker.js'
-import {freePorts} from '../test/support/global-broker.js'
+import {createLogger} from '../../src/runtime/logger.js'
+import {ensureKafkaJars} from '../../src/runtime/kafka-local/kafka-jars.js'
+import {startLocalBroker, stopLocalBroker} from '../../src/runtime/kafka-local/local-broker.js'
+import {freePorts} from '../../test/support/global-broker.js'
 
 export interface BenchBroker {
   brokers: string

@@ -7,7 +7,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {track} from './child-processes.js'
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const ETL_BIN = join(ROOT, 'bin', 'run.js')
 
 export interface EtlRunOptions {
@@ -108,10 +108,9 @@ export function startEtl(options: EtlRunOptions): EtlRun {
         const endedAt = Date.now()
         for (const waiter of waiters.splice(0)) waiter.resolve(Number.NaN)
         if (code === 0) return resolve({code, counters: parseSummary(stderr), endedAt})
+        const how = signal ?? `exit ${code}`
         reject(
-          new Error(
-            `etl run ${options.pipeline} --stage ${options.stage} failed (${signal ?? `exit ${code}`}):\n${stderr.slice(-3000)}`,
-          ),
+          new Error(`etl run ${options.pipeline} --stage ${options.stage} failed (${how}):\n${stderr.slice(-3000)}`),
         )
       })
     },

@@ -1,7 +1,8 @@
 /**
- * A tiny timing harness for the micro-benchmarks in this folder: each case runs `ops` operations per round, after a
+ * A tiny timing harness for the micro-benchmarks in bench/micro/: each case runs `ops` operations per round, after a
  * warm-up round so V8 has optimised it, and the median round is reported. Compare cases of one run only; the machine
- * is shared, so absolute figures move between runs. Run with: node --import tsx bench/micro/<file>.ts
+ * is shared, so absolute figures move between runs. Run with: node --import tsx bench/micro/<file>.ts (one), or
+ * npm run bench:micro (all).
  */
 export interface MicroResult {
   name: string

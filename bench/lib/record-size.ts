@@ -5,11 +5,11 @@
  */
 import {tmpdir} from 'node:os'
 import {resolve} from 'node:path'
-import {loadPipeline} from '../src/index.js'
-import {createLogger} from '../src/runtime/logger.js'
-import type {EtlRecord, PluginContext, SourceInstance} from '../src/runtime/plugin-types.js'
-import {DEFAULT_SOURCE_RETRY} from '../src/runtime/retry.js'
-import {systemClock} from '../src/runtime/clock.js'
+import {loadPipeline} from '../../src/index.js'
+import {createLogger} from '../../src/runtime/logger.js'
+import type {EtlRecord, PluginContext, SourceInstance} from '../../src/runtime/plugin-types.js'
+import {DEFAULT_SOURCE_RETRY} from '../../src/runtime/retry.js'
+import {systemClock} from '../../src/runtime/clock.js'
 
 export interface RecordSize {
   /** Mean value size in bytes (what --record-size gets). */

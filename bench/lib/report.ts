@@ -3,14 +3,14 @@ import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {availableParallelism, cpus, loadavg, release, totalmem, type} from 'node:os'
 import {join} from 'node:path'
-import {javaCommand, KAFKA_VERSION} from '../src/runtime/kafka-local/kafka-jars.js'
+import {javaCommand, KAFKA_VERSION} from '../../src/runtime/kafka-local/kafka-jars.js'
 import type {ProfileSummary} from './cpu-profile.js'
 import {ROOT} from './etl-process.js'
-import type {LatencyResult} from './latency.js'
-import type {MemoryResult} from './memory.js'
+import type {LatencyResult} from '../scenarios/latency.js'
+import type {MemoryResult} from '../scenarios/memory.js'
 import type {RecordSize} from './record-size.js'
-import type {StageRate} from './throughput.js'
-import type {ConsumerPerfResult, ProducerPerfResult} from './kafka-perf.js'
+import type {KafkaLimit} from '../scenarios/kafka-limit.js'
+import type {ClientThroughput, StageRate} from '../scenarios/throughput.js'
 
 // Some runs are too short to judge a target (see docs/BENCHMARKS.md): V8 keeps growing its heap for the first few
 // minutes, and Kafka's tools spend most of a run of fewer than a million records warming up their JVM.
@@ -24,21 +24,6 @@ export const TARGETS = {
   ratioMinRecords: 1_000_000,
 }
 
-/** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
-export interface ClientThroughput {
-  client: string
-  pipeline: {
-    produce?: StageRate
-    process?: StageRate
-    all?: StageRate
-    allWorker?: StageRate
-    allOneThread?: StageRate
-    split?: StageRate
-  }
-  /** Each run against the same Kafka limit (absent without the limit section). */
-  ratios?: Record<string, number>
-}
-
 export interface BenchResults {
   startedAt: string
   finishedAt?: string
@@ -46,16 +31,9 @@ export interface BenchResults {
   machine: ReturnType<typeof machineInfo>
   load: Record<string, number[]>
   recordSize?: RecordSize
-  kafka?: {produce: ProducerPerfResult; consume: ConsumerPerfResult; combinedPerSec: number}
+  kafka?: KafkaLimit
   /** The default client's (kafkajs) figures, as before clients were compared; every client's are in `clients`. */
-  pipeline?: {
-    produce?: StageRate
-    process?: StageRate
-    all?: StageRate
-    allWorker?: StageRate
-    allOneThread?: StageRate
-    split?: StageRate
-  }
+  pipeline?: ClientThroughput['pipeline']
   ratios?: Record<string, number>
   clients?: ClientThroughput[]
   latency: LatencyResult[]
@@ -147,13 +125,13 @@ export function formatReport(r: BenchResults): string {
   const out: string[] = []
   const m = r.machine
   out.push(
-    `etl bench — ${m.cores} cores ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, Kafka ${m.kafka}, ${m.java}, commit ${m.commit}`,
+    `etl bench — ${m.cores} cores ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, Kafka ${m.kafka}, ${m.java}, ` +
+      `commit ${m.commit}`,
   )
   out.push(`load average at start ${r.load.start?.join(' ')}${r.load.end ? `, at end ${r.load.end.join(' ')}` : ''}`)
-  if (r.recordSize)
-    out.push(
-      `record: ${r.recordSize.meanBytes} B mean JSON value (${r.recordSize.minBytes}–${r.recordSize.maxBytes}), key ${r.recordSize.keyBytes} B`,
-    )
+  const size = r.recordSize
+  if (size)
+    out.push(`record: ${size.meanBytes} B mean JSON value (${size.minBytes}–${size.maxBytes}), key ${size.keyBytes} B`)
   if (r.kafka || r.pipeline) {
     const w = [56, 12, 10, 22, 10]
     out.push('', pad(['throughput', 'records/s', 'seconds', 'ratio', 'peak RSS'], w))
@@ -235,15 +213,17 @@ export function formatReport(r: BenchResults): string {
   if (mem) {
     out.push(
       '',
-      `memory: RSS over ${mem.minutes} min at ${int(mem.rate)} records/s, every ${mem.sampleEverySec} s: start ${fixed(mem.startMb)} MB, ` +
-        `peak ${fixed(mem.peakMb)} MB, end ${fixed(mem.endMb)} MB, slope ${fixed(mem.slopeMbPerMin, 2)} MB/min over the second half`,
+      `memory: RSS over ${mem.minutes} min at ${int(mem.rate)} records/s, every ${mem.sampleEverySec} s: ` +
+        `start ${fixed(mem.startMb)} MB, peak ${fixed(mem.peakMb)} MB, end ${fixed(mem.endMb)} MB, ` +
+        `slope ${fixed(mem.slopeMbPerMin, 2)} MB/min over the second half`,
     )
   }
   for (const profile of [r.profile, r.sourceProfile]) {
     if (!profile) continue
     out.push(
       '',
-      `CPU profile (node --cpu-prof) of ${profile.note}: ${fixed(profile.busyMs / 1000)} s busy, ${fixed(profile.idleMs / 1000)} s idle; top self time`,
+      `CPU profile (node --cpu-prof) of ${profile.note}: ${fixed(profile.busyMs / 1000)} s busy, ` +
+        `${fixed(profile.idleMs / 1000)} s idle; top self time`,
     )
     for (const h of profile.functions.slice(0, 12))
       out.push(`  ${fixed(h.selfPct).padStart(5)} %  ${h.name}  ${h.where}`)

@@ -1,15 +1,16 @@
 /**
  * The replay source's CSV reading: as it was until 2026-11-24 (csv-parse for every row, one `for await` per row)
- * against readCsvRowBatches (src/plugins/source/replay/csv-rows.ts: quote-free lines split directly, one batch per 64 KiB
- * chunk), reading the bench's data/btcusd-5m-2011.csv into rows. Same rows and line numbers first (checked below;
- * test/plugins/source/replay/csv-rows.test.ts checks many more files). Figures are per row, median of 25 rounds.
+ * against readCsvRowBatches (src/plugins/source/replay/csv-rows.ts: quote-free lines split directly, one batch per
+ * 64 KiB chunk), reading the bench's data/btcusd-5m-2011.csv into rows. Same rows and line numbers first (checked
+ * below; test/plugins/source/replay/csv-rows.test.ts checks many more files). Figures are per row, median of 25
+ * rounds.
  *   node --import tsx bench/micro/csv-read.ts
  */
 import {isDeepStrictEqual} from 'node:util'
 import {readCsvRowBatches, type CsvRow} from '../../src/plugins/source/replay/csv-rows.js'
 import {referenceRows} from '../../test/support/csv-parse-reference.js'
-import type {MicroResult} from './harness.js'
-import {ratio} from './harness.js'
+import type {MicroResult} from '../lib/micro-harness.js'
+import {ratio} from '../lib/micro-harness.js'
 
 const PATH = new URL('../../data/btcusd-5m-2011.csv', import.meta.url).pathname
 
@@ -26,7 +27,7 @@ async function viaBatches(onRow: (row: CsvRow) => void): Promise<void> {
 
 type Reader = (onRow: (row: CsvRow) => void) => Promise<void>
 
-/** Keeps the rows' line numbers alive, as harness.ts's sink does. */
+/** Keeps the rows' line numbers alive, as micro-harness.ts's sink does. */
 export let sink: unknown
 
 async function collect(read: Reader): Promise<CsvRow[]> {
@@ -35,7 +36,7 @@ async function collect(read: Reader): Promise<CsvRow[]> {
   return rows
 }
 
-/** harness.ts's micro(), for an async case: one round reads the whole file; ns per row, median of the rounds. */
+/** micro-harness.ts's micro(), for an async case: one round reads the whole file; ns per row, median of the rounds. */
 async function microAsync(name: string, read: Reader, rounds = 25): Promise<MicroResult> {
   let rows = 0
   let lines = 0

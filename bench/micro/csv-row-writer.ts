@@ -5,8 +5,8 @@
  *   node --import tsx bench/micro/csv-row-writer.ts [/path/to/other/checkout]
  */
 import {join} from 'node:path'
-import {micro, ratio, type MicroResult} from './harness.js'
-import {BATCH, batches, candles, COLUMNS} from './candles.js'
+import {micro, ratio, type MicroResult} from '../lib/micro-harness.js'
+import {BATCH, batches, candles, COLUMNS} from '../lib/candles.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 

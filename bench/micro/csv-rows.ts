@@ -1,13 +1,13 @@
 /**
  * The csv sink's per-batch serialisation: as it was until 2026-11-24 (records → arrays → csv-stringify/sync) against
- * the row writer it uses now (src/plugins/sink/csv/csv-row-writer.ts), which writes the same bytes (checked below on the
- * bench's candles and on awkward values; test/plugins/sink/csv/csv-row-writer.test.ts checks more).
+ * the row writer it uses now (src/plugins/sink/csv/csv-row-writer.ts), which writes the same bytes (checked below on
+ * the bench's candles and on awkward values; test/plugins/sink/csv/csv-row-writer.test.ts checks more).
  *   node --import tsx bench/micro/csv-rows.ts
  */
 import {stringify, type Options} from 'csv-stringify/sync'
 import {createCsvRowWriter} from '../../src/plugins/sink/csv/csv-row-writer.js'
-import {micro, ratio} from './harness.js'
-import {BATCH, batches, candles, COLUMNS, START} from './candles.js'
+import {micro, ratio} from '../lib/micro-harness.js'
+import {BATCH, batches, candles, COLUMNS, START} from '../lib/candles.js'
 
 const OPTIONS: Options = {delimiter: ',', eof: true, cast: {boolean: (value) => String(value)}}
 

@@ -1,11 +1,11 @@
 /**
  * The process stage's decodeRecord (Buffer → utf8 text → JSON.parse → object), split into its parts, on the bench's
- * 175-byte replay records. Shows where its 7 % goes and what the alternatives would give. Suggestion for the owner of
+ * 175-byte replay records. Shows where its time goes and what the alternatives would give. Suggestion for the owner of
  * src/runtime/stages/process-stage.ts; that file is not changed here.
  *   node --import tsx bench/micro/decode-record.ts
  */
 import {isAscii} from 'node:buffer'
-import {micro} from './harness.js'
+import {micro} from '../lib/micro-harness.js'
 
 const START = Date.parse('2011-08-18T12:35:00.000Z')
 const values = Array.from({length: 10_000}, (_, i) =>

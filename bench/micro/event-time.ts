@@ -4,7 +4,7 @@
  *   node --import tsx bench/micro/event-time.ts
  */
 import {eventTime} from '../../src/sdk/record-values.js'
-import {micro, ratio} from './harness.js'
+import {micro, ratio} from '../lib/micro-harness.js'
 
 const START = Date.parse('2011-08-18T12:35:00.000Z')
 const records = Array.from({length: 100_000}, (_, i) => ({timestamp: new Date(START + i * 300_000).toISOString()}))

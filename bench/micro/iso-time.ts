@@ -4,7 +4,7 @@
  *   node --import tsx bench/micro/iso-time.ts
  */
 import {isoTime} from '../../src/sdk/iso-time.js'
-import {micro, ratio} from './harness.js'
+import {micro, ratio} from '../lib/micro-harness.js'
 
 const START = Date.parse('2011-08-18T12:35:00.000Z')
 const bounds = Array.from({length: 100_000}, (_, i) => START + i * 300_000 + (i % 2) * 60_000)

@@ -5,7 +5,7 @@
  *   node --import tsx bench/micro/kafkajs-codec.ts
  */
 import {createRequire} from 'node:module'
-import {micro} from './harness.js'
+import {micro} from '../lib/micro-harness.js'
 
 const require = createRequire(import.meta.url)
 const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request.js') as (args: object) => {

@@ -8,7 +8,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {EtlRecord} from '../../src/runtime/plugin-types.js'
 import type {WindowEngineOptions} from '../../src/plugins/shared/windowing/window-engine.js'
-import {micro, ratio, type MicroResult} from './harness.js'
+import {micro, ratio, type MicroResult} from '../lib/micro-harness.js'
 
 const ROOT = join(import.meta.dirname, '../..')
 const BATCH = 500

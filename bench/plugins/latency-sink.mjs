@@ -5,6 +5,7 @@
  * and are written to `out` as JSON at close.
  */
 import {writeFileSync} from 'node:fs'
+import {performance} from 'node:perf_hooks'
 
 export default {
   name: 'bench_latency',

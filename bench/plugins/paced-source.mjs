@@ -7,7 +7,9 @@
  * omission). Records of the first warmupSeconds carry bench_warmup: true so the latency sink leaves them out; they
  * cover the consumer joining its group.
  */
+/* global AbortSignal */
 import {readFileSync} from 'node:fs'
+import {performance} from 'node:perf_hooks'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 // A rate far above what the timer can space out one by one is sent in batches of what fell due; this caps a batch
@@ -40,6 +42,7 @@ export default {
   name: 'bench_paced',
   kind: 'source',
   summary: 'Bench only: price rows at a fixed rate, stamped with their due wall time',
+  messageKey: () => 'symbol',
   configSchema: {
     type: 'object',
     additionalProperties: false,

@@ -1,9 +1,9 @@
-"""Matplotlib's time for the chart bench/chart-bench.ts draws: price line + 20-point trailing moving average (dashed),
-title, axis titles and legend, saved as a PNG of the same pixel size. Every point is drawn (no downsampling), as a
+"""Matplotlib's time for the chart bench/scenarios/chart.ts draws: price line + 20-point trailing moving average
+(dashed), title, axis titles and legend, saved as a PNG of the same pixel size. Every point is drawn (no downsampling), as a
 plain Matplotlib script would. History is built like the Node bench: the 5-minute CSV looped, each loop shifted in time
 by the file's span. Prints JSON: {"version": ..., "timings": [{"points", "p50", "p95"}, ...]} (milliseconds).
 
-Usage: matplotlib-chart.py DATA.csv 1000,10000,100000 WARMUP RUNS WIDTH HEIGHT SCALE
+Usage: chart-matplotlib.py DATA.csv 1000,10000,100000 WARMUP RUNS WIDTH HEIGHT SCALE
 """
 import csv
 import json

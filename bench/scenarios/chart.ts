@@ -13,9 +13,9 @@ import {homedir, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parse} from 'csv-parse/sync'
-import {systemClock} from '../src/runtime/clock.js'
+import {systemClock} from '../../src/runtime/clock.js'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..')
 const DATA = join(ROOT, 'data/btcusd-5m-2011.csv')
 const SIZES = [1_000, 10_000, 100_000]
 const WARMUP = 5
@@ -49,9 +49,9 @@ function history(count: number): {timestamp: number; close: number}[] {
 
 /** One size, in this (fresh) process: prints a Timing as JSON. */
 async function benchOne(points: number): Promise<void> {
-  const {default: vegaLite} = await import('../src/plugins/chart/vega-lite/index.js')
-  const {createLogger} = await import('../src/runtime/logger.js')
-  const {DEFAULT_SINK_RETRY} = await import('../src/runtime/retry.js')
+  const {default: vegaLite} = await import('../../src/plugins/chart/vega-lite/index.js')
+  const {createLogger} = await import('../../src/runtime/logger.js')
+  const {DEFAULT_SINK_RETRY} = await import('../../src/runtime/retry.js')
   const out = mkdtempSync(join(tmpdir(), 'etl-chart-bench-'))
   try {
     const config = {
@@ -133,7 +133,7 @@ function matplotlibPython(): string | undefined {
 function benchMatplotlib(): {timings?: Timing[]; version?: string; skipped?: string} {
   const python = matplotlibPython()
   if (!python) return {skipped: 'Matplotlib is not installed and could not be installed into a venv; skipping it'}
-  const script = join(ROOT, 'bench/matplotlib-chart.py')
+  const script = join(ROOT, 'bench/scenarios/chart-matplotlib.py')
   const args = [
     script,
     DATA,
@@ -145,7 +145,7 @@ function benchMatplotlib(): {timings?: Timing[]; version?: string; skipped?: str
     String(SCALE),
   ]
   const result = spawnSync(python, args, {encoding: 'utf8', maxBuffer: 16 * 2 ** 20})
-  if (result.status !== 0) return {skipped: `matplotlib-chart.py failed: ${result.stderr.trim().split('\n').at(-1)}`}
+  if (result.status !== 0) return {skipped: `chart-matplotlib.py failed: ${result.stderr.trim().split('\n').at(-1)}`}
   return JSON.parse(result.stdout)
 }
 
@@ -166,8 +166,9 @@ async function main(): Promise<void> {
   const matplotlib = benchMatplotlib()
   const fmt = (value: number | undefined, digits = 1) => (value === undefined ? '—' : value.toFixed(digits)).padStart(8)
   console.log(
-    `\nvega-lite chart plugin vs Matplotlib — ${WIDTH}×${HEIGHT} at scale ${SCALE} (${WIDTH * SCALE}×${HEIGHT * SCALE} PNG), ` +
-      `price line + ${20}-point moving average; ${RUNS} timed renders after ${WARMUP} warm-up`,
+    `\nvega-lite chart plugin vs Matplotlib — ${WIDTH}×${HEIGHT} at scale ${SCALE} ` +
+      `(${WIDTH * SCALE}×${HEIGHT * SCALE} PNG), price line + ${20}-point moving average; ` +
+      `${RUNS} timed renders after ${WARMUP} warm-up`,
   )
   console.log('history: data/btcusd-5m-2011.csv (39,017 rows) looped and shifted in time to reach 100k points\n')
   console.log('  points    drawn   p50 ms   p95 ms   RSS MB | mpl p50  mpl p95 | p50 ratio (mpl / ours)')
@@ -175,8 +176,9 @@ async function main(): Promise<void> {
     const mpl = matplotlib.timings?.[i]
     const ratio = mpl ? `${(mpl.p50 / timing.p50).toFixed(1)}×` : '—'
     console.log(
-      `${String(timing.points).padStart(8)} ${String(timing.renderedPoints).padStart(8)} ${fmt(timing.p50)} ${fmt(timing.p95)} ` +
-        `${fmt(timing.rssMb, 0)} | ${fmt(mpl?.p50)} ${fmt(mpl?.p95)} | ${ratio.padStart(8)}`,
+      `${String(timing.points).padStart(8)} ${String(timing.renderedPoints).padStart(8)} ` +
+        `${fmt(timing.p50)} ${fmt(timing.p95)} ${fmt(timing.rssMb, 0)} | ` +
+        `${fmt(mpl?.p50)} ${fmt(mpl?.p95)} | ${ratio.padStart(8)}`,
     )
   }
   if (matplotlib.skipped) console.log(`\n${matplotlib.skipped}`)

@@ -5,9 +5,9 @@
 import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {javaCommand} from '../src/runtime/kafka-local/kafka-jars.js'
-import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
-import {track} from './child-processes.js'
+import {javaCommand} from '../../src/runtime/kafka-local/kafka-jars.js'
+import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
+import {track} from '../lib/child-processes.js'
 
 export interface ProducerPerfResult {
   batchSizeBytes: number
@@ -79,8 +79,8 @@ function runTool(options: KafkaPerfOptions, mainClass: string, args: string[]): 
 
 /**
  * acks=all and idempotence, like the pipeline's producer (kafkajs idempotent: true, acks: -1); no compression either.
- * batch.size holds what the pipeline's source sends in one request (500 records ≈ 90 KB): with the default 16 KB the
- * tool reached only a third of its rate here, a limit the pipeline would beat for the wrong reason.
+ * batch.size holds what the pipeline's source sends in one request (500 records ≈ 90 KB): the default 16 KB holds the
+ * tool far below its rate, a limit the pipeline would beat for the wrong reason.
  */
 export function batchBytes(options: Pick<KafkaPerfOptions, 'batchRecords' | 'recordSize'>): number {
   return Math.ceil((options.batchRecords * options.recordSize) / 1024) * 1024
@@ -162,7 +162,14 @@ export function combinedRate(producePerSec: number, consumePerSec: number): numb
   return 1 / (1 / producePerSec + 1 / consumePerSec)
 }
 
-export async function kafkaLimit(options: KafkaPerfOptions) {
+/** Kafka's own rates on this machine, and what they allow a produce-then-consume pipeline. */
+export interface KafkaLimit {
+  produce: ProducerPerfResult
+  consume: ConsumerPerfResult
+  combinedPerSec: number
+}
+
+export async function kafkaLimit(options: KafkaPerfOptions): Promise<KafkaLimit> {
   // One partition: the replayed records all carry the key BTC, so the pipeline's data sits on one partition too.
   await options.bus.ensureTopic({topic: options.topic, partitions: 1, replicationFactor: 1})
   const produce = await producerPerformance(options)

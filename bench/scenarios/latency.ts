@@ -5,8 +5,9 @@
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ROOT, startEtl} from './etl-process.js'
-import {percentiles, type Percentiles} from './stats.js'
+import type {BenchStep} from '../lib/bench-step.js'
+import {ROOT, startEtl} from '../lib/etl-process.js'
+import {percentiles, type Percentiles} from '../lib/stats.js'
 
 export const LATENCY_PIPELINE = join(ROOT, 'bench/pipelines/latency.yaml')
 
@@ -61,4 +62,18 @@ export async function latencyAt(inputs: LatencyInputs): Promise<LatencyResult> {
     ...percentiles(samples),
     counters: Object.fromEntries(counters),
   }
+}
+
+/** The latency section: one run per rate, one after another. */
+export async function latencyAtRates(
+  inputs: Omit<LatencyInputs, 'rate'>,
+  rates: number[],
+  step: BenchStep,
+): Promise<LatencyResult[]> {
+  const results: LatencyResult[] = []
+  for (const rate of rates) {
+    step(`latency-${rate}`, `latency at ${rate} records/s for ${inputs.seconds} s (+${inputs.warmupSeconds} s warm-up)`)
+    results.push(await latencyAt({...inputs, rate}))
+  }
+  return results
 }

@@ -2,12 +2,11 @@
  * RSS of the pipeline process over a long run at a fixed rate (bench/pipelines/memory.yaml: paced source → topic →
  * 1-minute OHLC → CSV, both stages in one process), sampled from outside so sampling costs the pipeline nothing.
  */
-import {execFileSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {sleep} from '../src/runtime/retry.js'
-import {ROOT, startEtl} from './etl-process.js'
-import {slope} from './stats.js'
+import {sleep} from '../../src/runtime/retry.js'
+import {ROOT, startEtl} from '../lib/etl-process.js'
+import {rssMb} from '../lib/process-rss.js'
+import {slope} from '../lib/stats.js'
 
 export const MEMORY_PIPELINE = join(ROOT, 'bench/pipelines/memory.yaml')
 
@@ -36,22 +35,6 @@ export interface MemoryInputs {
   rate: number
   minutes: number
   sampleEverySec: number
-}
-
-/** Resident set size in MB: /proc on Linux, ps elsewhere; undefined once the process is gone. */
-export function rssMb(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    if (match) return Number(match[1]) / 1024
-  } catch {
-    // No /proc (macOS), or the process ended.
-  }
-  try {
-    const kb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], {encoding: 'utf8'}).trim())
-    return kb > 0 ? kb / 1024 : undefined
-  } catch {
-    return undefined
-  }
 }
 
 export async function memoryRun(inputs: MemoryInputs): Promise<MemoryResult> {

@@ -5,11 +5,13 @@
  * and oclif start-up are left out, as the JVM's are for Kafka's tools) to the moment the work is done.
  */
 import {join} from 'node:path'
-import type {KafkaClientName} from '../src/runtime/kafka/create-bus.js'
-import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
-import {sleep} from '../src/runtime/retry.js'
-import {ROOT, startEtl, type EtlRun} from './etl-process.js'
-import {rssMb} from './memory.js'
+import type {KafkaClientName} from '../../src/runtime/kafka/create-bus.js'
+import type {MessageBus} from '../../src/runtime/kafka/message-bus.js'
+import {sleep} from '../../src/runtime/retry.js'
+import type {BenchStep} from '../lib/bench-step.js'
+import {ROOT, startEtl, type EtlRun} from '../lib/etl-process.js'
+import {rssMb} from '../lib/process-rss.js'
+import type {KafkaLimit} from './kafka-limit.js'
 
 export const THROUGHPUT_PIPELINE = join(ROOT, 'bench/pipelines/throughput.yaml')
 const POLL_MS = 100
@@ -251,4 +253,57 @@ export async function splitStages(inputs: ThroughputInputs, topic: string): Prom
   const counters = new Map([...source.counters, ...processed.counters])
   // Timed from the source's start, as in the other runs: before it the process stage only waits.
   return rate(sourceRun, inputs.records, sourceStarted, finished, counters, peak())
+}
+
+/** The throughput section's figures with one Kafka client library (`kafka.client` of the pipeline). */
+export interface ClientThroughput {
+  client: string
+  pipeline: {
+    produce?: StageRate
+    process?: StageRate
+    all?: StageRate
+    allWorker?: StageRate
+    allOneThread?: StageRate
+    split?: StageRate
+  }
+  /** Each run against the same Kafka limit (absent without the limit section). */
+  ratios?: Record<string, number>
+}
+
+/** The topic the produce-only run of `client` fills and the process-only run reads. */
+export function replayTopic(runId: string, client: KafkaClientName): string {
+  return `${runId}-${client}-replay`
+}
+
+/** Every throughput run with one Kafka client, in order, each against the limit when it was measured. */
+export async function clientThroughput(
+  inputs: ThroughputInputs,
+  kafka: KafkaLimit | undefined,
+  step: BenchStep,
+): Promise<ClientThroughput> {
+  const {client, runId} = inputs
+  step(`produce-${client}`, `[${client}] pipeline --stage source`)
+  const produce = await produceOnly(inputs, replayTopic(runId, client))
+  step(`process-${client}`, `[${client}] pipeline --stage process over the filled topic`)
+  const processed = await processOnly(inputs, replayTopic(runId, client), 'process')
+  step(
+    `all-${client}`,
+    `[${client}] pipeline --stage all (as shipped: worker auto, so the source in a worker thread) on a fresh topic`,
+  )
+  const all = await endToEnd(inputs, `${runId}-${client}-all`)
+  step(
+    `all-one-thread-${client}`,
+    `[${client}] pipeline --stage all with source.worker: false (one thread) on a fresh topic`,
+  )
+  const allOneThread = await endToEnd(inputs, `${runId}-${client}-all-one-thread`, false)
+  step(`split-${client}`, `[${client}] pipeline --stage source and --stage process as two processes, on a fresh topic`)
+  const split = await splitStages(inputs, `${runId}-${client}-split`)
+  const ratios = kafka && {
+    produceVsKafka: produce.recordsPerSec / kafka.produce.recordsPerSec,
+    processVsKafka: processed.recordsPerSec / kafka.consume.fetchRecordsPerSec,
+    endToEndVsKafka: all.recordsPerSec / kafka.combinedPerSec,
+    endToEndOneThreadVsKafka: allOneThread.recordsPerSec / kafka.combinedPerSec,
+    splitVsKafka: split.recordsPerSec / kafka.combinedPerSec,
+  }
+  return {client, pipeline: {produce, process: processed, all, allOneThread, split}, ratios}
 }

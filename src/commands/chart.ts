@@ -1,11 +1,11 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {renderError} from '../runtime/cli-errors.js'
+import {Args, Flags} from '@oclif/core'
 import {runCharts} from '../runtime/charts/run-charts.js'
 import {loadPipeline} from '../api/pipelines.js'
+import {EtlCommand} from '../runtime/cli-command.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
 
-export default class Chart extends Command {
+export default class Chart extends EtlCommand {
   static override summary = "Render a pipeline's charts to PNG and SVG from their CSV data; --watch keeps them current."
   static override description =
     "Renders every chart in the file's charts: section whose data is a CSV (e.g. the csv sink's output), once, and " +
@@ -41,10 +41,6 @@ export default class Chart extends Command {
         signal: shutdown.signal,
         onServing: (url) => process.stdout.write(`live charts at ${url}\n`),
       })
-    } catch (error) {
-      const {text, exitCode} = renderError(error)
-      process.stderr.write(text + '\n')
-      this.exit(exitCode)
     } finally {
       shutdown.dispose()
     }

@@ -1,10 +1,10 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {renderError} from '../runtime/cli-errors.js'
+import {Args, Flags} from '@oclif/core'
+import {EtlCommand} from '../runtime/cli-command.js'
 import {defaultEtlSpec} from '../runtime/scaffold/etl-package.js'
 import {cdStep, scaffoldReport, shownDir} from '../runtime/scaffold/scaffold-report.js'
 import {createStarterProject} from '../runtime/scaffold/starter-project.js'
 
-export default class Init extends Command {
+export default class Init extends EtlCommand {
   static override summary = 'Write a starter project: a pipeline of weekly BTC candles, its tests and package.json.'
   static override description =
     'Writes package.json (scripts start, test and validate; etl as a dependency), pipelines/main.yaml (a replay of ' +
@@ -27,21 +27,15 @@ export default class Init extends Command {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Init)
-    try {
-      const result = createStarterProject({dir: args.dir, etlSpec: flags.etl})
-      this.log(
-        scaffoldReport(`Wrote a starter etl project in ${shownDir(result.dir)}:`, result, [
-          ...cdStep(result.dir),
-          'npm install',
-          'npm run validate   # etl validate pipelines/main.yaml',
-          'npm test           # etl test: the pipeline tests in pipelines/main.test.yaml',
-          'npm start          # etl run pipelines/main.yaml → data/weekly.csv',
-        ]),
-      )
-    } catch (error) {
-      const {text, exitCode} = renderError(error)
-      process.stderr.write(text + '\n')
-      this.exit(exitCode)
-    }
+    const result = createStarterProject({dir: args.dir, etlSpec: flags.etl})
+    this.log(
+      scaffoldReport(`Wrote a starter etl project in ${shownDir(result.dir)}:`, result, [
+        ...cdStep(result.dir),
+        'npm install',
+        'npm run validate   # etl validate pipelines/main.yaml',
+        'npm test           # etl test: the pipeline tests in pipelines/main.test.yaml',
+        'npm start          # etl run pipelines/main.yaml → data/weekly.csv',
+      ]),
+    )
   }
 }

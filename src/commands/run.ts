@@ -1,7 +1,7 @@
-import {Args, Command, Flags} from '@oclif/core'
-import {renderError} from '../runtime/cli-errors.js'
+import {Args, Flags} from '@oclif/core'
 import {loadPipeline} from '../api/pipelines.js'
 import {runPipeline} from '../api/run.js'
+import {EtlCommand, outputWritten} from '../runtime/cli-command.js'
 import {parseDuration} from '../runtime/duration.js'
 import {EtlError} from '../runtime/errors.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
@@ -9,12 +9,12 @@ import {createLogger} from '../runtime/logger.js'
 import type {StageSelection} from '../runtime/run-pipeline.js'
 import {formatCounters} from '../runtime/run-report.js'
 
-export default class Run extends Command {
+export default class Run extends EtlCommand {
   static override summary = 'Run a pipeline: source → Kafka topic → transforms → sinks.'
   static override description =
-    'Validates the file first (nothing connects if it is invalid). Both stages run in this process unless --stage picks ' +
-    'one. With the default broker address and nothing listening there, the local broker is started for the run and ' +
-    'stopped after it. Ctrl-C (or SIGTERM) stops cleanly: in-flight records are drained, sinks flushed, offsets ' +
+    'Validates the file first (nothing connects if it is invalid). Both stages run in this process unless --stage ' +
+    'picks one. With the default broker address and nothing listening there, the local broker is started for the run ' +
+    'and stopped after it. Ctrl-C (or SIGTERM) stops cleanly: in-flight records are drained, sinks flushed, offsets ' +
     'committed, exit 0. A stop that outruns the grace period (shutdown.grace, --grace; default 30s) exits 1 with ' +
     'ETL_SHUTDOWN_TIMEOUT; a second Ctrl-C forces the exit (130). A restart continues from the committed offsets.'
   static override examples = [
@@ -64,10 +64,6 @@ export default class Run extends Command {
       })
       process.stderr.write(formatCounters(summary.counters))
       await exitWhenWritten(0)
-    } catch (error) {
-      const {text, exitCode} = renderError(error)
-      process.stderr.write(text + '\n')
-      await exitWhenWritten(exitCode)
     } finally {
       shutdown.dispose()
     }
@@ -84,11 +80,10 @@ function graceFlag(value: string): number {
 
 /**
  * Ends the process once stdout and stderr are written. The run is over at this point; a socket kafkajs leaves open
- * after a broker restart (its heartbeat connection) must not keep `etl run` alive after the summary.
+ * after a broker restart (its heartbeat connection) must not keep `etl run` alive after the summary. (A failed run
+ * ends through EtlCommand's catch, whose exit is immediate too.)
  */
 async function exitWhenWritten(code: number): Promise<never> {
-  await Promise.all(
-    [process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))),
-  )
+  await outputWritten()
   process.exit(code)
 }

@@ -1,10 +1,11 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {runPipelineTests} from '../api/tests.js'
-import {formatTestRun} from '../runtime/pipeline-test/run-tests.js'
-import {renderError} from '../runtime/cli-errors.js'
+import {EtlCommand, written} from '../runtime/cli-command.js'
+import {EtlError} from '../runtime/errors.js'
 import {redact} from '../runtime/logger.js'
+import {formatTestRun} from '../runtime/pipeline-test/run-tests.js'
 
-export default class Test extends Command {
+export default class Test extends EtlCommand {
   static override summary = 'Run pipeline tests (*.test.yaml): input records in, expected outputs and dead letters out.'
   static override description =
     'Runs each test of each file through the same transform code as `etl run` — one chain per partition, event-time ' +
@@ -23,26 +24,12 @@ export default class Test extends Command {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Test)
-    try {
-      const run = await runPipelineTests(argv as string[])
-      await written(process.stdout, redact(formatTestRun(run, {quiet: flags.quiet})))
-      if (run.failed > 0) {
-        await written(
-          process.stderr,
-          `ETL_TEST_FAILED: ${run.failed} of ${run.failed + run.passed} pipeline test(s) failed\n`,
-        )
-        this.exit(1)
-      }
-    } catch (error) {
-      if ((error as {oclif?: unknown}).oclif) throw error
-      const {text, exitCode} = renderError(error)
-      process.stderr.write(text + '\n')
-      this.exit(exitCode)
+    const run = await runPipelineTests(argv as string[])
+    // The report of a failing run must be complete before the process exits.
+    await written(process.stdout, redact(formatTestRun(run, {quiet: flags.quiet})))
+    if (run.failed > 0) {
+      const total = run.failed + run.passed
+      throw new EtlError('ETL_TEST_FAILED', `${run.failed} of ${total} pipeline test(s) failed`)
     }
   }
-}
-
-/** Resolves once `text` is handed to the OS: the report of a failing run must be complete before the process exits. */
-function written(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => stream.write(text, () => resolve()))
 }

@@ -20,3 +20,8 @@ export function renderError(error: unknown): RenderedError {
   const detail = debug && error instanceof Error ? `\n${error.stack}` : ''
   return {text: redact(`ETL_INTERNAL: ${messageOf(error)}${detail}`), exitCode: 1}
 }
+
+/** A usage error the command finds itself rather than oclif's parser: exit 2 like oclif's, but on one line. */
+export function renderUsageError(message: string): RenderedError {
+  return {text: redact(`Error: ${message}`), exitCode: 2}
+}

@@ -5,9 +5,9 @@
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import type {Browser, BrowserContext, Page} from 'playwright-core'
-import {startChartServer, type ChartServer, type ChartUpdate} from '../../../src/runtime/charts/chart-server.js'
-import {createLogger} from '../../../src/runtime/logger.js'
-import {CHROMIUM_INSTALL_TIMEOUT_MS, launchChromium} from '../../support/chromium.js'
+import {startChartServer, type ChartServer, type ChartUpdate} from '../../src/runtime/charts/chart-server.js'
+import {createLogger} from '../../src/runtime/logger.js'
+import {CHROMIUM_INSTALL_TIMEOUT_MS, launchChromium} from '../support/chromium.js'
 
 // The test tsconfig has no DOM lib (etl is a Node project): these are the few browser shapes the page callbacks use.
 interface PageImage {
@@ -26,7 +26,7 @@ interface Day {
   close: number
 }
 
-const days: Day[] = readFileSync(new URL('../../../data/btcusd-1d-2011-2025.csv', import.meta.url), 'utf8')
+const days: Day[] = readFileSync(new URL('../../data/btcusd-1d-2011-2025.csv', import.meta.url), 'utf8')
   .trim()
   .split('\n')
   .slice(1)
@@ -44,11 +44,15 @@ function lineSvg(rows: Day[], label: string, mark: string): string {
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" data-mark="${mark}">` +
     `<rect width="${w}" height="${h}" fill="#fff"/>` +
-    `<g stroke="#d0d4da"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}"/></g>` +
+    `<g stroke="#d0d4da"><line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}"/>` +
+    `<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}"/></g>` +
     `<path d="${d}" fill="none" stroke="#f7931a" stroke-width="2"/>` +
-    `<g font-family="sans-serif" font-size="11" fill="#555"><text x="${pad}" y="${pad - 12}">${label} · ${mark}</text>` +
-    `<text x="${pad}" y="${h - 12}">${rows[0].date}</text><text x="${w - pad}" y="${h - 12}" text-anchor="end">${rows.at(-1)!.date}</text>` +
-    `<text x="${pad - 4}" y="${pad}" text-anchor="end">${max.toFixed(0)}</text><text x="${pad - 4}" y="${h - pad}" text-anchor="end">${min.toFixed(0)}</text></g></svg>`
+    `<g font-family="sans-serif" font-size="11" fill="#555">` +
+    `<text x="${pad}" y="${pad - 12}">${label} · ${mark}</text>` +
+    `<text x="${pad}" y="${h - 12}">${rows[0].date}</text>` +
+    `<text x="${w - pad}" y="${h - 12}" text-anchor="end">${rows.at(-1)!.date}</text>` +
+    `<text x="${pad - 4}" y="${pad}" text-anchor="end">${max.toFixed(0)}</text>` +
+    `<text x="${pad - 4}" y="${h - pad}" text-anchor="end">${min.toFixed(0)}</text></g></svg>`
   )
 }
 

@@ -84,7 +84,9 @@ describe('etl chart (CLI)', function () {
     expect(await exited, stderr).to.equal(0)
   })
 
-  it('--serve --port 0 prints the page address and serves the charts with the latest price of each series', async () => {
+  const serveTitle =
+    '--serve --port 0 prints the page address and serves the charts with the latest price of each series'
+  it(serveTitle, async () => {
     const child = spawn(process.execPath, [ETL_BIN, 'chart', pipeline(dir, priceChart), '--serve', '--port', '0'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],

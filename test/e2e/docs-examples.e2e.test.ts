@@ -7,7 +7,7 @@ import {mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from '
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect} from 'chai'
-import {REPO, runEtl} from './support/run-cli.js'
+import {REPO, runEtl} from '../support/run-cli.js'
 
 function examples(doc: string): Map<string, string> {
   const text = readFileSync(join(REPO, doc), 'utf8')

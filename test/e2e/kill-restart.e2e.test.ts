@@ -5,8 +5,8 @@
  * replays the same delays.
  *
  * Two variants: (1) only `etl run --stage process` is killed while one clean `etl run --stage source` run per symbol
- * fills the topic (exactly-once into the sink alone); (2) the whole pipeline (`etl run`) is killed, which also needs the
- * source stage to resume exactly where its committed records end.
+ * fills the topic (exactly-once into the sink alone); (2) the whole pipeline (`etl run`) is killed, which also needs
+ * the source stage to resume exactly where its committed records end.
  */
 import {expect} from 'chai'
 import {readFileSync, writeFileSync, existsSync} from 'node:fs'
@@ -81,7 +81,9 @@ async function topicOffsets(
   }
 }
 
-describe('kill -9 at random moments, then restart: the CSV holds every row exactly once (end to end, real Kafka)', function () {
+const killTitle =
+  'kill -9 at random moments, then restart: the CSV holds every row exactly once (end to end, real Kafka)'
+describe(killTitle, function () {
   this.timeout(900_000)
   const seed = Number(process.env.ETL_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31))
   let cwd: string

@@ -216,6 +216,16 @@ describe('the package works installed (npm pack, npm install in a new project)',
     expect(tested.stdout).to.match(/\b2 test\(s\) in 1 file\(s\): 2 passed, 0 failed\n$/)
   })
 
+  it('ships what the build generates: a current command manifest and the Vega-Lite validator', async () => {
+    const manifest = (await import(join(installed, 'dist', 'cli', 'command-manifest.js'))) as {
+      isManifestCurrent(root: string): boolean
+    }
+    // oclif.manifest.json: oclif imports only the command that runs.
+    expect(manifest.isManifestCurrent(installed)).to.equal(true)
+    const validator = join(installed, 'dist/plugins/chart/vega-lite/vega-lite-schema-validator.generated.cjs')
+    expect(existsSync(validator), validator).to.equal(true)
+  })
+
   it('`npx etl plugins` lists the built-ins: the installed CLI works outside the repository', async () => {
     const result = expectSuccess(await etl(['plugins']))
     for (const plugin of ['source coingecko', 'source replay', 'transform ohlc', 'sink csv', 'chart vega-lite']) {

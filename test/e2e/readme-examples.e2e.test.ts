@@ -9,9 +9,9 @@ import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {expect} from 'chai'
 import ts from 'typescript'
-import {testBrokers} from './support/global-broker.js'
-import {uniqueName} from './support/kafka-test-utils.js'
-import {REPO, runEtl} from './support/run-cli.js'
+import {testBrokers} from '../support/global-broker.js'
+import {uniqueName} from '../support/kafka-test-utils.js'
+import {REPO, runEtl} from '../support/run-cli.js'
 
 interface Example {
   file: string

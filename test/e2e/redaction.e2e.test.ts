@@ -120,7 +120,9 @@ describe('API keys are redacted everywhere (CLI)', function () {
     },
   ]
   for (const {title, apiKey, extra} of runs) {
-    it(`etl run against a 401 that quotes the key back (${title}): ETL_SOURCE_PERMANENT, the key never shown`, async () => {
+    const runTitle =
+      `etl run against a 401 that quotes the key back (${title}): ETL_SOURCE_PERMANENT, ` + 'the key never shown'
+    it(runTitle, async () => {
       fake = await startFakeCoinGecko()
       fake.enqueue({status: 401, echoKey: true})
       const file = pipeline(apiKey, fake.baseUrl)

@@ -111,7 +111,9 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     await rm(cwd, {recursive: true, force: true})
   })
 
-  it('retries 429s and broken bodies, writes exactly what was served via Kafka to CSV and stdout, stops on SIGINT', async () => {
+  const retriesTitle =
+    'retries 429s and broken bodies, writes exactly what was served via Kafka to CSV and stdout, stops on SIGINT'
+  it(retriesTitle, async () => {
     fake.enqueue({status: 429, retryAfter: 1, body: 'json'}, {malformed: 'truncated'}, {status: 429, body: 'html'})
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -265,7 +267,7 @@ describe('etl run pipelines/btc.yaml (end to end, fake CoinGecko, real Kafka)', 
     }
   })
 
-  // After a broker restart kafkajs restarts the consumer by itself; rows must keep flowing and Ctrl-C must still end etl.
+  // After a broker restart kafkajs restarts the consumer by itself; rows must keep flowing, and Ctrl-C still ends etl.
   it('keeps writing after its broker restarts, then exits cleanly on SIGINT', async function () {
     this.timeout(240_000)
     const quiet = createLogger('test-broker', {level: 'error'})

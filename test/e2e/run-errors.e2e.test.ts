@@ -64,7 +64,9 @@ describe('etl run failures (end to end)', function () {
     return {...base, ...extra}
   }
 
-  it('--no-local-broker --brokers <closed port>: ETL_KAFKA_UNREACHABLE, exit 1, nothing polled or written', async () => {
+  const unreachableTitle =
+    '--no-local-broker --brokers <closed port>: ETL_KAFKA_UNREACHABLE, exit 1, nothing polled or written'
+  it(unreachableTitle, async () => {
     fake = await startFakeCoinGecko({auto: true})
     const [port] = await freePorts(1)
     const brokers = `127.0.0.1:${port}`
@@ -90,7 +92,10 @@ describe('etl run failures (end to end)', function () {
     {title: 'no key', key: undefined, apiMessage: 'API Key Missing'},
   ]
   for (const {title, key, apiMessage} of keyCases) {
-    it(`CoinGecko answering 401 (${title}): ETL_PLUGIN_FAILED naming coingecko with ETL_SOURCE_PERMANENT, exit 1, key never shown`, async () => {
+    const unauthorizedTitle =
+      `CoinGecko answering 401 (${title}): ETL_PLUGIN_FAILED naming coingecko with ETL_SOURCE_PERMANENT, ` +
+      'exit 1, key never shown'
+    it(unauthorizedTitle, async () => {
       const rightKey = 'the-right-key-000111'
       fake = await startFakeCoinGecko({auto: true, requireKey: true, apiKey: rightKey})
       const pipeline = isolatedBtcPipeline(cwd)

@@ -154,7 +154,9 @@ describe('etl run pipelines/btc-replay.yaml (end to end, real Kafka)', function 
     )
   })
 
-  it('without data/ in the working directory, replays the copy shipped with etl (the path is the default one)', async () => {
+  const shippedCopyTitle =
+    'without data/ in the working directory, replays the copy shipped with etl (the path is the default one)'
+  it(shippedCopyTitle, async () => {
     await rm(join(cwd, 'data'), {recursive: true, force: true})
     const yaml = parseYaml(readFileSync(PIPELINE, 'utf8')) as {
       source: {path: string}

@@ -74,7 +74,9 @@ describe('etl run: retries (end to end, real Kafka)', function () {
   const retryWarnings = (stderr: string) =>
     stderr.split('\n').filter((line) => / WARN .*\[etl:sink:unreliable\] flush failed/.test(line))
 
-  it('a sink whose first flushes fail is retried (default policy) and every row arrives exactly once, in order', async () => {
+  const retriedTitle =
+    'a sink whose first flushes fail is retried (default policy) and every row arrives exactly once, in order'
+  it(retriedTitle, async () => {
     const result = await runEtl(['run', sinkPipeline(['failFlushes: 2'])], {cwd, env})
     expect(result.code, result.stderr).to.equal(0)
     const rows = readFileSync(join(cwd, 'out.jsonl'), 'utf8')
@@ -98,7 +100,9 @@ describe('etl run: retries (end to end, real Kafka)', function () {
     expect(await committedTotal(group, topic)).to.equal(end)
   })
 
-  it('a sink that always fails ends the run after retry.maxAttempts with ETL_PLUGIN_FAILED naming it; nothing committed', async () => {
+  const exhaustedTitle =
+    'a sink that always fails ends the run after retry.maxAttempts with ETL_PLUGIN_FAILED naming it; nothing committed'
+  it(exhaustedTitle, async () => {
     const result = await runEtl(
       ['run', sinkPipeline(['failFlushes: 1000', 'retry: {maxAttempts: 3, initialDelay: 10ms, maxDelay: 50ms}'])],
       {cwd, env},
@@ -167,7 +171,9 @@ describe('etl run: retries (end to end, real Kafka)', function () {
       expect(result.stderr).to.not.match(STACK_LINE)
     })
 
-    it('an unknown coin (HTTP 404) stops the run at once, although sources retry without limit by default', async () => {
+    const unknownCoinTitle =
+      'an unknown coin (HTTP 404) stops the run at once, although sources retry without limit by default'
+    it(unknownCoinTitle, async () => {
       fake = await startFakeCoinGecko({auto: true})
       const file = coingeckoPipeline(['coins: [no-such-coin-xyz]', 'backfill: 1d'])
       const result = await runEtl(['run', file], {cwd, env: {...env, COINGECKO_BASE_URL: fake.baseUrl}})

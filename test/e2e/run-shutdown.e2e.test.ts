@@ -90,7 +90,9 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
 
   const replay = (speed: number) => ['source:', '  type: replay', '  path: rows.csv', `  speed: ${speed}`]
 
-  it('SIGTERM during a paced replay: exit 0, the CSV holds exactly the committed rows; a restart finishes the replay', async () => {
+  const sigtermTitle =
+    'SIGTERM during a paced replay: exit 0, the CSV holds exactly the committed rows; a restart finishes the replay'
+  it(sigtermTitle, async () => {
     // 20 days of history per second: about 10 s for the whole file, so the signal lands mid-way.
     const file = pipeline([
       ...replay(86_400 * 20),
@@ -130,7 +132,9 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
     expect(await committedTotal(group, topic)).to.equal(end)
   })
 
-  it('a stop stuck on a sink flush ends after --grace with ETL_SHUTDOWN_TIMEOUT naming the sink, exit 1, no stack', async () => {
+  const graceTitle =
+    'a stop stuck on a sink flush ends after --grace with ETL_SHUTDOWN_TIMEOUT naming the sink, exit 1, no stack'
+  it(graceTitle, async () => {
     const file = pipeline([...replay(0), 'shutdown: {grace: 1h}', 'sinks:', '  - type: hanging'])
     running = spawnEtl(['run', file, '--grace', '2s'], {cwd, env})
     await until('the hanging flush', () => running!.output.stderr.includes('it will never finish'), running)
@@ -148,7 +152,9 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
     expect(await committedTotal(group, topic)).to.equal(0)
   })
 
-  it('a second Ctrl-C, a moment after the first, forces the exit (130) without waiting for the grace period', async () => {
+  const secondSignalTitle =
+    'a second Ctrl-C, a moment after the first, forces the exit (130) without waiting for the grace period'
+  it(secondSignalTitle, async () => {
     const file = pipeline([...replay(0), 'sinks:', '  - type: hanging'])
     running = spawnEtl(['run', file], {cwd, env})
     await until('the hanging flush', () => running!.output.stderr.includes('it will never finish'), running)

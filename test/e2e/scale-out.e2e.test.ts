@@ -76,7 +76,9 @@ describe('etl run --stage process, two workers in one consumer group (end to end
     if (cwd) await rm(cwd, {recursive: true, force: true})
   })
 
-  it('shares the partitions; partitions that move keep their open windows: every record counted exactly once', async () => {
+  const sharedTitle =
+    'shares the partitions; partitions that move keep their open windows: every record counted exactly once'
+  it(sharedTitle, async () => {
     cwd = await mkdtemp(join(tmpdir(), 'etl-e2e-scale-'))
     const topic = uniqueName('etl-e2e-scale')
     const group = uniqueName('etl-e2e-scale-group')

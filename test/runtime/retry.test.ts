@@ -141,7 +141,7 @@ describe('withRetry', () => {
     expect(state.calls).to.equal(1)
   })
 
-  it('with unlimited attempts, stops retrying once the signal aborts, even in the middle of a long wait', async function () {
+  it('with unlimited attempts, stops retrying once the signal aborts, even in the middle of a wait', async function () {
     this.timeout(20_000)
     const controller = new AbortController()
     const {operation, state} = failing(Infinity)
@@ -163,7 +163,7 @@ describe('withRetry', () => {
     expect(error.message).to.equal('flush failed 3 times; not retrying while shutting down; last error: storage busy')
   })
 
-  it('with a finite policy, runs out its attempts even when the pipeline is shutting down (the batch may still land)', async () => {
+  it('a finite policy runs out its attempts even while the pipeline shuts down (the batch may land)', async () => {
     const controller = new AbortController()
     controller.abort()
     const {operation, state} = failing(2)

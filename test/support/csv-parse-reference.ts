@@ -1,7 +1,7 @@
 /**
  * The replay source's CSV reading as it was before batches (csv-parse for every row, with the options replay used
- * until 2026-11-24): the reference readCsvRowBatches must match exactly (test/plugins/source/replay/csv-rows.test.ts), and
- * the baseline of bench/micro/csv-read.ts.
+ * until 2026-11-24): the reference readCsvRowBatches must match exactly (test/plugins/source/replay/csv-rows.test.ts),
+ * and the baseline of bench/micro/csv-read.ts.
  */
 import {createReadStream} from 'node:fs'
 import {parse, type Options as ParseOptions} from 'csv-parse'

@@ -12,7 +12,9 @@ import {configFor, testContext} from './plugin-context.js'
 export type ChildStep =
   | {op: 'create'; config: Record<string, unknown>}
   | {op: 'positions'; topic: string}
-  /** Writes rows {n, text: `row <n>`} for n in [from, to) (generated here: a long argument list is too big for exec). */
+  /**
+   * Writes rows {n, text: `row <n>`} for n in [from, to) (generated here: a long argument list is too big for exec).
+   */
   | {op: 'write'; rows: [from: number, to: number]; origin?: {partition: number; nextOffset: string}}
   | {op: 'flush'}
   | {op: 'close'}

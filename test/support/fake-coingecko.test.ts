@@ -4,6 +4,18 @@ import {startFakeCoinGecko, type FakeCoinGecko} from './fake-coingecko.js'
 
 const ALL_FLAGS = 'include_market_cap=true&include_24hr_vol=true&include_24hr_change=true&include_last_updated_at=true'
 
+/** A parsed JSON answer, read along the paths each test expects; a wrong path fails that test's assertion. */
+interface JsonAnswer {
+  readonly [key: string]: JsonAnswer
+}
+
+/** /coins/{id}/market_chart: [time, value] pairs per series. */
+interface MarketChart {
+  prices: number[][]
+  market_caps: number[][]
+  total_volumes: number[][]
+}
+
 describe('fake CoinGecko', () => {
   let fake: FakeCoinGecko
   const start = 1711356300
@@ -19,7 +31,7 @@ describe('fake CoinGecko', () => {
     } catch {
       body = undefined
     }
-    return {status: response.status, headers: response.headers, text, body: body as any}
+    return {status: response.status, headers: response.headers, text, body: body as JsonAnswer}
   }
 
   it('answers /ping like CoinGecko', async () => {
@@ -98,20 +110,21 @@ describe('fake CoinGecko', () => {
       const before = Date.now()
       const {body} = await get(`/coins/bitcoin/market_chart?vs_currency=usd&days=${days}`)
       expect(body).to.have.all.keys('prices', 'market_caps', 'total_volumes')
-      const times = body.prices.map((p: number[]) => p[0])
-      expect(body.market_caps).to.have.length(times.length)
-      expect(body.total_volumes).to.have.length(times.length)
+      const chart = body as unknown as MarketChart
+      const times = chart.prices.map((p) => p[0])
+      expect(chart.market_caps).to.have.length(times.length)
+      expect(chart.total_volumes).to.have.length(times.length)
       expect(times.length).to.be.within((days * 86_400_000) / stepMs, (days * 86_400_000) / stepMs + 1)
-      expect(times.at(-2) - times.at(-3)).to.equal(stepMs)
+      expect(times.at(-2)! - times.at(-3)!).to.equal(stepMs)
       expect(times.at(-1)).to.be.within(before, Date.now())
-      expect(body.prices.at(-1)[1]).to.equal(67187.3358936566)
+      expect(chart.prices.at(-1)![1]).to.equal(67187.3358936566)
     })
   }
 
   it('/coins/{id}/ohlc: [close time, open, high, low, close] candles', async () => {
     const {body} = await get('/coins/bitcoin/ohlc?vs_currency=usd&days=1')
     expect(body).to.be.an('array').with.length.within(47, 48)
-    for (const [time, open, high, low, close] of body) {
+    for (const [time, open, high, low, close] of body as unknown as number[][]) {
       expect(time % 1_800_000).to.equal(0)
       expect(high).to.be.at.least(Math.max(open, close))
       expect(low).to.be.at.most(Math.min(open, close))
@@ -130,7 +143,7 @@ describe('fake CoinGecko', () => {
     expect(missing.status).to.equal(401)
     expect(missing.body.status).to.include({error_code: 10002})
     expect(missing.body.status.error_message).to.match(/^API Key Missing/)
-    expect(Date.parse(missing.body.status.timestamp)).to.be.a('number').and.not.NaN
+    expect(Number.isNaN(Date.parse(String(missing.body.status.timestamp)))).to.equal(false)
     expect(
       (await get('/simple/price?ids=bitcoin&vs_currencies=usd', {'x-cg-demo-api-key': 'CG-wrong'})).status,
     ).to.equal(401)
@@ -212,7 +225,11 @@ describe('fake CoinGecko', () => {
     expect(huge.text).to.include('"bitcoin":{"usd":1e400,')
     expect(huge.body.bitcoin.usd).to.equal(Infinity)
     const market = (await get(path)).body.bitcoin
-    expect([market.usd_market_cap < 0, market.usd_24h_vol, market.usd_24h_change]).to.deep.equal([true, 'lots', null])
+    expect([Number(market.usd_market_cap) < 0, market.usd_24h_vol, market.usd_24h_change]).to.deep.equal([
+      true,
+      'lots',
+      null,
+    ])
     expect((await get(path)).body.bitcoin.last_updated_at).to.be.above(Date.now() / 1000 + 9 * 86_400)
     expect((await get(path)).body.bitcoin.last_updated_at).to.equal(1_000_000_000)
     // A record is still expected where only market data or the time was broken.
@@ -224,14 +241,16 @@ describe('fake CoinGecko', () => {
     ])
   })
 
-  it('market_chart faults: queued apart from /simple/price, bad-points breaks 7 points and one market cap', async () => {
+  const marketChartFaultsTitle =
+    'market_chart faults: queued apart from /simple/price, bad-points breaks 7 points and one market cap'
+  it(marketChartFaultsTitle, async () => {
     fake.enqueueChart({status: 503}, {malformed: 'no-prices'}, {malformed: 'bad-points'})
     const path = '/coins/bitcoin/market_chart?vs_currency=usd&days=1'
     expect((await get('/simple/price?ids=bitcoin&vs_currencies=usd')).status).to.equal(200)
     expect((await get(path)).status).to.equal(503)
     expect((await get(path)).body).to.have.all.keys('market_caps')
     const broken = await get(path)
-    const {prices, market_caps: caps} = broken.body as {prices: unknown[][]; market_caps: number[][]}
+    const {prices, market_caps: caps} = broken.body as unknown as {prices: unknown[][]; market_caps: number[][]}
     expect(prices.slice(1, 8).map((p) => (Array.isArray(p) ? typeof p[1] : p))).to.deep.equal([
       'object',
       'number',
@@ -243,7 +262,8 @@ describe('fake CoinGecko', () => {
     ])
     expect([prices[2][1], prices[7][1], caps[8][1]]).to.deep.equal([-5, Infinity, -1])
     expect(prices[0][1]).to.be.above(0)
-    expect((await get(path)).body.prices.every((p: number[]) => p[1] > 0)).to.equal(true)
+    const served = (await get(path)).body.prices as unknown as number[][]
+    expect(served.every((p) => p[1] > 0)).to.equal(true)
   })
 
   it('a 401 fault with echoKey quotes the key the request sent', async () => {
@@ -259,7 +279,9 @@ describe('fake CoinGecko', () => {
     expect(Date.now() - before).to.be.at.least(300)
   })
 
-  it('advance() moves every coin to a new price and last_updated_at; setPrice sets one; auto advances per answer', async () => {
+  const advanceTitle =
+    'advance() moves every coin to a new price and last_updated_at; setPrice sets one; auto advances per answer'
+  it(advanceTitle, async () => {
     const path =
       '/simple/price?ids=bitcoin,ethereum,solana&vs_currencies=usd&include_last_updated_at=true' + '&precision=full'
     const first = (await get(path)).body
@@ -267,7 +289,7 @@ describe('fake CoinGecko', () => {
     const second = (await get(path)).body
     for (const id of ['bitcoin', 'ethereum', 'solana']) {
       expect(second[id].usd).to.be.above(0).and.not.equal(first[id].usd)
-      expect(second[id].last_updated_at).to.equal(first[id].last_updated_at + 60)
+      expect(second[id].last_updated_at).to.equal(Number(first[id].last_updated_at) + 60)
     }
     fake.setPrice('bitcoin', 'usd', 12345.5, start + 1000)
     fake.setPrice('my-token', 'usd', 0.5, start)

@@ -1,10 +1,10 @@
-import {Command, Flags} from '@oclif/core'
-import {isEtlError} from '../../runtime/errors.js'
+import {Flags} from '@oclif/core'
+import {EtlCommand} from '../../runtime/cli-command.js'
 import {createLogger} from '../../runtime/logger.js'
 import {KAFKA_VERSION} from '../../runtime/kafka-local/kafka-jars.js'
 import {startLocalBroker, type LocalBrokerInfo} from '../../runtime/kafka-local/local-broker.js'
 
-export default class KafkaStart extends Command {
+export default class KafkaStart extends EtlCommand {
   static override summary = `Start a local Kafka ${KAFKA_VERSION} broker (no Docker needed: Java 17+ and Maven).`
   static override description =
     'The broker runs in the background and outlives this command; stop it with "etl kafka stop". The first start ' +
@@ -30,21 +30,16 @@ export default class KafkaStart extends Command {
 
   async run(): Promise<LocalBrokerInfo & {version: string}> {
     const {flags} = await this.parse(KafkaStart)
-    try {
-      const started = await startLocalBroker({
-        port: flags.port,
-        controllerPort: flags['controller-port'],
-        stateDir: flags['state-dir'],
-        logger: createLogger('kafka'),
-      })
-      const what = started.alreadyRunning ? 'already running' : 'running'
-      this.log(`Kafka ${KAFKA_VERSION} broker ${what} at ${started.brokers} (pid ${started.pid})`)
-      this.log(`log: ${started.logFile}`)
-      this.log(`data: ${started.dataDir}`)
-      return {...started, version: KAFKA_VERSION}
-    } catch (error) {
-      if (isEtlError(error)) this.error(`${error.code}: ${error.message}`, {exit: error.exitCode})
-      throw error
-    }
+    const started = await startLocalBroker({
+      port: flags.port,
+      controllerPort: flags['controller-port'],
+      stateDir: flags['state-dir'],
+      logger: createLogger('kafka'),
+    })
+    const what = started.alreadyRunning ? 'already running' : 'running'
+    this.log(`Kafka ${KAFKA_VERSION} broker ${what} at ${started.brokers} (pid ${started.pid})`)
+    this.log(`log: ${started.logFile}`)
+    this.log(`data: ${started.dataDir}`)
+    return {...started, version: KAFKA_VERSION}
   }
 }

@@ -1,9 +1,9 @@
-import {Command, Flags} from '@oclif/core'
-import {isEtlError} from '../../runtime/errors.js'
+import {Flags} from '@oclif/core'
+import {EtlCommand} from '../../runtime/cli-command.js'
 import {KAFKA_VERSION} from '../../runtime/kafka-local/kafka-jars.js'
 import {localBrokerStatus, type LocalBrokerStatus} from '../../runtime/kafka-local/local-broker.js'
 
-export default class KafkaStatus extends Command {
+export default class KafkaStatus extends EtlCommand {
   static override summary = 'Show whether the local Kafka broker runs; exits 0 when it does, 1 when it does not.'
   static override examples = ['<%= config.bin %> kafka status', '<%= config.bin %> kafka status --json']
   static override enableJsonFlag = true
@@ -14,13 +14,7 @@ export default class KafkaStatus extends Command {
 
   async run(): Promise<LocalBrokerStatus & {version: string}> {
     const {flags} = await this.parse(KafkaStatus)
-    let status: LocalBrokerStatus
-    try {
-      status = await localBrokerStatus({stateDir: flags['state-dir']})
-    } catch (error) {
-      if (isEtlError(error)) this.error(`${error.code}: ${error.message}`, {exit: error.exitCode})
-      throw error
-    }
+    const status = await localBrokerStatus({stateDir: flags['state-dir']})
     if (status.running) {
       this.log(`Kafka ${KAFKA_VERSION} broker running at ${status.brokers} (pid ${status.pid})`)
     } else {

@@ -1,9 +1,9 @@
-import {Command, Flags} from '@oclif/core'
-import {isEtlError} from '../../runtime/errors.js'
+import {Flags} from '@oclif/core'
+import {EtlCommand} from '../../runtime/cli-command.js'
 import {createLogger} from '../../runtime/logger.js'
 import {stopLocalBroker, type LocalBrokerStopResult} from '../../runtime/kafka-local/local-broker.js'
 
-export default class KafkaStop extends Command {
+export default class KafkaStop extends EtlCommand {
   static override summary = 'Stop the local Kafka broker started by "etl kafka start" (its data is kept).'
   static override examples = ['<%= config.bin %> kafka stop']
   static override enableJsonFlag = true
@@ -14,14 +14,9 @@ export default class KafkaStop extends Command {
 
   async run(): Promise<LocalBrokerStopResult> {
     const {flags} = await this.parse(KafkaStop)
-    try {
-      const result = await stopLocalBroker({stateDir: flags['state-dir'], logger: createLogger('kafka')})
-      if (!result.wasRunning) this.log('No local Kafka broker was running.')
-      else this.log(`Stopped the local Kafka broker (pid ${result.pid})${result.forced ? ' by force' : ''}.`)
-      return result
-    } catch (error) {
-      if (isEtlError(error)) this.error(`${error.code}: ${error.message}`, {exit: error.exitCode})
-      throw error
-    }
+    const result = await stopLocalBroker({stateDir: flags['state-dir'], logger: createLogger('kafka')})
+    if (!result.wasRunning) this.log('No local Kafka broker was running.')
+    else this.log(`Stopped the local Kafka broker (pid ${result.pid})${result.forced ? ' by force' : ''}.`)
+    return result
   }
 }

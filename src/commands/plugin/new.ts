@@ -1,6 +1,7 @@
-import {Args, Command, Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {createRegistry} from '../../api/pipelines.js'
-import {renderError} from '../../runtime/cli-errors.js'
+import {EtlCommand} from '../../runtime/cli-command.js'
+import {renderUsageError, type RenderedError} from '../../runtime/cli-errors.js'
 import {PLUGIN_KINDS, type PluginKind} from '../../runtime/plugin-types.js'
 import {defaultEtlSpec} from '../../runtime/scaffold/etl-package.js'
 import {pluginNameOf} from '../../runtime/scaffold/package-name.js'
@@ -23,7 +24,7 @@ function nextSteps(dir: string, name: string): string[] {
   ]
 }
 
-export default class PluginNew extends Command {
+export default class PluginNew extends EtlCommand {
   static override summary = 'Write a new plugin package (source, transform, sink or chart) with its tests.'
   static override description =
     'Writes an npm package holding one plugin of the given kind: package.json, tsconfig.json, src/index.ts (a small ' +
@@ -51,23 +52,20 @@ export default class PluginNew extends Command {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(PluginNew)
     const kind = flags.kind as PluginKind
-    try {
-      const result = createPluginPackage({name: args.name, kind, dir: flags.dir, etlSpec: flags.etl})
-      const type = pluginNameOf(args.name)
-      const title = `Wrote the ${kind} plugin package ${args.name} (${kind} type "${type}") in ${shownDir(result.dir)}:`
-      this.log(scaffoldReport(title, result, nextSteps(result.dir, args.name)))
-      if (createRegistry().get(kind, type)) {
-        process.stderr.write(
-          `warning: etl has a built-in ${kind} named "${type}", so a pipeline cannot load this plugin next to it; ` +
-            'rename it in src/index.ts\n',
-        )
-      }
-    } catch (error) {
-      // A usage error, like an unknown --kind: oclif's exit code 2, the message on one line.
-      const usage = error instanceof InvalidPackageNameError
-      const {text, exitCode} = usage ? {text: `Error: ${error.message}`, exitCode: 2} : renderError(error)
-      process.stderr.write(text + '\n')
-      this.exit(exitCode)
+    const result = createPluginPackage({name: args.name, kind, dir: flags.dir, etlSpec: flags.etl})
+    const type = pluginNameOf(args.name)
+    const title = `Wrote the ${kind} plugin package ${args.name} (${kind} type "${type}") in ${shownDir(result.dir)}:`
+    this.log(scaffoldReport(title, result, nextSteps(result.dir, args.name)))
+    if (createRegistry().get(kind, type)) {
+      process.stderr.write(
+        `warning: etl has a built-in ${kind} named "${type}", so a pipeline cannot load this plugin next to it; ` +
+          'rename it in src/index.ts\n',
+      )
     }
+  }
+
+  /** A package name npm would refuse is a usage error, like an unknown --kind: oclif's exit code 2. */
+  protected override renderError(error: unknown): RenderedError {
+    return error instanceof InvalidPackageNameError ? renderUsageError(error.message) : super.renderError(error)
   }
 }

@@ -9,8 +9,8 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
-import {testBrokers, uniqueName} from '../support/kafka-test-utils.js'
-import {buildCli, REPO, runEtl, type CliResult} from '../support/run-cli.js'
+import {testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
+import {buildCli, REPO, runEtl, type CliResult} from '../../support/run-cli.js'
 
 const STACK_LINE = /^\s+at /m
 const FILES = ['.gitignore', 'README.md', 'package.json', 'pipelines/main.test.yaml', 'pipelines/main.yaml']

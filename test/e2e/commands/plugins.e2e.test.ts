@@ -4,9 +4,9 @@
  */
 import {expect} from 'chai'
 import {join, resolve} from 'node:path'
-import {runEtl, buildCli} from '../support/run-cli.js'
+import {runEtl, buildCli} from '../../support/run-cli.js'
 
-const repo = resolve(import.meta.dirname, '../..')
+const repo = resolve(import.meta.dirname, '../../..')
 const THIRD_PARTY = join(repo, 'test', 'fixtures', 'pipelines', 'valid', 'third-party-plugin', 'pipeline.yaml')
 const BUILT_INS = [
   'source coingecko',
@@ -86,7 +86,7 @@ describe('etl plugins (CLI)', function () {
       expect(title).to.equal(`${entry.kind} ${entry.name} — ${entry.summary}`)
       expect(entry.summary.trim()).to.not.equal('')
       const names = Object.keys(entry.configSchema.properties)
-      expect(names, `${entry.kind} ${entry.name} has config fields`).to.not.be.empty
+      expect(names, `${entry.kind} ${entry.name} has config fields`).to.not.have.length(0)
       expect(fields.map((line) => /^ {4}(\S+) \(/.exec(line)?.[1])).to.deep.equal(names)
       for (const [i, name] of names.entries()) {
         expect(fields[i]).to.include(String(entry.configSchema.properties[name].description))
@@ -96,7 +96,9 @@ describe('etl plugins (CLI)', function () {
     expect(blocks.get('source coingecko')!.find((line) => line.includes('apiKey ('))).to.include('secret')
   })
 
-  it('--json: every entry has name, kind, summary and an object configSchema whose properties are all described', async () => {
+  const jsonTitle =
+    '--json: every entry has name, kind, summary and an object configSchema whose properties are all described'
+  it(jsonTitle, async () => {
     const entries = await pluginsJson()
     expect(entries.map((e) => `${e.kind} ${e.name}`)).to.have.members(BUILT_INS)
     for (const entry of entries) {

@@ -9,8 +9,8 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
-import {committedTotal, partitionSizes, testBrokers, uniqueName} from '../support/kafka-test-utils.js'
-import {buildCli, REPO, runEtl} from '../support/run-cli.js'
+import {committedTotal, partitionSizes, testBrokers, uniqueName} from '../../support/kafka-test-utils.js'
+import {buildCli, REPO, runEtl} from '../../support/run-cli.js'
 
 const ROWS = 1200 // more than two transactions of the replay's batchSize (500)
 const COLUMNS = ['timestamp', 'symbol', 'price_usd', 'open', 'high', 'low', 'volume']

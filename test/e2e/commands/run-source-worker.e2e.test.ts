@@ -1,19 +1,20 @@
 /**
  * End to end: `source: {worker: true}` (or `auto`, the default, for a replay at speed 0) runs the source stage in a
- * worker thread of `etl run`, with the built CLI and the real broker. The run must behave as without it: the same rows, each once; the source's counts in the summary; a
- * second run of a finished replay adds nothing (its checkpoint is committed with its records); SIGTERM stops cleanly
- * and a restart completes the CSV; a source failing inside the thread ends the run with the same error and exit code.
+ * worker thread of `etl run`, with the built CLI and the real broker. The run must behave as without it: the same
+ * rows, each once; the source's counts in the summary; a second run of a finished replay adds nothing (its checkpoint
+ * is committed with its records); SIGTERM stops cleanly and a restart completes the CSV; a source failing inside the
+ * thread ends the run with the same error and exit code.
  */
 import {expect} from 'chai'
 import {parse} from 'csv-parse/sync'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
-import {createCliWorkspace} from '../support/cli-workspace.js'
-import {committedTotal, partitionSizes, readTopic} from '../support/kafka-test-utils.js'
-import {buildCli, runEtl, spawnEtl, type RunningEtl} from '../support/run-cli.js'
+import {createCliWorkspace} from '../../support/cli-workspace.js'
+import {committedTotal, partitionSizes, readTopic} from '../../support/kafka-test-utils.js'
+import {buildCli, runEtl, spawnEtl, type RunningEtl} from '../../support/run-cli.js'
 
-const repo = resolve(import.meta.dirname, '../..')
+const repo = resolve(import.meta.dirname, '../../..')
 const HISTORY = join(repo, 'data', 'btcusd-1d-2011-2025.csv')
 const CRASHING = join(repo, 'test', 'fixtures', 'plugins', 'crashing-source.mjs')
 const STACK_LINE = /^\s+at /m
@@ -131,7 +132,9 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     expect(endAfterSecond - endAfterFirst).to.be.at.most(1)
   })
 
-  it('worker: auto (the default) gives a replay at speed 0 a thread when both stages run here, and nothing else', async () => {
+  const autoTitle =
+    'worker: auto (the default) gives a replay at speed 0 a thread when both stages run here, and nothing else'
+  it(autoTitle, async () => {
     const bulk = await runEtl(['run', pipeline('auto-bulk', ['  path: rows.csv', '  speed: 0', `  limit: ${LIMIT}`])], {
       cwd,
       env,
@@ -175,7 +178,9 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     expect(await readTopic(topic, LIMIT + 1, 3000).catch(() => 'no more'), 'no record twice').to.equal('no more')
   })
 
-  it('SIGTERM during a paced replay: exit 0, the CSV holds exactly the committed rows; a restart completes it', async () => {
+  const sigtermTitle =
+    'SIGTERM during a paced replay: exit 0, the CSV holds exactly the committed rows; a restart completes it'
+  it(sigtermTitle, async () => {
     // 20 days of history per second: about 10 s for the file, so the signal lands mid-way.
     const file = pipeline('worker-stop', ['  path: rows.csv', `  speed: ${86_400 * 20}`, '  worker: true'])
     const csv = join(cwd, 'out.csv')
@@ -207,21 +212,19 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     expect(await committedTotal(group, topic)).to.equal(end)
   })
 
-  it('a source failing at create inside the worker ends the run as it does without the worker: same code, message, exit', async () => {
-    const inThread = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: true'])], {
-      cwd,
-      env,
-    })
-    const inline = await runEtl(['run', pipeline('worker-missing', ['  path: missing.csv', '  worker: false'])], {
-      cwd,
-      env,
-    })
+  const createFailureTitle =
+    'a source failing at create inside the worker ends the run as it does without the worker: same code, message, exit'
+  it(createFailureTitle, async () => {
+    // A failure validation cannot see (`etl validate` reports a missing replay file before anything runs).
+    const failing = (worker: boolean) => pipeline('worker-create', ['  how: create', `  worker: ${worker}`], 'crashing')
+    const inThread = await runEtl(['run', failing(true)], {cwd, env})
+    const inline = await runEtl(['run', failing(false)], {cwd, env})
     expect(inline.code, inline.stderr).to.not.equal(0)
     expect(inThread.code, inThread.stderr).to.equal(inline.code)
     const line = errorLine(inline.stderr)
     expect(line, inline.stderr)
-      .to.match(/^ETL_PLUGIN_FAILED: source plugin "replay" failed in create \(stage source\)/)
-      .and.include('missing.csv')
+      .to.match(/^ETL_PLUGIN_FAILED: source plugin "crashing" failed in create \(stage source\)/)
+      .and.include('upstream refused the connection in create')
     expect(errorLine(inThread.stderr), inThread.stderr).to.equal(line)
     expect(inThread.stderr).to.include('runs in a worker thread')
     expect(inline.stderr).to.not.include('runs in a worker thread')
@@ -229,7 +232,10 @@ describe('etl run with source.worker: true (end to end, real Kafka)', function (
     expect(inThread.stderr).to.not.match(/^summary:/m)
   })
 
-  it('a worker thread that crashes (uncaught exception, or it exits) ends the run with ETL_SOURCE_WORKER, exit 1, no hang', async () => {
+  const crashTitle =
+    'a worker thread that crashes (uncaught exception, or it exits) ends the run with ETL_SOURCE_WORKER, ' +
+    'exit 1, no hang'
+  it(crashTitle, async () => {
     for (const [how, why] of [
       ['throw', /: crashing source: thrown from a timer;/],
       ['exit', / with code 3;/],

@@ -2,7 +2,7 @@ import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect} from 'chai'
-import {REPO, runEtl} from '../support/run-cli.js'
+import {REPO, runEtl} from '../../support/run-cli.js'
 
 describe('etl test (end to end)', () => {
   it("passes the shipped pipelines' tests: exit 0, one line per test", async () => {

@@ -7,10 +7,10 @@ import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
-import {type ExpectedPipelineError, type ExpectedProblem} from '../support/pipeline-fixtures.js'
-import {buildCli, runEtl} from '../support/run-cli.js'
+import {type ExpectedPipelineError, type ExpectedProblem} from '../../support/pipeline-fixtures.js'
+import {buildCli, runEtl} from '../../support/run-cli.js'
 
-const repo = resolve(import.meta.dirname, '../..')
+const repo = resolve(import.meta.dirname, '../../..')
 const INVALID = join(repo, 'test', 'fixtures', 'pipelines', 'invalid')
 const SECRET = 'super-secret-value-987'
 
@@ -48,7 +48,9 @@ describe('etl validate (CLI)', function () {
       const file = join(INVALID, name, 'pipeline.yaml')
       const expected = JSON.parse(readFileSync(join(INVALID, name, 'expected.json'), 'utf8')) as ExpectedPipelineError
 
-      it(`${name}: exit ${expected.exitCode}, every problem as pipeline.yaml:line:col on stderr, no stack trace`, async () => {
+      const textTitle =
+        `${name}: exit ${expected.exitCode}, every problem as pipeline.yaml:line:col on stderr, ` + 'no stack trace'
+      it(textTitle, async () => {
         const result = await etl(['validate', file])
         expect(result.code, result.stderr).to.equal(expected.exitCode)
         expect(result.stdout).to.equal('')

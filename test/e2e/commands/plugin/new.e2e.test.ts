@@ -13,8 +13,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml'
-import {testBrokers, uniqueName} from '../support/kafka-test-utils.js'
-import {buildCli, REPO, runEtl, type CliResult} from '../support/run-cli.js'
+import {testBrokers, uniqueName} from '../../../support/kafka-test-utils.js'
+import {buildCli, REPO, runEtl, type CliResult} from '../../../support/run-cli.js'
 
 const STACK_LINE = /^\s+at /m
 const FILES = [
@@ -65,10 +65,10 @@ function linkDependencies(dir: string): void {
 }
 
 /** The package's example pipeline with a topic and name of its own, beside it (so the package still resolves). */
-function isolatedExample(dir: string): {file: string; pipeline: Record<string, any>} {
-  const pipeline = parseYaml(readFileSync(join(dir, 'examples', 'pipeline.yaml'), 'utf8'))
+function isolatedExample(dir: string): {file: string; pipeline: Record<string, unknown>} {
+  const pipeline = parseYaml(readFileSync(join(dir, 'examples', 'pipeline.yaml'), 'utf8')) as Record<string, unknown>
   pipeline.name = uniqueName('etl-e2e-plugin-new')
-  pipeline.kafka = {...pipeline.kafka, topic: uniqueName('etl-e2e-plugin-new')}
+  pipeline.kafka = {...(pipeline.kafka as Record<string, unknown>), topic: uniqueName('etl-e2e-plugin-new')}
   const file = join(dir, 'examples', 'e2e.yaml')
   writeFileSync(file, stringifyYaml(pipeline))
   return {file, pipeline}
