@@ -7,7 +7,7 @@ export const ERROR_CODES = {
   ETL_CONFIG_READ: 'The pipeline file could not be read.',
   ETL_CONFIG_LIMIT:
     'The pipeline file breaks a safety limit: size, line length, nesting depth, aliases ' +
-      'or the length of a ${VAR} expansion.',
+    'or the length of a ${VAR} expansion.',
   ETL_CONFIG_ENCODING:
     'The pipeline file is not UTF-8 text (invalid bytes, NUL or other control characters: a binary file?).',
   ETL_CONFIG_ENV_MISSING:
@@ -25,10 +25,10 @@ export const ERROR_CODES = {
   ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
   ETL_SOURCE_FENCED:
     "Another process took over this pipeline's source (same transactional id); " +
-      'this one stopped so no record is written twice.',
+    'this one stopped so no record is written twice.',
   ETL_SOURCE_WORKER:
     'The worker thread of a source (`worker: true`, or `auto` for a source that runs flat out) ended unexpectedly ' +
-      '(it crashed or ran out of memory).',
+    '(it crashed or ran out of memory).',
   ETL_SINK_PERMANENT: 'A sink got an error that retrying cannot fix; a plugin throws it to skip its retry policy.',
   ETL_SINK_LOCKED: 'Another live process is writing the same sink file; a file sink has one writer at a time.',
   ETL_SHUTDOWN_TIMEOUT: 'A clean stop (drain, flush sinks, commit) did not finish within the shutdown grace period.',
@@ -43,7 +43,7 @@ export const ERROR_CODES = {
     'A scaffold (`etl init`, `etl plugin new`) would overwrite a file that already exists; nothing was written.',
   ETL_FILE_WRITE:
     'A scaffold (`etl init`, `etl plugin new`) could not write its files (permissions, a full disk); ' +
-      'what it wrote was removed.',
+    'what it wrote was removed.',
   ETL_NODE_VERSION: 'The Node.js running etl is too old.',
   ETL_INTERNAL: 'A bug in etl itself; please report it with the log.',
 } as const

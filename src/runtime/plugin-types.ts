@@ -254,6 +254,12 @@ export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config =
    * backfill), so `worker: auto`, the default, runs the source stage in a worker thread next to the process stage.
    */
   isBulk?(config: Config): boolean
+  /**
+   * Sources only: what keys the messages of this source's records when the pipeline sets no `kafka.key`: an
+   * expression over the record (`symbol`), as in map and filter. Records of one key stay in order on one partition, so
+   * name what identifies a series. Undefined: the messages have no key.
+   */
+  messageKey?(config: Config): string | undefined
   create(config: Config, context: PluginContext): InstanceByKind[Kind] | Promise<InstanceByKind[Kind]>
 }
 

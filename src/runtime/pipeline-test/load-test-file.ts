@@ -8,7 +8,9 @@ import {loadPipeline, resolveStage} from '../config/load-pipeline.js'
 import {ConfigError, type ConfigProblem} from '../config/problems.js'
 import {createAjv, schemaProblems} from '../config/schema-problems.js'
 import {parseYaml, readConfigFile, toData, type ParsedYaml} from '../config/yaml-document.js'
+import {validateExpression} from '../expression/expression.js'
 import type {PluginRegistry} from '../plugin-registry.js'
+import {messageKeyOf} from '../stages/message-key.js'
 import {inputBatches, type InputProblem} from './test-inputs.js'
 import {placeOf, problemAt} from './test-places.js'
 import type {PipelineUnderTest, TestCase, TestFile} from './test-model.js'
@@ -74,6 +76,7 @@ async function pipelineOf(
       dir: config.dir,
       name: config.name,
       partitions: config.kafka.partitions,
+      key: config.kafka.key,
       transforms: config.transforms,
       sinks: config.sinks,
     }
@@ -84,7 +87,11 @@ async function pipelineOf(
   }
   if (transforms.some((stage) => stage === undefined)) return undefined
   const partitions = (data.partitions as number | undefined) ?? 1
-  return {file: path, dir: dirname(path), name: 'test', partitions, transforms, sinks: []} as PipelineUnderTest
+  const key = data.key as string | undefined
+  const keyProblem = key === undefined ? undefined : validateExpression(key)
+  if (keyProblem) problems.push(problemAt(parsed, ['key'], `${keyProblem} in ${JSON.stringify(key)}`))
+  if (keyProblem) return undefined
+  return {file: path, dir: dirname(path), name: 'test', partitions, key, transforms, sinks: []} as PipelineUnderTest
 }
 
 function stringValues(env: unknown): Record<string, string> {
@@ -92,10 +99,11 @@ function stringValues(env: unknown): Record<string, string> {
 }
 
 function casesOf(parsed: ParsedYaml, data: Data, pipeline: PipelineUnderTest, problems: ConfigProblem[]): TestCase[] {
+  const inputTopic = {partitions: pipeline.partitions, keyOf: messageKeyOf(pipeline.key)}
   return (data.tests as Data[]).map((test, i) => {
     const path = ['tests', i]
     const inputProblems: InputProblem[] = []
-    const batches = inputBatches(test.input as unknown[], pipeline.partitions, inputProblems)
+    const batches = inputBatches(test.input as unknown[], inputTopic, inputProblems)
     for (const p of inputProblems) problems.push(problemAt(parsed, [...path, 'input', ...p.path], p.message))
     return {
       name: test.name as string,

@@ -19,7 +19,7 @@ import {
   type PluginCreateInputs,
   type Running,
 } from '../stages/partition-chains.js'
-import {decodeRecord} from '../stages/process-stage.js'
+import {decodeRecord} from '../stages/decode-record.js'
 import {pluginLabel, routedTo} from '../stages/routing.js'
 import type {InputBatch, PipelineUnderTest, TestCase} from './test-model.js'
 

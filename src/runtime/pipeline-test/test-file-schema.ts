@@ -104,6 +104,14 @@ export const TEST_FILE_SCHEMA = {
       description:
         'Partitions of the topic with inline steps (a pipeline file says it in kafka.partitions). Default 1.',
     },
+    key: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "With inline steps: the expression that keys input records' messages, so it picks their partition (a " +
+        'pipeline file says it in kafka.key, or its source plugin does). Default: no key (partition 0).',
+      examples: ['symbol'],
+    },
     env: {
       type: 'object',
       additionalProperties: {type: ['string', 'number', 'boolean']},

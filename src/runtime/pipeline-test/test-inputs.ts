@@ -3,9 +3,9 @@
  * JSON, or raw text), on the partition the source stage would choose (the record's key, hashed as both Kafka clients
  * do), in batches as the process stage receives them.
  */
-import {keyPartition} from '../kafka/platformatic-partitioner.js'
+import {keyPartition} from '../kafka/core/key-partitioner.js'
 import type {EtlRecord} from '../plugin-types.js'
-import {recordKey} from '../stages/source-stage.js'
+import type {MessageKeyOf} from '../stages/message-key.js'
 import type {InputBatch, InputMessage} from './test-model.js'
 
 /** Why an input entry is unusable, with the path inside it; undefined when fine. */
@@ -20,6 +20,12 @@ const isObject = (value: unknown): value is Entry =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const only = (entry: Entry, keys: string[]) => Object.keys(entry).every((key) => keys.includes(key))
 
+/** The topic the inputs go to: its partitions, and the pipeline's message key (stages/message-key.ts). */
+export interface InputTopic {
+  partitions: number
+  keyOf: MessageKeyOf
+}
+
 /** The partition of a keyed message, as the source stage's producer picks it; keyless messages go to partition 0. */
 export function partitionOf(key: string | null, partitions: number): number {
   return key === null ? 0 : keyPartition(key, partitions)
@@ -27,7 +33,7 @@ export function partitionOf(key: string | null, partitions: number): number {
 
 function messageOf(
   entry: Entry,
-  partitions: number,
+  {partitions, keyOf}: InputTopic,
   problems: InputProblem[],
   path: (string | number)[],
 ): InputMessage | undefined {
@@ -58,7 +64,7 @@ function messageOf(
     }
     if (raw) return {value: entry.raw as string, partition: 0}
   }
-  return {value: JSON.stringify(record), partition: partitionOf(recordKey(record), partitions)}
+  return {value: JSON.stringify(record), partition: partitionOf(keyOf(record), partitions)}
 }
 
 /** Consecutive messages of one partition in a `batch:` arrive together; each other entry is a batch of its own. */
@@ -69,18 +75,18 @@ function batchesOf(messages: InputMessage[]): InputBatch[] {
   return [...byPartition].map(([partition, list]) => ({partition, messages: list}))
 }
 
-export function inputBatches(entries: unknown[], partitions: number, problems: InputProblem[]): InputBatch[] {
+export function inputBatches(entries: unknown[], topic: InputTopic, problems: InputProblem[]): InputBatch[] {
   const batches: InputBatch[] = []
   for (const [index, entry] of entries.entries()) {
     if (!isObject(entry)) continue // the schema reported it
     if (only(entry, ['batch']) && Array.isArray(entry.batch)) {
       const messages = entry.batch.flatMap((inner, i) =>
-        isObject(inner) ? (messageOf(inner, partitions, problems, [index, 'batch', i]) ?? []) : [],
+        isObject(inner) ? (messageOf(inner, topic, problems, [index, 'batch', i]) ?? []) : [],
       )
       batches.push(...batchesOf(messages))
       continue
     }
-    const message = messageOf(entry, partitions, problems, [index])
+    const message = messageOf(entry, topic, problems, [index])
     if (message) batches.push({partition: message.partition, messages: [message]})
   }
   return batches

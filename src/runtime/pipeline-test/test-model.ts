@@ -16,6 +16,8 @@ export interface PipelineUnderTest {
   dir: string
   name: string
   partitions: number
+  /** The expression that keys input records' messages: the pipeline's (kafka.key), or the test file's `key:`. */
+  key?: string
   transforms: StageConfig[]
   sinks: StageConfig[]
 }
