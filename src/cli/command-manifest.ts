@@ -10,20 +10,24 @@
  * themselves, as it does without a manifest: slower, never wrong).
  */
 import {createHash} from 'node:crypto'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 export const MANIFEST_FILE = 'oclif.manifest.json'
 /** Where `oclif.commands` of package.json points: the built commands. */
 const COMMANDS_DIR = join('dist', 'commands')
 
-/** sha256 over the relative path and content of every .js file under dist/commands/, in path order. */
+/** The base command every command extends: its flags are in every command's manifest entry. */
+const BASE_COMMAND = join('dist', 'cli', 'base-command.js')
+
+/** sha256 over the relative path and content of every .js file under dist/commands/, in path order, and the base. */
 export function commandsFingerprint(root: string): string {
   const dir = join(root, COMMANDS_DIR)
   const files = readdirSync(dir, {recursive: true, encoding: 'utf8'})
     .filter((file) => file.endsWith('.js'))
     .sort()
   const hash = createHash('sha256')
+  if (existsSync(join(root, BASE_COMMAND))) hash.update(readFileSync(join(root, BASE_COMMAND))).update('\0')
   for (const file of files)
     hash
       .update(file)

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {runCharts} from '../runtime/charts/run-charts.js'
 import {loadPipeline} from '../api/pipelines.js'
-import {EtlCommand} from '../runtime/cli-command.js'
+import {EtlCommand} from '../cli/base-command.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
 

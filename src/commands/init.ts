@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {EtlCommand} from '../runtime/cli-command.js'
+import {EtlCommand} from '../cli/base-command.js'
 import {defaultEtlSpec} from '../runtime/scaffold/etl-package.js'
 import {cdStep, scaffoldReport, shownDir} from '../runtime/scaffold/scaffold-report.js'
 import {createStarterProject} from '../runtime/scaffold/starter-project.js'

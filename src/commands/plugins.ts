@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {createRegistry, loadPipeline} from '../api/pipelines.js'
-import {EtlCommand} from '../runtime/cli-command.js'
+import {EtlCommand} from '../cli/base-command.js'
 import {redact} from '../runtime/logger.js'
 import {renderPluginsMarkdown, renderPluginsText} from '../runtime/plugin-docs.js'
 import type {PluginRegistry} from '../runtime/plugin-registry.js'

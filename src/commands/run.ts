@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {loadPipeline} from '../api/pipelines.js'
 import {runPipeline} from '../api/run.js'
-import {EtlCommand, outputWritten} from '../runtime/cli-command.js'
+import {EtlCommand, outputWritten} from '../cli/base-command.js'
 import {parseDuration} from '../runtime/duration.js'
 import {EtlError} from '../runtime/errors.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {runPipelineTests} from '../api/tests.js'
-import {EtlCommand, written} from '../runtime/cli-command.js'
+import {EtlCommand, written} from '../cli/base-command.js'
 import {EtlError} from '../runtime/errors.js'
 import {redact} from '../runtime/logger.js'
 import {formatTestRun} from '../runtime/pipeline-test/run-tests.js'

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {loadPipeline} from '../api/pipelines.js'
-import {EtlCommand} from '../runtime/cli-command.js'
+import {EtlCommand} from '../cli/base-command.js'
 import type {ChartConfig, PipelineConfig, StageConfig} from '../runtime/config/load-pipeline.js'
 import {ConfigError} from '../runtime/config/problems.js'
 import type {EtlError} from '../runtime/errors.js'

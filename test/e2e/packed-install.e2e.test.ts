@@ -216,7 +216,7 @@ describe('the package works installed (npm pack, npm install in a new project)',
     expect(tested.stdout).to.match(/\b2 test\(s\) in 1 file\(s\): 2 passed, 0 failed\n$/)
   })
 
-  it('ships what the build generates: a current command manifest and the Vega-Lite validator', async () => {
+  it('ships what the build generates: a current command manifest and the precompiled validators', async () => {
     const manifest = (await import(join(installed, 'dist', 'cli', 'command-manifest.js'))) as {
       isManifestCurrent(root: string): boolean
     }
@@ -224,6 +224,8 @@ describe('the package works installed (npm pack, npm install in a new project)',
     expect(manifest.isManifestCurrent(installed)).to.equal(true)
     const validator = join(installed, 'dist/plugins/chart/vega-lite/vega-lite-schema-validator.generated.cjs')
     expect(existsSync(validator), validator).to.equal(true)
+    const schemas = join(installed, 'dist/runtime/config/schema-validators.generated.cjs')
+    expect(existsSync(schemas), schemas).to.equal(true)
   })
 
   it('`npx etl plugins` lists the built-ins: the installed CLI works outside the repository', async () => {

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EtlCommand} from '../../runtime/cli-command.js'
+import {EtlCommand} from '../../cli/base-command.js'
 import {createLogger} from '../../runtime/logger.js'
 import {KAFKA_VERSION} from '../../runtime/kafka-local/kafka-jars.js'
 import {startLocalBroker, type LocalBrokerInfo} from '../../runtime/kafka-local/local-broker.js'

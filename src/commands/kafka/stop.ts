@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {EtlCommand} from '../../runtime/cli-command.js'
+import {EtlCommand} from '../../cli/base-command.js'
 import {createLogger} from '../../runtime/logger.js'
 import {stopLocalBroker, type LocalBrokerStopResult} from '../../runtime/kafka-local/local-broker.js'
 

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {createRegistry} from '../../api/pipelines.js'
-import {EtlCommand} from '../../runtime/cli-command.js'
+import {EtlCommand} from '../../cli/base-command.js'
 import {renderUsageError, type RenderedError} from '../../runtime/cli-errors.js'
 import {PLUGIN_KINDS, type PluginKind} from '../../runtime/plugin-types.js'
 import {defaultEtlSpec} from '../../runtime/scaffold/etl-package.js'

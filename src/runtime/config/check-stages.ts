@@ -14,13 +14,12 @@ import type {PluginRegistry} from '../plugin-registry.js'
 import type {AnyPluginDefinition, ConfigIssue, PluginKind} from '../plugin-types.js'
 import type {StagePlugin, StagePlugins} from './normalize-pipeline.js'
 import {runtimeKeys} from './pipeline-schema.js'
+import {schemaValidator} from './precompiled-validators.js'
 import {formatPath, type ConfigProblem} from './problems.js'
 import {closest, schemaProblems, sharedAjv} from './schema-problems.js'
 import {locate, type ParsedYaml} from './yaml-document.js'
 
 type Path = (string | number)[]
-
-const pluginValidators = new WeakMap<AnyPluginDefinition, ValidateFunction>()
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -141,12 +140,7 @@ async function pluginConfigProblems(
 }
 
 function pluginValidator(definition: AnyPluginDefinition): ValidateFunction {
-  let validate = pluginValidators.get(definition)
-  if (!validate) {
-    validate = sharedAjv().compile(definition.configSchema)
-    pluginValidators.set(definition, validate)
-  }
-  return validate
+  return schemaValidator(definition.configSchema, sharedAjv)
 }
 
 function duplicateChartNames(parsed: ParsedYaml, entries: unknown[]): ConfigProblem[] {

@@ -21,6 +21,7 @@ import {
 import type {PipelineConfig, StageConfig} from './pipeline-config.js'
 import type {ChartEntry, PipelineDocument, SinkEntry, SourceEntry, TransformEntry} from './pipeline-document.js'
 import {ENTRY_SCHEMAS, PIPELINE_SCHEMA} from './pipeline-schema.js'
+import {schemaValidator} from './precompiled-validators.js'
 import {ConfigError, type ConfigProblem} from './problems.js'
 import {schemaProblems, sharedAjv} from './schema-problems.js'
 import {parseYaml, readConfigFile, toData, type ParsedYaml} from './yaml-document.js'
@@ -28,13 +29,13 @@ import {parseYaml, readConfigFile, toData, type ParsedYaml} from './yaml-documen
 // Its users import the config's types from here.
 export type {ChartConfig, ChartDataSource, KafkaSettings, PipelineConfig, StageConfig} from './pipeline-config.js'
 
-// Compiled on first use (sharedAjv keeps them): their type guards give a checked document its TypeScript type.
-const pipelineValidator = () => sharedAjv().compile<PipelineDocument>(PIPELINE_SCHEMA)
+// Precompiled by the build, else compiled on first use: their type guards give a checked document its TypeScript type.
+const pipelineValidator = () => schemaValidator<PipelineDocument>(PIPELINE_SCHEMA, sharedAjv)
 const entryValidators = {
-  source: () => sharedAjv().compile<SourceEntry>(ENTRY_SCHEMAS.source),
-  transform: () => sharedAjv().compile<TransformEntry>(ENTRY_SCHEMAS.transform),
-  sink: () => sharedAjv().compile<SinkEntry>(ENTRY_SCHEMAS.sink),
-  chart: () => sharedAjv().compile<ChartEntry>(ENTRY_SCHEMAS.chart),
+  source: () => schemaValidator<SourceEntry>(ENTRY_SCHEMAS.source, sharedAjv),
+  transform: () => schemaValidator<TransformEntry>(ENTRY_SCHEMAS.transform, sharedAjv),
+  sink: () => schemaValidator<SinkEntry>(ENTRY_SCHEMAS.sink, sharedAjv),
+  chart: () => schemaValidator<ChartEntry>(ENTRY_SCHEMAS.chart, sharedAjv),
 }
 const SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL/i
 

@@ -2,7 +2,7 @@
  * Turns ajv's errors into problems a person can act on: one line per problem, pinned to the YAML position, in words
  * ("unknown field "pth" (did you mean "path"?)") rather than JSON-pointer jargon.
  */
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type {ConfigProblem} from './problems.js'
 import {formatPath} from './problems.js'
@@ -13,10 +13,18 @@ type AddFormats = (ajv: Ajv) => Ajv
 const addFormats: AddFormats =
   (addFormatsModule as unknown as {default?: AddFormats}).default ?? (addFormatsModule as unknown as AddFormats)
 
-export function createAjv(): Ajv {
+/** `extra`: options for generating standalone code (precompiled-validators.ts); checking options stay as they are. */
+export function createAjv(extra: Options = {}): Ajv {
   // verbose: errors carry their parentSchema, which the messages use for "did you mean" and expected forms.
   // strict: false so third-party schemas may carry annotations ajv does not know; our own are checked by a test.
-  const ajv = new Ajv({allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true})
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    allowUnionTypes: true,
+    verbose: true,
+    ...extra,
+  })
   addFormats(ajv)
   return ajv
 }

@@ -6,6 +6,7 @@
 import {dirname, resolve} from 'node:path'
 import {loadPipeline, resolveStage} from '../config/load-pipeline.js'
 import {ConfigError, type ConfigProblem} from '../config/problems.js'
+import {schemaValidator} from '../config/precompiled-validators.js'
 import {createAjv, schemaProblems} from '../config/schema-problems.js'
 import {parseYaml, readConfigFile, toData, type ParsedYaml} from '../config/yaml-document.js'
 import {validateExpression} from '../expression/expression.js'
@@ -17,7 +18,8 @@ import type {PipelineUnderTest, TestCase, TestFile} from './test-model.js'
 import {TEST_FILE_SCHEMA} from './test-file-schema.js'
 import {expectationsOf, expectedDeadLetters} from './test-expectations.js'
 
-const validateTestFile = createAjv().compile(TEST_FILE_SCHEMA)
+// Precompiled by the build, else compiled on first use: every command imports this module, few load a test file.
+const validateTestFile = () => schemaValidator(TEST_FILE_SCHEMA, createAjv)
 
 export interface LoadTestOptions {
   registry: PluginRegistry
@@ -39,7 +41,8 @@ export async function loadTestFile(file: string, options: LoadTestOptions): Prom
       problemAt(parsed, [], 'a test file must be a mapping with tests: (and pipeline: or steps:)'),
     ])
   }
-  const problems: ConfigProblem[] = validateTestFile(data) ? [] : schemaProblems(parsed, validateTestFile, data)
+  const validate = validateTestFile()
+  const problems: ConfigProblem[] = validate(data) ? [] : schemaProblems(parsed, validate, data)
   const shapeOk = problems.length === 0
   // The steps' own problems are worth reporting with the schema's; the tests are only read in a well-formed file.
   const pipeline = await pipelineOf(parsed, resolve(file), data, options, problems)

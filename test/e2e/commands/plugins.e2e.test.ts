@@ -82,8 +82,10 @@ describe('etl plugins (CLI)', function () {
     const blocks = textBlocks(result.stdout)
     expect([...blocks.keys()]).to.include.members(BUILT_INS)
     for (const entry of entries) {
-      const [title, ...fields] = blocks.get(`${entry.kind} ${entry.name}`)!
+      const [title, ...lines] = blocks.get(`${entry.kind} ${entry.name}`)!
       expect(title).to.equal(`${entry.kind} ${entry.name} — ${entry.summary}`)
+      // A source that declares its message key says so first; the rest are its config fields.
+      const fields = lines.filter((line) => !line.startsWith('    messages keyed by: '))
       expect(entry.summary.trim()).to.not.equal('')
       const names = Object.keys(entry.configSchema.properties)
       expect(names, `${entry.kind} ${entry.name} has config fields`).to.not.have.length(0)
@@ -94,6 +96,12 @@ describe('etl plugins (CLI)', function () {
     }
     // Secrets are marked as such, so a user knows the value is redacted.
     expect(blocks.get('source coingecko')!.find((line) => line.includes('apiKey ('))).to.include('secret')
+    for (const source of ['source coingecko', 'source replay']) {
+      expect(blocks.get(source)![1], source).to.equal(
+        '    messages keyed by: symbol (unless the pipeline sets kafka.key)',
+      )
+    }
+    expect(blocks.get('transform ohlc')!.some((line) => line.includes('messages keyed by'))).to.equal(false)
   })
 
   const jsonTitle =

@@ -14,22 +14,25 @@ export const EARLIEST_TIME_MS = Date.UTC(2009, 0, 3)
 /** Clocks drift and caches lag, but an event time more than a day ahead is broken data. */
 export const MAX_FUTURE_MS = 86_400_000
 
-const ajv = new Ajv({
-  allErrors: true,
-  strict: true,
-  strictNumbers: true,
-  strictTuples: false,
-  strictRequired: false,
-  verbose: true,
-})
-// Checked at validation time: "now" moves, so the bound cannot be a constant in the schema.
-ajv.addKeyword({
-  keyword: 'saneTime',
-  type: 'number',
-  schemaType: 'string',
-  errors: false,
-  validate: (unit: 's' | 'ms', value: number) => timeProblem(unit === 's' ? value * 1000 : value) === undefined,
-})
+function createAjv(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    strictNumbers: true,
+    strictTuples: false,
+    strictRequired: false,
+    verbose: true,
+  })
+  // Checked at validation time: "now" moves, so the bound cannot be a constant in the schema.
+  ajv.addKeyword({
+    keyword: 'saneTime',
+    type: 'number',
+    schemaType: 'string',
+    errors: false,
+    validate: (unit: 's' | 'ms', value: number) => timeProblem(unit === 's' ? value * 1000 : value) === undefined,
+  })
+  return ajv
+}
 
 /** Why an event time (epoch ms) cannot be true, or undefined when it can. */
 export function timeProblem(ms: number, now = Date.now()): string | undefined {
@@ -72,13 +75,21 @@ const pointSchema = (value: object) => ({type: 'array', minItems: 2, items: [{ty
 const PRICE_POINT = pointSchema({type: 'number', exclusiveMinimum: 0})
 const AMOUNT_POINT = pointSchema({type: 'number', minimum: 0})
 
-const validators = {
-  simplePriceBody: ajv.compile(SIMPLE_PRICE_BODY),
-  simplePriceEntry: ajv.compile(SIMPLE_PRICE_ENTRY),
-  marketChartBody: ajv.compile(MARKET_CHART_BODY),
-  pricePoint: ajv.compile(PRICE_POINT),
-  amountPoint: ajv.compile(AMOUNT_POINT),
+/** Compiled on first use: `etl validate` and `etl plugins` import this plugin but never check an answer. */
+let compiled: ReturnType<typeof compileValidators> | undefined
+
+function compileValidators() {
+  const ajv = createAjv()
+  return {
+    simplePriceBody: ajv.compile(SIMPLE_PRICE_BODY),
+    simplePriceEntry: ajv.compile(SIMPLE_PRICE_ENTRY),
+    marketChartBody: ajv.compile(MARKET_CHART_BODY),
+    pricePoint: ajv.compile(PRICE_POINT),
+    amountPoint: ajv.compile(AMOUNT_POINT),
+  }
 }
+
+const validators = () => (compiled ??= compileValidators())
 
 const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value)
 
@@ -105,7 +116,7 @@ function reasonFor(error: ErrorObject, value: unknown): string {
 }
 
 function bodyProblem(
-  validate: (typeof validators)[keyof typeof validators],
+  validate: ReturnType<typeof validators>[keyof ReturnType<typeof validators>],
   body: unknown,
   what: string,
 ): string | undefined {
@@ -125,19 +136,19 @@ function bodyProblem(
 
 /** http-fetch `check` for /simple/price: why the whole body is unusable, or undefined. */
 export function simplePriceBodyProblem(body: unknown): string | undefined {
-  return bodyProblem(validators.simplePriceBody, body, 'a /simple/price answer')
+  return bodyProblem(validators().simplePriceBody, body, 'a /simple/price answer')
 }
 
 /** http-fetch `check` for market_chart: why the whole body is unusable, or undefined. */
 export function marketChartBodyProblem(body: unknown): string | undefined {
-  return bodyProblem(validators.marketChartBody, body, 'a market_chart answer')
+  return bodyProblem(validators().marketChartBody, body, 'a market_chart answer')
 }
 
 /** The fields of one /simple/price coin entry that must be rejected, each with its reason. */
 export function simplePriceEntryProblems(entry: Record<string, unknown>): Map<string, string> {
   const problems = new Map<string, string>()
-  if (validators.simplePriceEntry(entry)) return problems
-  for (const error of validators.simplePriceEntry.errors ?? []) {
+  if (validators().simplePriceEntry(entry)) return problems
+  for (const error of validators().simplePriceEntry.errors ?? []) {
     const field = error.instancePath.split('/')[1]
     if (field === undefined || problems.has(field)) continue
     problems.set(field, reasonFor(error, entry[field]))
@@ -147,7 +158,7 @@ export function simplePriceEntryProblems(entry: Record<string, unknown>): Map<st
 
 /** Why a market_chart point cannot be used, or undefined; `amount` points (caps, volumes) may be 0. */
 export function chartPointProblem(point: unknown, kind: 'price' | 'amount' = 'price'): string | undefined {
-  const validate = kind === 'price' ? validators.pricePoint : validators.amountPoint
+  const validate = kind === 'price' ? validators().pricePoint : validators().amountPoint
   if (validate(point)) return undefined
   const error = validate.errors![0]
   const index = Number(error.instancePath.split('/')[1])

@@ -5,7 +5,7 @@
  */
 import {Errors, Flags} from '@oclif/core'
 import {expect} from 'chai'
-import {EtlCommand} from '../../src/runtime/cli-command.js'
+import {EtlCommand} from '../../src/cli/base-command.js'
 import {renderUsageError, type RenderedError} from '../../src/runtime/cli-errors.js'
 import {EtlError} from '../../src/runtime/errors.js'
 import {registerSecret} from '../../src/runtime/logger.js'

@@ -4,9 +4,9 @@
  * every module in that folder for a command.
  */
 import {Command, ux} from '@oclif/core'
-import {renderError, type RenderedError} from './cli-errors.js'
-import {isEtlError, type EtlError} from './errors.js'
-import {redact} from './logger.js'
+import {renderError, type RenderedError} from '../runtime/cli-errors.js'
+import {isEtlError, type EtlError} from '../runtime/errors.js'
+import {redact} from '../runtime/logger.js'
 
 export abstract class EtlCommand extends Command {
   /**
