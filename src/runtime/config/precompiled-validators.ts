@@ -10,7 +10,7 @@ import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
-import {_, type Ajv, type ValidateFunction} from 'ajv'
+import type {Ajv, ValidateFunction} from 'ajv'
 import {createAjv} from './schema-problems.js'
 
 const require = createRequire(import.meta.url)
@@ -50,6 +50,7 @@ export function schemaValidator<T = unknown>(schema: object, ajv: () => Ajv): Va
 export async function standaloneValidatorsSource(schemas: object[]): Promise<string> {
   // A CommonJS module: its default import is module.exports, which holds the function as `default`.
   const {default: standalone} = await import('ajv/dist/standalone/index.js')
+  const {_} = require('ajv') as typeof import('ajv')
   const ajv = createAjv({code: {source: true, formats: _`require("ajv-formats/dist/formats").fullFormats`}})
   const exports: Record<string, string> = {}
   for (const schema of schemas) {

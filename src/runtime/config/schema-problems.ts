@@ -2,22 +2,25 @@
  * Turns ajv's errors into problems a person can act on: one line per problem, pinned to the YAML position, in words
  * ("unknown field "pth" (did you mean "path"?)") rather than JSON-pointer jargon.
  */
-import {Ajv, type ErrorObject, type Options, type ValidateFunction} from 'ajv'
-import addFormatsModule from 'ajv-formats'
+import {createRequire} from 'node:module'
+import type {Ajv, ErrorObject, Options, ValidateFunction} from 'ajv'
 import type {ConfigProblem} from './problems.js'
 import {formatPath} from './problems.js'
 import {locate, type ParsedYaml} from './yaml-document.js'
 
-// ajv-formats is CommonJS: under NodeNext its callable is the default export's default.
+// Required when first needed: a run whose schemas were all precompiled at build (precompiled-validators.ts) never
+// loads ajv's compiler. Both packages are CommonJS; ajv-formats' callable is module.exports (also its `default`).
+const require = createRequire(import.meta.url)
 type AddFormats = (ajv: Ajv) => Ajv
-const addFormats: AddFormats =
-  (addFormatsModule as unknown as {default?: AddFormats}).default ?? (addFormatsModule as unknown as AddFormats)
+const ajvClass = () => (require('ajv') as typeof import('ajv')).Ajv
+const addFormats = (ajv: Ajv) => (require('ajv-formats') as AddFormats)(ajv)
 
 /** `extra`: options for generating standalone code (precompiled-validators.ts); checking options stay as they are. */
 export function createAjv(extra: Options = {}): Ajv {
   // verbose: errors carry their parentSchema, which the messages use for "did you mean" and expected forms.
   // strict: false so third-party schemas may carry annotations ajv does not know; our own are checked by a test.
-  const ajv = new Ajv({
+  const AjvClass = ajvClass()
+  const ajv = new AjvClass({
     allErrors: true,
     useDefaults: true,
     strict: false,

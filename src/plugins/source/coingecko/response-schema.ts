@@ -7,7 +7,11 @@
  *   Bitcoin existed or days in the future) is rejected on its own, with a reason, and the other values still flow.
  * Numbers are strict: JSON has no NaN, but `1e400` parses to Infinity, and null is what many encoders make of NaN.
  */
-import {Ajv, type ErrorObject} from 'ajv'
+import {createRequire} from 'node:module'
+import type {Ajv, ErrorObject} from 'ajv'
+
+// Required on first use, with the validators: `etl validate` and `etl plugins` import this plugin but check no answer.
+const require = createRequire(import.meta.url)
 
 /** The Bitcoin genesis block (2009-01-03): no price can be older. */
 export const EARLIEST_TIME_MS = Date.UTC(2009, 0, 3)
@@ -15,7 +19,8 @@ export const EARLIEST_TIME_MS = Date.UTC(2009, 0, 3)
 export const MAX_FUTURE_MS = 86_400_000
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({
+  const AjvClass = (require('ajv') as typeof import('ajv')).Ajv
+  const ajv = new AjvClass({
     allErrors: true,
     strict: true,
     strictNumbers: true,
