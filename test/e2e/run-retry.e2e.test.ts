@@ -125,7 +125,11 @@ describe('etl run: retries (end to end, real Kafka)', function () {
     const result = await runEtl(['run', sinkPipeline(['failFlushes: 1000', 'permanent: true'])], {cwd, env})
     expect(result.code, result.stderr).to.equal(1)
     expect(result.stderr).to.match(
-      /^ETL_PLUGIN_FAILED: sink plugin "unreliable" failed in flush \(stage process\): ETL_SINK_PERMANENT: storage refused flush attempt 1$/m,
+      new RegExp(
+        String.raw`^ETL_PLUGIN_FAILED: sink plugin "unreliable" failed in flush \(stage process\): ` +
+          String.raw`ETL_SINK_PERMANENT: storage refused flush attempt 1$`,
+        'm',
+      ),
     )
     expect(attempts()).to.deep.equal(['1'])
     expect(retryWarnings(result.stderr)).to.deep.equal([])
@@ -165,7 +169,12 @@ describe('etl run: retries (end to end, real Kafka)', function () {
       const result = await runEtl(['run', file], {cwd, env: {...env, COINGECKO_BASE_URL: fake.baseUrl}})
       expect(result.code, result.stderr).to.equal(1)
       expect(result.stderr).to.match(
-        /^ETL_PLUGIN_FAILED: source plugin "coingecko" failed in run \(stage source\): ETL_SOURCE_HTTP: CoinGecko \/simple\/price failed 3 times in a row; last: HTTP 503 server error$/m,
+        new RegExp(
+          String.raw`^ETL_PLUGIN_FAILED: source plugin "coingecko" failed in run \(stage source\): ` +
+            String.raw`ETL_SOURCE_HTTP: CoinGecko \/simple\/price failed 3 times in a row; ` +
+            String.raw`last: HTTP 503 server error$`,
+          'm',
+        ),
       )
       expect(fake.requests.filter((r) => r.path === '/simple/price')).to.have.length(3)
       expect(result.stderr).to.not.match(STACK_LINE)

@@ -144,7 +144,11 @@ describe('etl run: stopping with signals (end to end, real Kafka)', function () 
     const {stderr} = running.output
     expect(stderr).to.match(/SIGTERM: stopping — flushing sinks and committing offsets, for at most 2s/)
     expect(stderr).to.match(
-      /^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 2s grace period; still pending: sink hanging: flush\./m,
+      new RegExp(
+        String.raw`^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 2s grace period; ` +
+          String.raw`still pending: sink hanging: flush\.`,
+        'm',
+      ),
     )
     expect(stderr).to.include('a restart processes them again')
     expect(stderr).to.not.match(STACK_LINE)

@@ -50,7 +50,10 @@ describe('shutdownOnSignals', () => {
       expect(exits).to.deep.equal([1])
       expect(errors).to.have.length(1)
       expect(errors[0]).to.match(
-        /^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 150ms grace period; still pending: sink csv: flush \(attempt 2 of 5\)\./,
+        new RegExp(
+          String.raw`^ETL_SHUTDOWN_TIMEOUT: the pipeline did not stop within the 150ms grace period; ` +
+            String.raw`still pending: sink csv: flush \(attempt 2 of 5\)\.`,
+        ),
       )
       expect(errors[0]).to.include('a restart processes them again').and.not.include('source buffer')
       expect(errors[0]).to.not.match(/^\s+at /m)

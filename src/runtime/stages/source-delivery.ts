@@ -49,8 +49,19 @@ export interface SourceDeliveryInputs {
 }
 
 /** Errors retrying cannot fix: the same request would fail the same way. */
-const PERMANENT =
-  /MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE|AUTHORIZATION_FAILED|INVALID_RECORD|UNSUPPORTED_VERSION|UNSUPPORTED_FOR_MESSAGE_FORMAT|INVALID_TRANSACTION_TIMEOUT|INVALID_REQUIRED_ACKS|TOPIC_AUTHORIZATION/
+const PERMANENT = new RegExp(
+  [
+    'MESSAGE_TOO_LARGE',
+    'RECORD_LIST_TOO_LARGE',
+    'AUTHORIZATION_FAILED',
+    'INVALID_RECORD',
+    'UNSUPPORTED_VERSION',
+    'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+    'INVALID_TRANSACTION_TIMEOUT',
+    'INVALID_REQUIRED_ACKS',
+    'TOPIC_AUTHORIZATION',
+  ].join('|'),
+)
 
 function isPermanent(error: unknown): boolean {
   for (let e = error as {type?: string; cause?: unknown} | undefined; e; e = e.cause as typeof e) {

@@ -50,7 +50,10 @@ describe('etl test (end to end)', () => {
     const {code, stdout, stderr} = await runEtl(['test'], {cwd: dir})
     expect(code, stderr).to.equal(0)
     expect(stdout).to.match(
-      /^a\.test\.yaml \(inline steps\)\n {2}✔ keeps x = 2 \(\d+ ms\)\n1 test\(s\) in 1 file\(s\): 1 passed, 0 failed\n$/,
+      new RegExp(
+        String.raw`^a\.test\.yaml \(inline steps\)\n {2}✔ keeps x = 2 \(\d+ ms\)\n` +
+          String.raw`1 test\(s\) in 1 file\(s\): 1 passed, 0 failed\n$`,
+      ),
     )
   })
 })

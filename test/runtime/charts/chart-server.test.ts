@@ -29,7 +29,9 @@ function captureLogger(lines: LogLine[]): Logger {
 function update(chart: string, latest: number, svgMark = 'a'): ChartUpdate {
   return {
     chart,
-    svg: `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path d="M0 20L40 0"/><text>${svgMark}</text></svg>`,
+    svg:
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">' +
+      `<path d="M0 20L40 0"/><text>${svgMark}</text></svg>`,
     summary: [
       {
         series: 'bitcoin',

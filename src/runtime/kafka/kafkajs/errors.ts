@@ -8,8 +8,22 @@ import {classifyError, REJOIN_CODES, type KafkaErrorClass, type LibraryErrors} f
  * it wraps (KafkaJSNonRetriableError often keeps no `cause`, so the wording is all that is left of the code). A test
  * checks it matches kafkajs' own message for every code in TRANSIENT_CODES.
  */
-export const TRANSIENT_WORDING =
-  /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|no leader for this topic-partition|not the leader for that topic-partition|leader not available|rebalance in progress|group is rebalancing|not coordinator|another concurrent operation on the same transaction/i
+export const TRANSIENT_WORDING = new RegExp(
+  [
+    'coordinator is loading',
+    'coordinator is not available',
+    'not the correct coordinator',
+    'does not host this topic-partition',
+    'no leader for this topic-partition',
+    'not the leader for that topic-partition',
+    'leader not available',
+    'rebalance in progress',
+    'group is rebalancing',
+    'not coordinator',
+    'another concurrent operation on the same transaction',
+  ].join('|'),
+  'i',
+)
 
 /** kafkajs 2.2 knows no PRODUCER_FENCED (90): it reports "Unknown error code 90", without the code. */
 const UNKNOWN_CODE = /unknown error code (\d+)\b/i
