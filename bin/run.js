@@ -7,6 +7,11 @@ if (major < 22) {
   )
   process.exit(1)
 }
+// V8's on-disk code cache for every module this process (and its chart-check worker) compiles: later runs skip
+// parsing and compiling dependencies' code, which is most of a short command's start-up. In os.tmpdir() unless
+// NODE_COMPILE_CACHE names another folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off. Never fails a command.
+const {enableCompileCache} = await import('node:module')
+enableCompileCache?.()
 // A long `etl run` lets V8 grow its young generation to 128 MB, which is most of its RSS above the live data (~40 MB).
 // With --max-semi-space-size=8 (a 16 MB young generation) the memory run of `npm run bench` stays far lower (see
 // docs/BENCHMARKS.md; RSS target 150 MB). The price is more frequent scavenges: the GC's share of the process stage's

@@ -1,4 +1,4 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
@@ -80,6 +80,30 @@ describe('CLI start-up: what each command loads and how `etl run` starts', funct
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stdout).to.include('vega-lite')
     for (const name of CHART_PACKAGES) expect(reportOf(result).packages, name).to.not.include(name)
+  })
+
+  it('keeps compiled code in a compile cache, for the CLI and for the chart-check worker', async () => {
+    // Node's default cache folder is in os.tmpdir(), i.e. $TMPDIR. NODE_COMPILE_CACHE would also reach the worker
+    // thread by inheritance, so it is left unset: the worker must turn the cache on itself.
+    const envWith = (tmp: string, extra: Record<string, string> = {}) => {
+      const {NODE_COMPILE_CACHE: _, ...rest} = process.env
+      return {...rest, TMPDIR: tmp, ETL_CACHE_DIR: join(tmp, 'etl'), ...extra}
+    }
+    // Modules compiled into a fresh cache; an empty spec cache makes the chart spec be checked, in the worker.
+    const compiledBy = async (pipeline: string, name: string, extra?: Record<string, string>) => {
+      const tmp = join(dir, name)
+      await mkdir(tmp)
+      const result = await runEtl(['validate', join(dir, pipeline)], {env: envWith(tmp, extra)})
+      expect(result.code, result.stderr).to.equal(0)
+      const entries = await readdir(tmp, {recursive: true})
+      return entries.filter((entry) => entry.startsWith('node-compile-cache/')).length
+    }
+    const cli = await compiledBy('no-charts.yaml', 'tmp-cli')
+    const withWorker = await compiledBy('with-chart.yaml', 'tmp-worker')
+    expect(cli).to.be.greaterThan(50)
+    // vega and vega-lite are some hundred modules, compiled only in the worker.
+    expect(withWorker).to.be.greaterThan(cli + 100)
+    expect(await compiledBy('with-chart.yaml', 'tmp-off', {NODE_DISABLE_COMPILE_CACHE: '1'})).to.equal(0)
   })
 
   // Support for process.execve (Node >= 22.15 on Unix) is what the flag depends on; this suite runs on Node 24.

@@ -3,7 +3,7 @@
  * vega-lite and the compiled Vega-Lite JSON schema: kept out of the main thread's heap, a running pipeline never holds
  * them, and the CLI process itself never imports them.
  */
-import {createRequire} from 'node:module'
+import {createRequire, getCompileCacheDir} from 'node:module'
 import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
@@ -13,6 +13,8 @@ import {Worker} from 'node:worker_threads'
  */
 const WORKER_SCRIPT = `
 const {parentPort, workerData} = require('node:worker_threads')
+// The compile cache is per thread: the CLI (bin/run.js) turns it on for the main thread only.
+if (workerData.compileCache) require('node:module').enableCompileCache?.()
 // From src/ (tests, bench) the module is TypeScript: tsx's hooks do not carry over into workers, so register them here.
 const loaded = (workerData.tsxUrl ? import(workerData.tsxUrl).then((tsx) => tsx.register()) : Promise.resolve())
   .then(() => import(workerData.moduleUrl))
@@ -92,7 +94,10 @@ export class ModuleWorker<Request, Result> {
     const tsxUrl = this.moduleUrl.pathname.endsWith('.ts')
       ? pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
       : undefined
-    const worker = new Worker(WORKER_SCRIPT, {eval: true, workerData: {moduleUrl: this.moduleUrl.href, tsxUrl}})
+    const worker = new Worker(WORKER_SCRIPT, {
+      eval: true,
+      workerData: {moduleUrl: this.moduleUrl.href, tsxUrl, compileCache: getCompileCacheDir?.() !== undefined},
+    })
     worker.on('message', (answer: Answer<Result>) => this.settle(answer))
     // The script catches its own errors; this only covers the worker dying (then the next call starts a new one).
     worker.on('error', (error) => this.stop(new ModuleWorkerError(`the worker failed: ${error.message}`)))
