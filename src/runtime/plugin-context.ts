@@ -23,6 +23,8 @@ export interface ContextInputs {
   onReject?: (rejection: Rejection) => void
   /** Kafka access for plugins of the process stage. */
   kafka?: TopicProducer
+  /** The process stage's consumer group and topic. */
+  consumer?: {group: string; topic: string}
   /**
    * The topic partition a transform instance serves (the process stage runs one chain of transforms per partition):
    * each gets its own state folder and a log label naming the partition. Counters stay per plugin.
@@ -64,6 +66,7 @@ export function createPluginContext(inputs: ContextInputs): PluginContext {
     resolvePath: (path: string) => resolve(path),
     signal: inputs.signal,
     kafka: inputs.kafka,
+    consumer: inputs.consumer,
     retry: stage.retry ?? defaultRetryPolicy(stage.kind),
     count: (event, amount = 1) => counters.add(scope, event, amount),
     registerSecret,

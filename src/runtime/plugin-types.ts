@@ -75,6 +75,11 @@ export interface PluginContext {
   /** Present in the process stage: lets a sink feed another topic (e.g. candles for another pipeline). */
   kafka?: TopicProducer
   /**
+   * Present in the process stage: the consumer group and topic it reads. An exactly-once sink that keeps its positions
+   * in the destination (a database table) keys them by these, so pipelines and topics sharing it never mix.
+   */
+  consumer?: {group: string; topic: string}
+  /**
    * The stage's retry policy: its `retry:` key in the pipeline file, else the kind's defaults (sources: unlimited
    * attempts, 1s → 60s; sinks: 5 attempts, 500ms → 30s). A source applies it to its own fetches (withRetry in
    * retry.ts does backoff, jitter and permanent errors); a sink's write() and flush() are retried with it by the

@@ -33,6 +33,8 @@ export interface TestContextOptions {
   clock?: Clock
   /** context.kafka, for sinks that produce to other topics. */
   kafka?: TopicProducer
+  /** context.consumer: the process stage's consumer group and topic (exactly-once sinks key positions by them). */
+  consumer?: {group: string; topic: string}
   /** Lowest level captured in `logs` (default debug). */
   logLevel?: LogLevel
 }
@@ -82,6 +84,7 @@ export function testContext(options: TestContextOptions = {}, overrides: Partial
     registerSecret: (value) => void (value !== undefined && secrets.push(value)),
     clock,
     kafka: options.kafka,
+    consumer: options.consumer,
     ...overrides,
   }
   return {

@@ -22,6 +22,8 @@ export interface PluginCreateInputs {
   signal: AbortSignal
   onReject: (rejection: Rejection) => void
   kafka: TopicProducer
+  /** The consumer group and topic of the process stage (absent in `etl test`, which reads no topic). */
+  consumer?: {group: string; topic: string}
 }
 
 export interface PluginInputs extends PluginCreateInputs {

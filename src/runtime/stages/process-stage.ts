@@ -49,7 +49,12 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
   const producer = new OutputProducer(bus, {replicationFactor: kafka.replicationFactor, partitions: kafka.partitions})
   const keyOf = messageKeyOf(kafka.key)
   const deadLetters = new DeadLetters({topic: kafka.deadLetterTopic, keyOf, producer, counters, logger})
-  const pluginInputs = {...inputs, onReject: deadLetters.reject, kafka: producer.topicProducer()}
+  const pluginInputs = {
+    ...inputs,
+    onReject: deadLetters.reject,
+    kafka: producer.topicProducer(),
+    consumer: {group: kafka.groupId, topic: kafka.topic},
+  }
   const sinks = withSinkRetries(await createPlugins<SinkInstance>(pluginInputs, pipeline.sinks), pluginInputs)
   const positions = await SinkPositions.read({sinks, bus, topic: kafka.topic, logger, counters})
   const store = new TransformStateStore({
@@ -85,6 +90,8 @@ interface ProcessStageParts {
 class RunningProcessStage {
   private readonly drain = new DrainProgress()
   private stopping: Promise<void> | undefined
+  /** Set by a new assignment: the sinks' positions are read again before the next batch (sink-positions.ts). */
+  private positionsStale = false
 
   constructor(private readonly parts: ProcessStageParts) {}
 
@@ -100,7 +107,10 @@ class RunningProcessStage {
         groupId: kafka.groupId,
         fromBeginning: kafka.fromBeginning,
         onBatch: (batch) => this.handleBatch(batch),
-        onAssignment: (assignment) => chains.assigned(assignment),
+        onAssignment: (assignment) => {
+          chains.assigned(assignment)
+          this.positionsStale = true
+        },
       })
       .catch(async (error) => {
         await this.stop().catch(() => undefined)
@@ -124,9 +134,13 @@ class RunningProcessStage {
   }
 
   private async handleBatch(batch: ConsumedBatch): Promise<void> {
-    const {chains, deadLetters} = this.parts
+    const {chains, deadLetters, positions} = this.parts
     deadLetters.forgetRejections()
     await chains.settle()
+    if (this.positionsStale) {
+      this.positionsStale = false
+      await positions.reload()
+    }
     const chain = await chains.chainFor(batch.partition)
     const next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n
     const messages = chains.unprocessed(chain, batch.messages)

@@ -18,6 +18,13 @@ export interface Segment {
   nextOffset: bigint
 }
 
+interface PositionInputs {
+  bus: MessageBus
+  topic: string
+  logger: Logger
+  counters: Counters
+}
+
 export class SinkPositions {
   /** Skips already logged, by sink index, partition and position: one line per partition after a restart. */
   private readonly logged = new Set<string>()
@@ -26,42 +33,52 @@ export class SinkPositions {
     /** By sink index; undefined for at-least-once sinks. */
     private readonly positions: (Map<number, bigint> | undefined)[],
     private readonly sinks: Running<SinkInstance>[],
-    private readonly logger: Logger,
-    private readonly counters: Counters,
+    private readonly inputs: PositionInputs,
   ) {}
 
+  /** Asks every sink for its positions, at start. */
+  static async read(inputs: PositionInputs & {sinks: Running<SinkInstance>[]}): Promise<SinkPositions> {
+    const {sinks} = inputs
+    const positions = new SinkPositions([], sinks, inputs)
+    for (const index of sinks.keys()) positions.positions.push(await positions.ask(index))
+    return positions
+  }
+
   /**
-   * Asks every sink for its positions once, at start. A position past the topic's end cannot be of this topic (it was
-   * deleted and created again): ignored with a warning, since honouring it would skip new records.
+   * Asks the exactly-once sinks again, after a rebalance: another process may have written a partition this one
+   * owns now (several process workers into one database). A position only moves forward: the larger of what this
+   * process knows and what the sink reports wins.
    */
-  static async read(inputs: {
-    sinks: Running<SinkInstance>[]
-    bus: MessageBus
-    topic: string
-    logger: Logger
-    counters: Counters
-  }): Promise<SinkPositions> {
-    const {sinks, bus, topic, logger} = inputs
-    const positions: (Map<number, bigint> | undefined)[] = []
-    let ends: Map<number, bigint> | undefined
-    for (const {stage, instance} of sinks) {
-      const position = (await callPlugin(stage, 'process', 'positions', () => instance.positions?.(topic))) ?? undefined
-      if (position && position.size > 0) {
-        ends ??= await bus.endOffsets(topic)
-        for (const [partition, offset] of position) {
-          const end = ends.get(partition) ?? 0n
-          if (offset <= end) continue
-          logger.warn(
-            `${scopeOf(stage)}: its recorded position ${offset} in partition ${partition} ` +
-              `is past the end of ${topic} (${end}); the topic was recreated? ` +
-              'ignoring the position (delete the sink file and its .offsets.json to start afresh)',
-          )
-          position.delete(partition)
-        }
+  async reload(): Promise<void> {
+    for (const [index, known] of this.positions.entries()) {
+      if (!known) continue
+      for (const [partition, offset] of (await this.ask(index)) ?? []) {
+        if ((known.get(partition) ?? -1n) < offset) known.set(partition, offset)
       }
-      positions.push(position)
     }
-    return new SinkPositions(positions, sinks, logger, inputs.counters)
+  }
+
+  /**
+   * One sink's positions. A position past the topic's end cannot be of this topic (it was deleted and created
+   * again): ignored with a warning, since honouring it would skip new records.
+   */
+  private async ask(index: number): Promise<Map<number, bigint> | undefined> {
+    const {bus, topic, logger} = this.inputs
+    const {stage, instance} = this.sinks[index]
+    const position = (await callPlugin(stage, 'process', 'positions', () => instance.positions?.(topic))) ?? undefined
+    if (!position || position.size === 0) return position
+    const ends = await bus.endOffsets(topic)
+    for (const [partition, offset] of position) {
+      const end = ends.get(partition) ?? 0n
+      if (offset <= end) continue
+      logger.warn(
+        `${scopeOf(stage)}: its recorded position ${offset} in partition ${partition} ` +
+          `is past the end of ${topic} (${end}); the topic was recreated? ` +
+          'ignoring the position (delete the sink file and its .offsets.json to start afresh)',
+      )
+      position.delete(partition)
+    }
+    return position
   }
 
   /** True when some sink records positions (it then gets a write per batch even with no records for it). */
@@ -91,11 +108,11 @@ export class SinkPositions {
     const at = this.positions[index]?.get(origin.partition)
     if (at === undefined || at < origin.nextOffset) return false
     const {stage} = this.sinks[index]
-    this.counters.add(scopeOf(stage), 'skipped_already_written', records)
+    this.inputs.counters.add(scopeOf(stage), 'skipped_already_written', records)
     const key = `${index}/${origin.partition}/${at}`
     if (records > 0 && !this.logged.has(key)) {
       this.logged.add(key)
-      this.logger.info(
+      this.inputs.logger.info(
         `${scopeOf(stage)}: partition ${origin.partition}: ` +
           `skipping ${records} record(s) already written before the restart ` +
           `(outputs of the input below offset ${at}, which the sink recorded)`,
