@@ -103,6 +103,7 @@ export default definePlugin<'transform', OhlcConfig>({
       aggregates: candleAggregates(config),
       emit: config.emit,
       late: config.late,
+      passThrough: config.passThrough,
     }
     return createWindowTransform(options, context)
   },

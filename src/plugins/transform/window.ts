@@ -107,7 +107,12 @@ export default definePlugin<'transform', WindowConfig>({
       field,
     }))
     return createWindowTransform(
-      {time: config.time, key: config.key, spec, aggregates, emit: config.emit, late: config.late},
+      {
+        ...{time: config.time, key: config.key, spec, aggregates},
+        emit: config.emit,
+        late: config.late,
+        passThrough: config.passThrough,
+      },
       context,
     )
   },

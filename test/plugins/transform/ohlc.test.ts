@@ -185,6 +185,18 @@ describe('ohlc transform', () => {
     ])
   })
 
+  it('with passThrough, passes every input on, in order, before the candles of the batch', async () => {
+    const ticks = [0, 20, 70, 130].map((s, i) => ({symbol: 'BTC', timestamp: iso(s * 1000), price_usd: 100 + i}))
+    const through = await harness(ohlc, {size: '1m', key: ['symbol'], passThrough: true})
+    const plain = await harness(ohlc, {size: '1m', key: ['symbol']})
+    const first = await through.process(ticks.slice(0, 3))
+    expect(first.slice(0, 3)).to.deep.equal(ticks.slice(0, 3))
+    // The first minute closed when the tick at 70 s arrived: the same candle a plain ohlc emits, after the inputs.
+    expect(first.slice(3)).to.deep.equal(await plain.process(ticks.slice(0, 3)))
+    expect(first.slice(3).map((c) => [c.window_start, c.open, c.close, c.count])).to.deep.equal([[iso(0), 100, 101, 2]])
+    expect(await through.process(ticks.slice(3))).to.deep.equal([ticks[3], ...(await plain.process(ticks.slice(3)))])
+  })
+
   it('has documented defaults and reports a bad slide or a key field a candle field would overwrite', async () => {
     expect(configFor(ohlc, {})).to.deep.equal({
       time: 'timestamp',
@@ -193,6 +205,7 @@ describe('ohlc transform', () => {
       lateness: '0s',
       emit: 'final',
       late: 'dead-letter',
+      passThrough: false,
       input: 'ticks',
       price: 'price_usd',
       open: 'open',

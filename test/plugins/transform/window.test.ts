@@ -38,6 +38,7 @@ describe('window transform', () => {
         lateness: '0s',
         emit: 'final',
         late: 'dead-letter',
+        passThrough: false,
       })
       expect(() => configFor(window, {size: '1m'})).to.throw(/must have required property 'aggregates'/)
       expect(() => configFor(window, {size: '1m', aggregates: {n: {op: 'median', field: 'x'}}})).to.throw(

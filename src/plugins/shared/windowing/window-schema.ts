@@ -12,6 +12,7 @@ export interface CommonWindowConfig {
   lateness: Duration
   emit: 'final' | 'update'
   late: 'dead-letter' | 'drop'
+  passThrough: boolean
 }
 
 export const WINDOW_SEMANTICS =
@@ -79,6 +80,15 @@ export function commonWindowProperties(sizeDefault?: Duration): Record<string, R
         'and the window) or drop (counted as late_dropped).',
       default: 'dead-letter',
       examples: ['dead-letter', 'drop'],
+    },
+    passThrough: {
+      type: 'boolean',
+      description:
+        'Also pass every input record on, unchanged and in order, before the windows this batch emits, so one ' +
+        "pipeline can store both (route them with the sinks' where:, e.g. window_start == null for the inputs). A " +
+        'record the windows reject (late, unreadable time) is still dead-lettered for the windows and passed on.',
+      default: false,
+      examples: [false, true],
     },
   }
 }

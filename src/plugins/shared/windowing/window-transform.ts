@@ -7,10 +7,13 @@
 import type {PluginContext, TransformInstance} from '../../../sdk/index.js'
 import {WindowEngine, type WindowEngineOptions} from './window-engine.js'
 
-export function createWindowTransform(options: WindowEngineOptions, context: PluginContext): TransformInstance {
+export function createWindowTransform(
+  options: WindowEngineOptions & {passThrough?: boolean},
+  context: PluginContext,
+): TransformInstance {
   const engine = new WindowEngine(options, context)
   return {
-    process: (records) => engine.process(records),
+    process: (records) => (options.passThrough ? [...records, ...engine.process(records)] : engine.process(records)),
     checkpoint: () => engine.snapshot(),
     restore(state) {
       try {
