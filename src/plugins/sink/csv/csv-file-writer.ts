@@ -5,7 +5,7 @@
 import type {FileHandle} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {readHeader} from './csv-header.js'
-import {syncDirectory} from './positions-file.js'
+import {syncDirectory} from '../../shared/files/atomic-file.js'
 
 /** Rows are buffered up to this size between flushes: few large writes instead of one syscall per small batch. */
 const WRITE_THRESHOLD = 64 * 1024

@@ -5,7 +5,7 @@
  */
 import {access, open, type FileHandle} from 'node:fs/promises'
 import type {Logger} from '../../../sdk/index.js'
-import {lockFile, type FileLock} from './file-lock.js'
+import {lockFile, type FileLock} from '../../shared/files/file-lock.js'
 import {FilePositions, readPositions, removePositions} from './positions-file.js'
 
 export interface OpenSinkFile {

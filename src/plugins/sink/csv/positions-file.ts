@@ -5,9 +5,10 @@
  * after a crash the pair is always consistent: bytes past the recorded length belong to inputs after the recorded
  * offsets, which the process stage delivers again; the sink cuts them off at start-up and the rows are written anew.
  */
-import {open, readFile, rename, rm} from 'node:fs/promises'
-import {basename, dirname} from 'node:path'
+import {readFile, rm} from 'node:fs/promises'
+import {basename} from 'node:path'
 import type {Logger, SinkOrigin} from '../../../sdk/index.js'
+import {replaceFileAtomically} from '../../shared/files/atomic-file.js'
 
 const VERSION = 1
 
@@ -77,8 +78,6 @@ export async function recordedLength(path: string): Promise<number | undefined> 
 
 /** Replaces the positions file atomically; with `sync`, durably (the rows must already be on disk). */
 export async function writePositions(path: string, saved: SavedPositions, sync: boolean): Promise<void> {
-  const file = positionsPathOf(path)
-  const temp = `${file}.tmp`
   const json: PositionsJson = {
     version: VERSION,
     topic: saved.topic,
@@ -87,33 +86,11 @@ export async function writePositions(path: string, saved: SavedPositions, sync: 
       [...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()]),
     ),
   }
-  const handle = await open(temp, 'w')
-  try {
-    await handle.writeFile(JSON.stringify(json) + '\n', 'utf8')
-    if (sync) await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(temp, file)
-  if (sync) await syncDirectory(dirname(file))
+  await replaceFileAtomically(positionsPathOf(path), JSON.stringify(json) + '\n', sync)
 }
 
 export async function removePositions(path: string): Promise<void> {
   await rm(positionsPathOf(path), {force: true})
-}
-
-/** Makes a new or renamed directory entry durable; not possible (and not needed) on every platform. */
-export async function syncDirectory(path: string): Promise<void> {
-  try {
-    const dir = await open(path, 'r')
-    try {
-      await dir.sync()
-    } finally {
-      await dir.close()
-    }
-  } catch {
-    // Windows cannot open directories; its file system journals the entry with the file.
-  }
 }
 
 /**
