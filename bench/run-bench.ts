@@ -31,10 +31,11 @@ import {latencyAtRates} from './scenarios/latency.js'
 import {memoryRun} from './scenarios/memory.js'
 import {profileStages} from './scenarios/profile.js'
 import {formatStartup, measureStartup, type StartupResults} from './scenarios/startup.js'
+import {formatStorage, storageSinks, type StorageResults} from './scenarios/storage-sinks.js'
 import {clientThroughput, THROUGHPUT_PIPELINE, type ThroughputInputs} from './scenarios/throughput.js'
 
 /** The sections in the order they run; --only picks some of them. */
-const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory', 'startup'] as const
+const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory', 'startup', 'storage'] as const
 type Section = (typeof SECTIONS)[number]
 
 const {values: flags} = parseArgs({
@@ -185,6 +186,12 @@ const RUN_SECTION: Record<Section, (bench: BenchRun) => Promise<void>> = {
     const startup = await measureStartup(options.quick ? 3 : 7, log)
     Object.assign(results, {startup} satisfies {startup: StartupResults})
     process.stdout.write(`\n${formatStartup(startup)}\n`)
+  },
+  async storage({results, step}) {
+    step('storage', 'the postgres sink against psql \\copy, the parquet sink beside the csv sink (no broker)')
+    const storage = await storageSinks(options.quick ? 20_000 : 100_000, log)
+    Object.assign(results, {storage} satisfies {storage: StorageResults})
+    process.stdout.write(`\n${formatStorage(storage)}\n`)
   },
 }
 

@@ -6,6 +6,8 @@ import type {AnyPluginDefinition} from '../sdk/index.js'
 import vegaLite from './chart/vega-lite/index.js'
 import csv from './sink/csv/index.js'
 import kafka from './sink/kafka.js'
+import postgres from './sink/postgres/index.js'
+import parquet from './sink/parquet/index.js'
 import stdout from './sink/stdout.js'
 import coingecko from './source/coingecko/index.js'
 import replay from './source/replay/index.js'
@@ -34,6 +36,8 @@ const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [
   zscore,
   alert,
   csv,
+  postgres,
+  parquet,
   stdout,
   kafka,
   vegaLite,

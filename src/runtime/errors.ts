@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   ETL_KAFKA_UNREACHABLE: 'No Kafka broker answered at the configured addresses.',
   ETL_KAFKA: 'A Kafka operation failed (produce, consume, commit or topic administration).',
   ETL_BROKER_SETUP: 'The local Kafka broker could not be installed, formatted or started.',
+  ETL_POSTGRES_SETUP: 'The local PostgreSQL server could not be found, created (initdb) or started.',
   ETL_SOURCE_HTTP: 'A source got an HTTP error or an unusable response from its API.',
   ETL_SOURCE_PERMANENT: 'A source got an error that retrying cannot fix (bad API key, unknown endpoint).',
   ETL_SOURCE_FENCED:
@@ -31,12 +32,21 @@ export const ERROR_CODES = {
     '(it crashed or ran out of memory).',
   ETL_SINK_PERMANENT: 'A sink got an error that retrying cannot fix; a plugin throws it to skip its retry policy.',
   ETL_SINK_LOCKED: 'Another live process is writing the same sink file; a file sink has one writer at a time.',
+  ETL_SINK_DISK_FULL:
+    "A file sink ran out of disk space (or quota) while writing; retried by the sink's retry policy, nothing " +
+    'committed ahead of the data.',
+  ETL_SINK_ACCESS: 'A database sink was refused: wrong user or password, or no privilege on the table or its schema.',
+  ETL_SINK_SCHEMA: "A database sink's table does not fit its config: missing, a column missing or of another type.",
+  ETL_SINK_CONFLICT:
+    "Another writer moved a database sink's recorded positions to a point inside this process's batch; stopped " +
+    'rather than write rows twice.',
   ETL_SHUTDOWN_TIMEOUT: 'A clean stop (drain, flush sinks, commit) did not finish within the shutdown grace period.',
   ETL_RECORD_INVALID: 'A record could not be decoded or does not have the fields a stage needs.',
   ETL_RECORD_LATE: 'A record arrived after the watermark had closed every window it belongs to.',
   ETL_VALUE_NOT_FINITE: 'A field a stage computes with is missing, not a number, NaN or Infinity.',
   ETL_CHART_INVALID: "A chart's Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.",
   ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
+  ETL_METRICS_LISTEN: 'The metrics endpoint (`etl run --metrics`) could not listen on its host and port.',
   ETL_TEST_FAILED:
     'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
   ETL_FILE_EXISTS:

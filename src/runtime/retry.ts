@@ -97,6 +97,9 @@ export function retryDelay(
 export const PERMANENT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'ETL_SOURCE_PERMANENT',
   'ETL_SINK_PERMANENT',
+  'ETL_SINK_ACCESS',
+  'ETL_SINK_SCHEMA',
+  'ETL_SINK_CONFLICT',
   'ETL_CONFIG_INVALID',
   'ETL_CONFIG_ENV_MISSING',
   'ETL_RECORD_INVALID',
