@@ -20,6 +20,7 @@ import {parseArgs} from 'node:util'
 import {createMessageBus, KAFKA_CLIENTS, type KafkaClientName} from '../src/runtime/kafka/create-bus.js'
 import type {MessageBus} from '../src/runtime/kafka/message-bus.js'
 import {createLogger} from '../src/runtime/logger.js'
+import {freePorts} from '../test/support/global-broker.js'
 import {startBenchBroker, type BenchBroker} from './lib/bench-broker.js'
 import type {BenchStep} from './lib/bench-step.js'
 import {killChildren} from './lib/child-processes.js'
@@ -28,6 +29,7 @@ import {measureRecordSize} from './lib/record-size.js'
 import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults} from './lib/report.js'
 import {kafkaLimit} from './scenarios/kafka-limit.js'
 import {latencyAtRates} from './scenarios/latency.js'
+import {formatMetricsOverhead, metricsOverhead, type MetricsOverhead} from './scenarios/metrics-overhead.js'
 import {memoryRun} from './scenarios/memory.js'
 import {profileStages} from './scenarios/profile.js'
 import {formatStartup, measureStartup, type StartupResults} from './scenarios/startup.js'
@@ -35,7 +37,7 @@ import {formatStorage, storageSinks, type StorageResults} from './scenarios/stor
 import {clientThroughput, THROUGHPUT_PIPELINE, type ThroughputInputs} from './scenarios/throughput.js'
 
 /** The sections in the order they run; --only picks some of them. */
-const SECTIONS = ['limit', 'throughput', 'profile', 'latency', 'memory', 'startup', 'storage'] as const
+const SECTIONS = ['limit', 'throughput', 'profile', 'metrics', 'latency', 'memory', 'startup', 'storage'] as const
 type Section = (typeof SECTIONS)[number]
 
 const {values: flags} = parseArgs({
@@ -157,6 +159,12 @@ const RUN_SECTION: Record<Section, (bench: BenchRun) => Promise<void>> = {
   async profile(bench) {
     const replayFilled = bench.results.clients?.some((c) => c.client === 'kafkajs') ?? false
     Object.assign(bench.results, await profileStages(throughputInputs(bench, 'kafkajs'), replayFilled, bench.step))
+  },
+  async metrics(bench) {
+    const [port] = await freePorts(1)
+    const overhead = await metricsOverhead(throughputInputs(bench, 'kafkajs'), bench.step, port)
+    Object.assign(bench.results, {metricsOverhead: overhead} satisfies {metricsOverhead: MetricsOverhead})
+    process.stdout.write(`\n${formatMetricsOverhead(overhead)}\n`)
   },
   async latency({broker, runId, workDir, results, step}) {
     const inputs = {

@@ -19,6 +19,8 @@ export interface EtlRunOptions {
   stateDir: string
   /** Node flags before bin/run.js, e.g. --cpu-prof. */
   nodeArgs?: string[]
+  /** More `etl run` flags, e.g. --metrics. */
+  runArgs?: string[]
 }
 
 export interface LogLine {
@@ -63,6 +65,7 @@ export function startEtl(options: EtlRunOptions): EtlRun {
     options.stage,
     '--brokers',
     options.brokers,
+    ...(options.runArgs ?? []),
   ]
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -205,8 +205,11 @@ export async function endToEnd(
   inputs: ThroughputInputs,
   topic: string,
   sourceWorker: SourceWorkerSetting = 'auto',
+  /** `label` names the run's pipeline (and so its group and state topics): give each run on a fresh topic its own. */
+  options: {label?: string; runArgs?: string[]} = {},
 ): Promise<StageRate> {
-  const name = `${inputs.runId}-${inputs.client}-${sourceWorker === 'auto' ? 'all' : 'all-one-thread'}`
+  const label = options.label ?? (sourceWorker === 'auto' ? 'all' : 'all-one-thread')
+  const name = `${inputs.runId}-${inputs.client}-${label}`
   const v = vars(inputs, name, topic, sourceWorker)
   const run = startEtl({
     pipeline: THROUGHPUT_PIPELINE,
@@ -214,6 +217,7 @@ export async function endToEnd(
     brokers: inputs.brokers,
     vars: v,
     stateDir: join(inputs.workDir, 'state'),
+    runArgs: options.runArgs,
   })
   const peak = peakRss([run])
   const started = await run.logged('pipeline ')

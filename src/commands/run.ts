@@ -6,6 +6,7 @@ import {parseDuration} from '../runtime/duration.js'
 import {EtlError} from '../runtime/errors.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
+import type {MetricsSettings} from '../runtime/metrics/pipeline-metrics.js'
 import type {StageSelection} from '../runtime/run-pipeline.js'
 import {formatCounters} from '../runtime/run-report.js'
 
@@ -22,6 +23,7 @@ export default class Run extends EtlCommand {
     '<%= config.bin %> run pipelines/btc-replay.yaml',
     '<%= config.bin %> run pipelines/btc.yaml --stage process --brokers kafka-1:9092,kafka-2:9092',
     '<%= config.bin %> run pipelines/btc.yaml --grace 2m',
+    '<%= config.bin %> run pipelines/btc.yaml --metrics --metrics-port 9464',
   ]
   static override args = {file: Args.string({description: 'pipeline YAML file', required: true})}
   static override flags = {
@@ -40,6 +42,18 @@ export default class Run extends EtlCommand {
     }),
     serve: Flags.boolean({description: "serve a live page with the pipeline's charts while it runs"}),
     port: Flags.integer({description: 'port of the live page (0 = any free port)', default: 8780, min: 0, max: 65535}),
+    metrics: Flags.boolean({
+      description: 'serve Prometheus metrics, /healthz and /readyz while it runs (overrides metrics.enabled)',
+      allowNo: true,
+    }),
+    'metrics-port': Flags.integer({
+      description: 'port of the metrics endpoint (0 = any free port; default metrics.port, 9464)',
+      min: 0,
+      max: 65535,
+    }),
+    'metrics-host': Flags.string({
+      description: 'address the metrics endpoint binds to (default metrics.host, 127.0.0.1)',
+    }),
     grace: Flags.string({
       description: 'longest a clean stop may take after Ctrl-C/SIGTERM, e.g. 30s, 2m (overrides shutdown.grace)',
     }),
@@ -59,6 +73,8 @@ export default class Run extends EtlCommand {
         servePort: flags.serve ? flags.port : undefined,
         // stdout carries data (the stdout sink); the address is a log line.
         onServing: (url) => logger.info(`live charts at ${url}`),
+        metrics: metricsFlags(flags),
+        onMetricsServing: (url) => logger.info(`metrics at ${url}`),
         logger,
         signal: shutdown.signal,
       })
@@ -67,6 +83,19 @@ export default class Run extends EtlCommand {
     } finally {
       shutdown.dispose()
     }
+  }
+}
+
+/** Only the flags given: each overrides its field of the pipeline's `metrics:`. */
+function metricsFlags(flags: {
+  metrics?: boolean
+  'metrics-port'?: number
+  'metrics-host'?: string
+}): Partial<MetricsSettings> {
+  return {
+    ...(flags.metrics === undefined ? {} : {enabled: flags.metrics}),
+    ...(flags['metrics-port'] === undefined ? {} : {port: flags['metrics-port']}),
+    ...(flags['metrics-host'] === undefined ? {} : {host: flags['metrics-host']}),
   }
 }
 

@@ -17,6 +17,7 @@ import {serveCharts, toChartUpdate} from './charts/run-charts.js'
 import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './stages/source-stage.js'
 import {runSourceStageInWorker, sourceInWorker} from './stages/source-worker.js'
 import {startProcessStage, type ProcessStage} from './stages/process-stage.js'
+import {PipelineMetrics, type MetricsSettings} from './metrics/pipeline-metrics.js'
 
 export type StageSelection = 'all' | 'source' | 'process'
 
@@ -37,6 +38,10 @@ export interface RunOptions {
   servePort?: number
   serveHost?: string
   onServing?: (url: string) => void
+  /** --metrics, --metrics-port, --metrics-host: override the pipeline's `metrics:` field by field. */
+  metrics?: Partial<MetricsSettings>
+  /** Called with the /metrics URL once the endpoint listens. */
+  onMetricsServing?: (url: string) => void
   /** Swap in another Kafka client (tests, a faster client). */
   createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus | Promise<MessageBus>
 }
@@ -61,20 +66,45 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     options.createBus ??
     ((b, clientId, l) => createMessageBus(pipeline.kafka.client, {brokers: b, clientId, logger: l}))
   const bus = await createBus(brokers, pipeline.kafka.clientId, logger.child('kafka'))
+  let metrics: PipelineMetrics | undefined
   try {
     await bus.checkConnection()
     const {topic, partitions, replicationFactor} = pipeline.kafka
     await bus.ensureTopic({topic, partitions, replicationFactor})
+    metrics = await startMetrics(pipeline, stage, {bus, counters, options})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
     const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal}
     const runSource = sourceRunner(pipeline, stage, options, brokers)
     if (stage === 'source') await runSource({...shared, signal: options.signal})
     else await runWithCharts({...shared, runSource}, stage, options)
   } finally {
+    await metrics?.close().catch(() => undefined)
     await bus.close().catch(() => undefined)
     await lease.release().catch((error) => logger.warn(`stopping the local broker failed: ${String(error)}`))
   }
   return {counters, brokers}
+}
+
+/** The Prometheus endpoint when the pipeline's `metrics:` or the flags turn it on (src/runtime/metrics/). */
+async function startMetrics(
+  pipeline: PipelineConfig,
+  stage: StageSelection,
+  {bus, counters, options}: {bus: MessageBus; counters: Counters; options: RunOptions},
+): Promise<PipelineMetrics | undefined> {
+  const settings = {...pipeline.metrics, ...options.metrics}
+  if (!settings.enabled) return undefined
+  const {kafka} = pipeline
+  const metrics = await PipelineMetrics.start({
+    pipelineName: pipeline.name,
+    bus,
+    counters,
+    settings,
+    consumer:
+      stage === 'source' ? undefined : {groupId: kafka.groupId, topic: kafka.topic, sinks: pipeline.sinks.length},
+    sourceBufferCapacity: stage === 'process' ? undefined : kafka.producerBuffer.maxRecords,
+  })
+  options.onMetricsServing?.(metrics.url)
+  return metrics
 }
 
 /** The stages this run runs: without a source the pipeline consumes a topic something else fills (process only). */

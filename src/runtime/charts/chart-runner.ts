@@ -82,6 +82,7 @@ class RunningChart {
       try {
         const render = await this.instance.render()
         this.inputs.counters.add(scope, 'rendered')
+        this.inputs.counters.timed(scope, 'render', render.ms / 1000)
         this.inputs.logger.debug(
           `chart ${this.chart.label}: rendered ${render.renderedPoints}/${render.points} points ` +
             `in ${render.ms.toFixed(1)} ms`,

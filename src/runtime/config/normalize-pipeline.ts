@@ -54,6 +54,7 @@ export function normalizePipeline(
     sinks: document.sinks.map((entry, i) => normalizeSink(entry, pluginOf(entry), ['sinks', i])),
     charts: document.charts.map((entry, i) => normalizeChart(entry, pluginOf(entry), ['charts', i])),
     shutdown: {graceMs: parseDuration(document.shutdown.grace)},
+    metrics: {...document.metrics},
     registry: origin.registry,
     warnings: [],
   }

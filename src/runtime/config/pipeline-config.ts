@@ -7,7 +7,7 @@ import type {CompiledExpression} from '../expression/expression.js'
 import type {PluginRegistry} from '../plugin-registry.js'
 import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
 import type {RetryPolicy} from '../retry.js'
-import type {KafkaDocument} from './pipeline-document.js'
+import type {KafkaDocument, PipelineDocument} from './pipeline-document.js'
 
 export interface StageConfig {
   kind: PluginKind
@@ -63,6 +63,8 @@ export interface PipelineConfig {
   charts: ChartConfig[]
   /** `shutdown:` — how long a clean stop may take after Ctrl-C / SIGTERM before the run gives up on it. */
   shutdown: {graceMs: number}
+  /** `metrics:` — the Prometheus endpoint of `etl run`; its flags override it. */
+  metrics: PipelineDocument['metrics']
   registry: PluginRegistry
   warnings: string[]
 }

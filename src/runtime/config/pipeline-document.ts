@@ -55,6 +55,8 @@ export interface PipelineDocument {
   plugins?: string[]
   kafka: KafkaDocument
   shutdown: {grace: Duration}
+  /** The Prometheus endpoint of `etl run` (src/runtime/metrics/). */
+  metrics: {enabled: boolean; port: number; host: string}
   source?: SourceEntry
   transforms: TransformEntry[]
   sinks: SinkEntry[]

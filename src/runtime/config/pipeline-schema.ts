@@ -242,6 +242,30 @@ export const PIPELINE_SCHEMA = {
         ),
       },
     },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description:
+        'A Prometheus endpoint while the pipeline runs: /metrics (counts, consumer lag, durations), /healthz and ' +
+        '/readyz. `etl run --metrics`, `--metrics-port`, `--metrics-host` override these.',
+      properties: {
+        enabled: {type: 'boolean', default: false, description: 'Serve the endpoint (`etl run --metrics`).'},
+        port: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 65535,
+          default: 9464,
+          description: 'Port of the endpoint; 0 = any free port (the URL is logged).',
+        },
+        host: {
+          type: 'string',
+          minLength: 1,
+          default: '127.0.0.1',
+          description: 'Address the endpoint binds to; 0.0.0.0 lets other machines (a Prometheus server) scrape it.',
+        },
+      },
+    },
     source: ENTRY_SCHEMAS.source,
     transforms: {
       type: 'array',

@@ -89,7 +89,9 @@ export class DeadLetters {
     const {topic, producer, counters, logger} = this.inputs
     const messages = letters.map((letter) => deadLetterMessage(letter, sourceTopic))
     await (await producer.forTopic(topic, 1)).send(topic, messages)
-    counters.add('process', 'dead_lettered', letters.length)
+    const byCode = new Map<string, number>()
+    for (const letter of letters) byCode.set(letter.code, (byCode.get(letter.code) ?? 0) + 1)
+    for (const [code, count] of byCode) counters.add('process', 'dead_lettered', count, {code})
     for (const letter of letters) {
       logger.warn(`record sent to ${topic} by ${letter.plugin}: ${letter.code} ${letter.message}`, {
         ...(letter.partition === undefined ? {} : {partition: letter.partition}),

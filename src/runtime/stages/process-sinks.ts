@@ -42,7 +42,11 @@ export class ProcessSinks {
   }
 
   async flush(): Promise<void> {
-    for (const {stage, instance} of this.sinks) await callPlugin(stage, 'process', 'flush', () => instance.flush())
+    for (const {stage, instance} of this.sinks) {
+      const started = performance.now()
+      await callPlugin(stage, 'process', 'flush', () => instance.flush())
+      this.inputs.counters.timed(scopeOf(stage), 'flush', (performance.now() - started) / 1000)
+    }
   }
 
   /** Closes every sink; a failure is logged and the others still close. */

@@ -56,6 +56,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     consumer: {group: kafka.groupId, topic: kafka.topic},
   }
   const sinks = withSinkRetries(await createPlugins<SinkInstance>(pluginInputs, pipeline.sinks), pluginInputs)
+  counters.level('process', 'sinks_open', sinks.length)
   const positions = await SinkPositions.read({sinks, bus, topic: kafka.topic, logger, counters})
   const store = new TransformStateStore({
     bus,
@@ -110,6 +111,7 @@ class RunningProcessStage {
         onAssignment: (assignment) => {
           chains.assigned(assignment)
           this.positionsStale = true
+          inputs.counters.level('process', 'partitions_assigned', assignment.partitions.length)
         },
       })
       .catch(async (error) => {
@@ -144,7 +146,11 @@ class RunningProcessStage {
     const chain = await chains.chainFor(batch.partition)
     const next = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n
     const messages = chains.unprocessed(chain, batch.messages)
-    if (messages.length > 0) await this.process(batch, chain, messages, next)
+    if (messages.length > 0) {
+      const started = performance.now()
+      await this.process(batch, chain, messages, next)
+      this.parts.inputs.counters.timed('process', 'batch', (performance.now() - started) / 1000)
+    }
     // The bus commits last+1 right after this returns; record it now so caughtUp() sees this batch.
     this.drain.handled(batch.partition, next)
     if (this.drain.caughtUp()) setImmediate(() => void this.stop())
@@ -186,6 +192,7 @@ class RunningProcessStage {
       .write(inputs.pipeline.kafka.topic, deadLetters.takeRejections())
       .catch((error) => logger.error(`dead-lettering at shutdown failed: ${messageOf(error)}`))
     await sinks.close()
+    inputs.counters.level('process', 'sinks_open', 0)
     await producer.disconnect()
   }
 

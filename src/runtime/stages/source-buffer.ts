@@ -89,6 +89,7 @@ export class SourceBuffer {
     }
     this.queue.push({messages, checkpoint})
     this.records += messages.length
+    this.inputs.counters.level(this.inputs.scope, 'buffer_records', this.records)
     if (this.records > this.peak) {
       this.inputs.counters.add(this.inputs.scope, 'buffer_peak', this.records - this.peak)
       this.peak = this.records
@@ -186,6 +187,7 @@ export class SourceBuffer {
       }
       this.queue.splice(0, count)
       this.records -= pack.messages.length
+      this.inputs.counters.level(this.inputs.scope, 'buffer_records', this.records)
       if (pack.messages.length > 0) this.inputs.counters.add(this.inputs.scope, 'produced', pack.messages.length)
       for (const [partition, next] of offsets)
         if (next > (this.produced.get(partition) ?? -1n)) this.produced.set(partition, next)

@@ -63,6 +63,12 @@ describe('normalizePipeline', () => {
       whenFull: buffer.whenFull.default,
     })
     expect(pipeline.shutdown.graceMs).to.equal(parseDuration(DEFAULT_SHUTDOWN_GRACE))
+    const metrics = PIPELINE_SCHEMA.properties.metrics.properties
+    expect(pipeline.metrics).to.deep.equal({
+      enabled: metrics.enabled.default,
+      port: metrics.port.default,
+      host: metrics.host.default,
+    })
     expect(pipeline.source!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
     expect(pipeline.source).to.not.have.property('worker') // `auto`, the schema's default
     expect(pipeline.sinks[0].retry).to.deep.equal(DEFAULT_SINK_RETRY)
@@ -149,6 +155,7 @@ describe('normalizePipeline', () => {
         },
       ],
       shutdown: {graceMs: 90_000},
+      metrics: {enabled: true, port: 0, host: '0.0.0.0'},
       registry,
       warnings: [],
     })
@@ -213,6 +220,7 @@ const FULL = {
     producerBuffer: {maxRecords: 500, whenFull: 'drop-oldest'},
   },
   shutdown: {grace: '1.5m'},
+  metrics: {enabled: true, port: 0, host: '0.0.0.0'},
   source: {type: 'replay', name: 'history', retry: {maxAttempts: 3, initialDelay: '200ms', maxDelay: 5}, worker: true},
   transforms: [{type: 'map', name: 'double', compute: {double: 'price_usd * 2'}}],
   sinks: [

@@ -25,6 +25,7 @@ const pipelineFields: Fields<PipelineDocument> = {
   plugins: true,
   kafka: true,
   shutdown: true,
+  metrics: true,
   source: true,
   transforms: true,
   sinks: true,
@@ -46,6 +47,7 @@ const kafkaFields: Fields<KafkaDocument> = {
 }
 const producerBufferFields: Fields<KafkaDocument['producerBuffer']> = {maxRecords: true, whenFull: true}
 const shutdownFields: Fields<PipelineDocument['shutdown']> = {grace: true}
+const metricsFields: Fields<PipelineDocument['metrics']> = {enabled: true, port: true, host: true}
 const sourceFields: Fields<SourceEntry> = {type: true, name: true, retry: true, worker: true}
 const transformFields: Fields<TransformEntry> = {type: true, name: true}
 const sinkFields: Fields<SinkEntry> = {type: true, name: true, retry: true, where: true}
@@ -60,6 +62,7 @@ describe('the typed view of a pipeline file (pipeline-document.ts)', () => {
     expect(keys(kafkaFields)).to.deep.equal(keys(properties.kafka.properties))
     expect(keys(producerBufferFields)).to.deep.equal(keys(properties.kafka.properties.producerBuffer.properties))
     expect(keys(shutdownFields)).to.deep.equal(keys(properties.shutdown.properties))
+    expect(keys(metricsFields)).to.deep.equal(keys(properties.metrics.properties))
   })
 
   it("names each kind's runtime keys of an entry, which are what its entry schema declares", () => {
