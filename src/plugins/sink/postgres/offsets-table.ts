@@ -8,7 +8,6 @@ import {
   advanceOffsetsSql,
   createOffsetsTableSql,
   DDL_LOCK_SQL,
-  ensureOffsetRowsSql,
   lockOffsetsSql,
   qualified,
   readOffsetsSql,
@@ -44,13 +43,12 @@ export class OffsetsTable {
   }
 
   /**
-   * Locks (FOR UPDATE) and returns the positions of `partitions`, creating their rows first so that a partition
-   * written for the first time is locked too: a second writer waits here until this transaction ends.
+   * Locks and returns the positions of `partitions` (lockOffsetsSql), creating the rows of partitions written for the
+   * first time, so those are locked too: a second writer waits here until this transaction ends.
    */
   async lock(client: pg.ClientBase, topic: string, partitions: number[]): Promise<Map<number, bigint>> {
     const sorted = [...partitions].sort((a, b) => a - b)
     const params = [this.group, this.table, topic, sorted]
-    await client.query(ensureOffsetRowsSql(this.offsets), params)
     return positionsOf((await client.query<OffsetRow>(lockOffsetsSql(this.offsets), params)).rows)
   }
 

@@ -19,7 +19,7 @@ import {OffsetsTable} from './offsets-table.js'
 import {failureKind, sinkError} from './pg-errors.js'
 import {postgresSettings, type PostgresSettings, type PostgresSinkConfig} from './postgres-config.js'
 import {RowBuffer, type BufferedRow, type FlushPlan, type Rejection} from './row-buffer.js'
-import {lastPerKey, RowWriter, type WriteOutcome} from './row-writer.js'
+import {lastPerKey, RowsRefused, RowWriter, type WriteOutcome} from './row-writer.js'
 import {tableKey, writeRowsSql, type TableName} from './sql-text.js'
 import {resolveTable, settleTable} from './table-layout.js'
 import {claimTable} from './table-claims.js'
@@ -90,7 +90,11 @@ export class PostgresSink implements SinkInstance {
   flush(): Promise<void> {
     return this.serial(async () => {
       if (this.buffer.isEmpty()) return
-      const outcome = await this.inTransaction('flush', (client) => this.flushIn(client))
+      // A refused row aborts the plain try; the careful one (savepoints) finds it and writes the rest.
+      const outcome = await this.inTransaction('flush', (client) => this.flushIn(client, false)).catch((error) => {
+        if (!(error instanceof RowsRefused)) throw error
+        return this.inTransaction('flush', (client) => this.flushIn(client, true))
+      })
       this.committed(outcome)
     })
   }
@@ -139,7 +143,7 @@ export class PostgresSink implements SinkInstance {
   }
 
   /** The flush's work inside its transaction; nothing here is visible to anyone until the commit. */
-  private async flushIn(client: pg.ClientBase): Promise<FlushOutcome> {
+  private async flushIn(client: pg.ClientBase, careful: boolean): Promise<FlushOutcome> {
     // Columns inferred from the first record: the table is created (or checked) now, in this transaction.
     const columns = this.tableReady ? this.columns : await settleTable(client, this.table, this.settleOptions())
     const topic = this.context.consumer?.topic ?? ''
@@ -148,7 +152,7 @@ export class PostgresSink implements SinkInstance {
     let write: WriteOutcome = {written: 0, refused: []}
     if (columns && plan.rows.length > 0) {
       const rows = this.settings.mode === 'upsert' ? lastPerKey(plan.rows, this.keyIndexes(columns)) : plan.rows
-      write = await this.writerFor(columns).write(client, rows)
+      write = await this.writerFor(columns).write(client, rows, careful)
     }
     await this.offsets?.advance(client, topic, plan.advance)
     return {plan, write, columns}
@@ -238,6 +242,7 @@ export class PostgresSink implements SinkInstance {
     } catch (error) {
       failure = error
       await client.query('ROLLBACK').catch(() => undefined)
+      if (error instanceof RowsRefused) throw error
       throw sinkError(error, name(), action)
     } finally {
       client.off('error', onError)

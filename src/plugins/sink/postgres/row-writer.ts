@@ -1,9 +1,11 @@
 /**
- * Writes rows inside the flush's transaction, one statement per chunk, each under a savepoint. When PostgreSQL
- * refuses a chunk with a data error (SQLSTATE class 22 or 23: a value it cannot read, a NOT NULL or unique
- * violation), the chunk is rolled back to its savepoint and split in halves until the refused rows stand alone: those
- * are returned with the database's own message (to be dead-lettered), everything else goes in. Any other error
- * propagates and the caller's transaction rolls back whole.
+ * Writes rows inside the flush's transaction, one statement per chunk. The first try sends them plainly: a savepoint
+ * per chunk costs two round trips, and almost every flush has no bad row. When PostgreSQL refuses a chunk with a data
+ * error (SQLSTATE class 22 or 23: a value it cannot read, a NOT NULL or unique violation), the plain try throws
+ * RowsRefused, the caller rolls the transaction back and runs it again carefully: each chunk under a savepoint, a
+ * refused chunk rolled back to it and split in halves until the refused rows stand alone. Those are returned with the
+ * database's own message (to be dead-lettered); everything else goes in. Any other error propagates and the caller's
+ * transaction rolls back whole.
  */
 import type pg from 'pg'
 import type {Column} from './column-types.js'
@@ -15,6 +17,11 @@ export interface WriteOutcome {
   refused: Rejection[]
 }
 
+/** A plain write met a data error: the transaction is aborted and must be run again with `careful` writes. */
+export class RowsRefused extends Error {
+  override readonly name = 'RowsRefused'
+}
+
 export class RowWriter {
   constructor(
     private readonly sql: string,
@@ -22,12 +29,24 @@ export class RowWriter {
     private readonly batchSize: number,
   ) {}
 
-  async write(client: pg.ClientBase, rows: readonly BufferedRow[]): Promise<WriteOutcome> {
+  /** Writes every row; plainly unless `careful` (see the module comment). */
+  async write(client: pg.ClientBase, rows: readonly BufferedRow[], careful = false): Promise<WriteOutcome> {
     const outcome: WriteOutcome = {written: 0, refused: []}
     for (let start = 0; start < rows.length; start += this.batchSize) {
-      outcome.written += await this.attempt(client, rows.slice(start, start + this.batchSize), outcome.refused)
+      const chunk = rows.slice(start, start + this.batchSize)
+      outcome.written += careful ? await this.attempt(client, chunk, outcome.refused) : await this.plain(client, chunk)
     }
     return outcome
+  }
+
+  private async plain(client: pg.ClientBase, rows: BufferedRow[]): Promise<number> {
+    try {
+      await client.query(this.sql, this.arrays(rows))
+      return rows.length
+    } catch (error) {
+      if (failureKind(error) === 'data') throw new RowsRefused(databaseMessage(error), {cause: error})
+      throw error
+    }
   }
 
   /** Writes `rows` or, on a data error, each half of them; returns how many went in. */

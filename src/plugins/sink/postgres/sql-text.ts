@@ -75,19 +75,18 @@ export function createOffsetsTableSql(offsets: TableName): string {
 
 const WHERE_SINK = 'group_id = $1 AND table_name = $2 AND topic = $3'
 
-/** Rows for partitions seen for the first time, so that the lock below has a row to lock (never committed alone). */
-export function ensureOffsetRowsSql(offsets: TableName): string {
-  return (
-    `INSERT INTO ${qualified(offsets)} (group_id, table_name, topic, partition, next_offset) ` +
-    'SELECT $1, $2, $3, p, 0 FROM unnest($4::integer[]) AS p ORDER BY p ON CONFLICT DO NOTHING'
-  )
-}
-
-/** Locks this sink's rows of the partitions it is about to write, in partition order (no deadlock between writers). */
+/**
+ * Locks this sink's rows of the partitions it is about to write and returns their positions, in one statement: rows
+ * of partitions seen for the first time are inserted at 0, existing ones "updated" to themselves, which takes their
+ * row lock as FOR UPDATE would. Rows are taken in partition order, so two writers never deadlock; a second writer
+ * waits here until the first one's transaction ends, then reads what it committed.
+ */
 export function lockOffsetsSql(offsets: TableName): string {
   return (
-    `SELECT partition, next_offset FROM ${qualified(offsets)} ` +
-    `WHERE ${WHERE_SINK} AND partition = ANY($4::integer[]) ORDER BY partition FOR UPDATE`
+    `INSERT INTO ${qualified(offsets)} AS o (group_id, table_name, topic, partition, next_offset) ` +
+    'SELECT $1, $2, $3, p, 0 FROM unnest($4::integer[]) AS p ORDER BY p ' +
+    'ON CONFLICT (group_id, table_name, topic, partition) DO UPDATE SET next_offset = o.next_offset ' +
+    'RETURNING partition, next_offset'
   )
 }
 
