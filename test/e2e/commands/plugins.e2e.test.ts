@@ -23,9 +23,13 @@ const BUILT_INS = [
   'transform zscore',
   'sink csv',
   'sink kafka',
+  'sink parquet',
+  'sink postgres',
   'sink stdout',
   'chart vega-lite',
 ]
+
+const SINKS = BUILT_INS.filter((entry) => entry.startsWith('sink '))
 
 interface CliResult {
   code: number | null
@@ -130,9 +134,9 @@ describe('etl plugins (CLI)', function () {
   it('--kind sink lists only sinks', async () => {
     const result = await etl(['plugins', '--kind', 'sink'])
     expect(result.code, result.stderr).to.equal(0)
-    expect([...textBlocks(result.stdout).keys()]).to.deep.equal(['sink csv', 'sink kafka', 'sink stdout'])
+    expect([...textBlocks(result.stdout).keys()]).to.deep.equal(SINKS)
     const entries = await pluginsJson('--kind', 'sink')
-    expect(entries.map((e) => `${e.kind} ${e.name}`)).to.deep.equal(['sink csv', 'sink kafka', 'sink stdout'])
+    expect(entries.map((e) => `${e.kind} ${e.name}`)).to.deep.equal(SINKS)
   })
 
   it('--kind with an unknown kind is rejected', async () => {
@@ -158,7 +162,7 @@ describe('etl plugins (CLI)', function () {
     expect(flaky.configSchema.type).to.equal('object')
     expect(flaky.configSchema.properties.failAfter.description).to.be.a('string')
     const sinks = await pluginsJson('--pipeline', THIRD_PARTY, '--kind', 'sink')
-    expect(sinks.map((e) => e.name)).to.have.members(['csv', 'flaky', 'kafka', 'stdout'])
+    expect(sinks.map((e) => e.name)).to.have.members([...SINKS.map((entry) => entry.slice('sink '.length)), 'flaky'])
 
     // Without the file the third-party plugin is not known.
     expect((await pluginsJson()).map((e) => e.name)).to.not.include('flaky')
