@@ -23,39 +23,8 @@ find_bindir() {
 }
 
 if find_bindir; then exit 0; fi
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "The PostgreSQL server programs (initdb, pg_ctl) are not installed. Install them, then run this again:" >&2
-  echo "  sudo apt-get install postgresql    (Debian/Ubuntu)" >&2
-  echo "or point ETL_POSTGRES_BINDIR at the folder that holds initdb and pg_ctl." >&2
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "PostgreSQL is not installed and apt-get is not available: install it with your package manager," >&2
-  echo "or point ETL_POSTGRES_BINDIR at the folder that holds initdb and pg_ctl." >&2
-  exit 1
-fi
-
-# apt's progress output goes to a log so stdout stays just the folder; the log is shown only when something fails.
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-install_postgres() {
-  apt-get install -y -q --no-install-recommends postgresql >>"$log" 2>&1
-}
-echo "PostgreSQL not found: installing the Debian package postgresql with apt-get..." >&2
-if ! install_postgres; then
-  # The usual reason on a fresh container is empty package lists; refresh them only then, since update is slow.
-  echo "apt-get install failed; refreshing the package lists and trying again..." >&2
-  if ! { apt-get update -q >>"$log" 2>&1 && install_postgres; }; then
-    cat "$log" >&2
-    echo "could not install postgresql with apt-get (output above)" >&2
-    exit 1
-  fi
-fi
-
+"$(dirname "$0")/apt-install.sh" postgresql "The PostgreSQL server (initdb, pg_ctl)" "point ETL_POSTGRES_BINDIR at the folder that holds initdb and pg_ctl"
 if ! find_bindir; then
   echo "postgresql was installed but initdb/pg_ctl were not found" >&2
   exit 1
 fi
-echo "PostgreSQL installed." >&2

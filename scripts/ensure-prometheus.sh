@@ -17,39 +17,8 @@ find_prometheus() {
 }
 
 if find_prometheus; then exit 0; fi
-
-if [ "$(id -u)" -ne 0 ]; then
-  echo "Prometheus is not installed. Install it, then run this again:" >&2
-  echo "  sudo apt-get install --no-install-recommends prometheus    (Debian/Ubuntu)" >&2
-  echo "or point ETL_PROMETHEUS at an existing prometheus binary." >&2
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Prometheus is not installed and apt-get is not available: install it with your package manager," >&2
-  echo "or point ETL_PROMETHEUS at an existing prometheus binary." >&2
-  exit 1
-fi
-
-# apt's progress output goes to a log so stdout stays just the path; the log is shown only when something fails.
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-install_prometheus() {
-  apt-get install -y -q --no-install-recommends prometheus >>"$log" 2>&1
-}
-echo "Prometheus not found: installing the Debian package prometheus with apt-get..." >&2
-if ! install_prometheus; then
-  # The usual reason on a fresh container is empty package lists; refresh them only then, since update is slow.
-  echo "apt-get install failed; refreshing the package lists and trying again..." >&2
-  if ! { apt-get update -q >>"$log" 2>&1 && install_prometheus; }; then
-    cat "$log" >&2
-    echo "could not install prometheus with apt-get (output above)" >&2
-    exit 1
-  fi
-fi
-
+"$(dirname "$0")/apt-install.sh" prometheus "Prometheus" "point ETL_PROMETHEUS at an existing prometheus binary"
 if ! find_prometheus; then
   echo "prometheus was installed but no prometheus binary is on PATH" >&2
   exit 1
 fi
-echo "Prometheus installed." >&2

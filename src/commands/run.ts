@@ -6,6 +6,7 @@ import {parseDuration} from '../runtime/duration.js'
 import {EtlError} from '../runtime/errors.js'
 import {shutdownOnSignals} from '../runtime/lifecycle.js'
 import {createLogger} from '../runtime/logger.js'
+import {progressFor} from '../runtime/progress/progress-for.js'
 import type {MetricsSettings} from '../runtime/metrics/pipeline-metrics.js'
 import type {StageSelection} from '../runtime/run-pipeline.js'
 import {formatCounters} from '../runtime/run-report.js'
@@ -24,6 +25,7 @@ export default class Run extends EtlCommand {
     '<%= config.bin %> run pipelines/btc.yaml --stage process --brokers kafka-1:9092,kafka-2:9092',
     '<%= config.bin %> run pipelines/btc.yaml --grace 2m',
     '<%= config.bin %> run pipelines/btc.yaml --metrics --metrics-port 9464',
+    '<%= config.bin %> run pipelines/btc.yaml --quiet',
   ]
   static override args = {file: Args.string({description: 'pipeline YAML file', required: true})}
   static override flags = {
@@ -54,6 +56,14 @@ export default class Run extends EtlCommand {
     'metrics-host': Flags.string({
       description: 'address the metrics endpoint binds to (default metrics.host, 127.0.0.1)',
     }),
+    quiet: Flags.boolean({
+      description: 'no status line on a terminal, no periodic progress log line elsewhere',
+      default: false,
+    }),
+    'progress-interval': Flags.string({
+      description: 'how often the progress log line is written when stderr is not a terminal, e.g. 30s, 5m',
+      default: '30s',
+    }),
     grace: Flags.string({
       description: 'longest a clean stop may take after Ctrl-C/SIGTERM, e.g. 30s, 2m (overrides shutdown.grace)',
     }),
@@ -61,11 +71,16 @@ export default class Run extends EtlCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Run)
-    const logger = createLogger('etl')
+    const progress = progressFor({
+      quiet: flags.quiet,
+      terminal: process.stderr.isTTY ? process.stderr : undefined,
+      intervalMs: durationFlag('--progress-interval', flags['progress-interval']),
+    })
+    const logger = createLogger('etl', {write: progress.write})
     const shutdown = shutdownOnSignals(logger)
     try {
       const pipeline = await loadPipeline(args.file)
-      shutdown.setGrace(flags.grace === undefined ? pipeline.shutdown.graceMs : graceFlag(flags.grace))
+      shutdown.setGrace(flags.grace === undefined ? pipeline.shutdown.graceMs : durationFlag('--grace', flags.grace))
       const summary = await runPipeline(pipeline, {
         stage: flags.stage as StageSelection,
         brokers: flags.brokers,
@@ -77,6 +92,7 @@ export default class Run extends EtlCommand {
         onMetricsServing: (url) => logger.info(`metrics at ${url}`),
         logger,
         signal: shutdown.signal,
+        progress: progress.progress,
       })
       process.stderr.write(formatCounters(summary.counters))
       await exitWhenWritten(0)
@@ -99,11 +115,11 @@ function metricsFlags(flags: {
   }
 }
 
-function graceFlag(value: string): number {
+function durationFlag(flag: string, value: string): number {
   try {
     return parseDuration(value)
   } catch (error) {
-    throw new EtlError('ETL_CONFIG_INVALID', `--grace ${value}: ${(error as Error).message}`, {exitCode: 2})
+    throw new EtlError('ETL_CONFIG_INVALID', `${flag} ${value}: ${(error as Error).message}`, {exitCode: 2})
   }
 }
 

@@ -9,8 +9,12 @@ import kafka from './sink/kafka.js'
 import postgres from './sink/postgres/index.js'
 import parquet from './sink/parquet/index.js'
 import stdout from './sink/stdout.js'
+import binance from './source/binance/index.js'
+import coinbase from './source/coinbase/index.js'
 import coingecko from './source/coingecko/index.js'
+import http from './source/http/index.js'
 import replay from './source/replay/index.js'
+import websocket from './source/websocket/index.js'
 import alert from './transform/alert.js'
 import ema from './transform/ema.js'
 import filter from './transform/filter.js'
@@ -24,7 +28,11 @@ import zscore from './transform/zscore.js'
 
 const BUILTIN_PLUGINS: readonly AnyPluginDefinition[] = [
   coingecko,
+  coinbase,
+  binance,
+  http,
   replay,
+  websocket,
   map,
   filter,
   window,

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   ETL_CHART_INVALID: "A chart's Vega-Lite spec file is missing, not JSON, or not a valid Vega-Lite spec.",
   ETL_CHART_RENDER: 'A chart could not be rendered; the pipeline keeps running and tries again at the next interval.',
   ETL_METRICS_LISTEN: 'The metrics endpoint (`etl run --metrics`) could not listen on its host and port.',
+  ETL_METRICS_UNREACHABLE:
+    "`etl top` or `etl tap` got no answer from a running pipeline's metrics endpoint (not running, other port).",
+  ETL_TAP_REFUSED:
+    '`etl tap` asked for a step or sink the pipeline does not have, or the endpoint serves no tap (no process ' +
+    'stage there, or it binds to a non-loopback address).',
   ETL_TEST_FAILED:
     'One or more pipeline tests (`etl test`) did not produce what they expected; each difference is listed.',
   ETL_FILE_EXISTS:

@@ -44,7 +44,23 @@ export interface FetchJsonOptions {
 export const RETRY_AFTER_CAP_MS = 10 * 60_000
 
 type Failure = {status?: number; reason: string; event: string; retryAfterMs?: number}
-type Outcome = {body: unknown} | {failure: Failure} | undefined
+type Outcome = {response: JsonResponse} | {failure: Failure} | undefined
+
+/**
+ * A successful answer with what conditional requests and cursor pagination need: the status and response headers.
+ * `status` 304 (only accepted when the request sent If-None-Match or If-Modified-Since) has `body` undefined.
+ */
+export interface JsonResponse {
+  status: number
+  body: unknown
+  /** Response headers, names in lower case. */
+  headers: Record<string, string>
+}
+
+/** A 304 is an answer only to a conditional request; to any other request it is a broken server. */
+function isConditional(headers: Record<string, string> | undefined): boolean {
+  return Object.keys(headers ?? {}).some((name) => /^if-(none-match|modified-since)$/i.test(name))
+}
 
 /** `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
@@ -109,6 +125,10 @@ async function attemptOnce(url: string, shownUrl: string, options: FetchJsonOpti
     status = response.status
     const text = await response.text()
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'))
+    const headers = Object.fromEntries(
+      [...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]),
+    )
+    if (status === 304 && isConditional(options.headers)) return {response: {status, body: undefined, headers}}
     if (status === 429) return {failure: {status, reason: 'HTTP 429 rate limited', event: 'http_429', retryAfterMs}}
     if (status >= 500 || status === 408) {
       return {failure: {status, reason: `HTTP ${status} server error`, event: 'http_5xx', retryAfterMs}}
@@ -124,7 +144,7 @@ async function attemptOnce(url: string, shownUrl: string, options: FetchJsonOpti
     }
     const problem = options.check?.(body)
     if (problem) return {failure: {status, reason: `unusable body: ${problem}`, event: 'http_bad_body'}}
-    return {body}
+    return {response: {status, body, headers}}
   } catch (error) {
     if (error instanceof EtlError) throw error
     if (options.signal.aborted) return undefined
@@ -142,15 +162,26 @@ async function attemptOnce(url: string, shownUrl: string, options: FetchJsonOpti
  * Resolves undefined when `signal` aborts.
  */
 export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions): Promise<unknown> {
+  return (await fetchJsonResponseWithRetry(url, options))?.body
+}
+
+/**
+ * fetchJsonWithRetry that resolves the whole answer (status, headers, body) for ETag/Last-Modified polling and
+ * cursor headers; a 304 to a conditional request is an answer, not a failure. Resolves undefined when `signal` aborts.
+ */
+export async function fetchJsonResponseWithRetry(
+  url: string,
+  options: FetchJsonOptions,
+): Promise<JsonResponse | undefined> {
   const {retry, signal, logger, count, describe} = options
   const shownUrl = safeUrl(url)
   for (let attempt = 1; ; attempt++) {
     if (signal.aborted) return undefined
     const outcome = await attemptOnce(url, shownUrl, options)
     if (outcome === undefined) return undefined
-    if ('body' in outcome) {
+    if ('response' in outcome) {
       if (attempt > 1) logger.info(`${describe}: succeeded after ${attempt} attempts`, {url: shownUrl})
-      return outcome.body
+      return outcome.response
     }
     const {status, reason, event, retryAfterMs} = outcome.failure
     count(event)

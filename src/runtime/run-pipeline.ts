@@ -18,6 +18,10 @@ import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './
 import {runSourceStageInWorker, sourceInWorker} from './stages/source-worker.js'
 import {startProcessStage, type ProcessStage} from './stages/process-stage.js'
 import {PipelineMetrics, type MetricsSettings} from './metrics/pipeline-metrics.js'
+import {totalLag} from './metrics/consumer-lag.js'
+import type {RunProgress} from './progress/run-progress.js'
+import {messageKeyOf} from './stages/message-key.js'
+import {TapHub} from './tap/tap-hub.js'
 
 export type StageSelection = 'all' | 'source' | 'process'
 
@@ -42,6 +46,8 @@ export interface RunOptions {
   metrics?: Partial<MetricsSettings>
   /** Called with the /metrics URL once the endpoint listens. */
   onMetricsServing?: (url: string) => void
+  /** The status line or progress log of `etl run` (src/runtime/progress/), fed while the stages run. */
+  progress?: RunProgress
   /** Swap in another Kafka client (tests, a faster client). */
   createBus?: (brokers: string[], clientId: string, logger: Logger) => MessageBus | Promise<MessageBus>
 }
@@ -71,13 +77,18 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     await bus.checkConnection()
     const {topic, partitions, replicationFactor} = pipeline.kafka
     await bus.ensureTopic({topic, partitions, replicationFactor})
-    metrics = await startMetrics(pipeline, stage, {bus, counters, options})
+    const tap = tapOf(pipeline, stage, options)
+    metrics = await startMetrics(pipeline, stage, {bus, counters, options, tap})
     logger.info(`pipeline ${pipeline.name}: ${describeStages(pipeline, stage)}`, {brokers: brokers.join(','), topic})
-    const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal}
+    const {groupId} = pipeline.kafka
+    const lag = stage === 'source' ? undefined : () => totalLag(bus, groupId, topic)
+    options.progress?.start({pipelineName: pipeline.name, counters, lag, logger})
+    const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, tap}
     const runSource = sourceRunner(pipeline, stage, options, brokers)
     if (stage === 'source') await runSource({...shared, signal: options.signal})
     else await runWithCharts({...shared, runSource}, stage, options)
   } finally {
+    options.progress?.stop()
     await metrics?.close().catch(() => undefined)
     await bus.close().catch(() => undefined)
     await lease.release().catch((error) => logger.warn(`stopping the local broker failed: ${String(error)}`))
@@ -89,7 +100,7 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
 async function startMetrics(
   pipeline: PipelineConfig,
   stage: StageSelection,
-  {bus, counters, options}: {bus: MessageBus; counters: Counters; options: RunOptions},
+  {bus, counters, options, tap}: {bus: MessageBus; counters: Counters; options: RunOptions; tap?: TapHub},
 ): Promise<PipelineMetrics | undefined> {
   const settings = {...pipeline.metrics, ...options.metrics}
   if (!settings.enabled) return undefined
@@ -102,9 +113,17 @@ async function startMetrics(
     consumer:
       stage === 'source' ? undefined : {groupId: kafka.groupId, topic: kafka.topic, sinks: pipeline.sinks.length},
     sourceBufferCapacity: stage === 'process' ? undefined : kafka.producerBuffer.maxRecords,
+    tap,
   })
   options.onMetricsServing?.(metrics.url)
   return metrics
+}
+
+/** `etl tap`'s hub, where the metrics endpoint serves it and the process stage runs here (src/runtime/tap/). */
+function tapOf(pipeline: PipelineConfig, stage: StageSelection, options: RunOptions): TapHub | undefined {
+  if (stage === 'source' || !{...pipeline.metrics, ...options.metrics}.enabled) return undefined
+  const places = {steps: pipeline.transforms.length, sinks: pipeline.sinks.map((sink) => sink.label)}
+  return new TapHub(places, messageKeyOf(pipeline.kafka.key))
 }
 
 /** The stages this run runs: without a source the pipeline consumes a topic something else fills (process only). */
@@ -182,6 +201,7 @@ interface SharedStageInputs {
   /** runSourceStage, or its worker-thread twin when the source has `worker: true`. */
   runSource: (inputs: SourceStageInputs) => Promise<SourceStageResult>
   onWritten: (records: EtlRecord[]) => void
+  tap?: TapHub
 }
 
 /** How long a stop (Ctrl-C) lets the process stage work through what the source delivered before it stopped. */

@@ -2,7 +2,12 @@
  * GET a JSON document the way every source should: with the stage's retry policy, the plugin's logger and counters,
  * and the pipeline's shutdown signal, all taken from the plugin's context (fetchJsonWithRetry underneath).
  */
-import {fetchJsonWithRetry, type FetchJsonOptions} from '../runtime/http-fetch.js'
+import {
+  fetchJsonResponseWithRetry,
+  fetchJsonWithRetry,
+  type FetchJsonOptions,
+  type JsonResponse,
+} from '../runtime/http-fetch.js'
 import type {PluginContext} from '../runtime/plugin-types.js'
 
 export interface FetchJsonRequest {
@@ -27,7 +32,23 @@ export interface FetchJsonRequest {
  * (http_retry, http_timeout, …). Resolves undefined when the pipeline shuts down.
  */
 export function fetchJson(context: PluginContext, url: string, request: FetchJsonRequest): Promise<unknown> {
-  const options: FetchJsonOptions = {
+  return fetchJsonWithRetry(url, optionsFor(context, request))
+}
+
+/**
+ * fetchJson resolving the whole answer: status, lower-case headers and body. For conditional polling (send
+ * If-None-Match / If-Modified-Since; a 304 resolves with status 304 and no body) and cursor headers (CB-AFTER).
+ */
+export function fetchJsonResponse(
+  context: PluginContext,
+  url: string,
+  request: FetchJsonRequest,
+): Promise<JsonResponse | undefined> {
+  return fetchJsonResponseWithRetry(url, optionsFor(context, request))
+}
+
+function optionsFor(context: PluginContext, request: FetchJsonRequest): FetchJsonOptions {
+  return {
     headers: request.headers,
     timeoutMs: request.timeoutMs ?? 10_000,
     retry: context.retry,
@@ -38,5 +59,4 @@ export function fetchJson(context: PluginContext, url: string, request: FetchJso
     authHint: request.authHint,
     check: request.check,
   }
-  return fetchJsonWithRetry(url, options)
 }

@@ -53,8 +53,15 @@ export {
 } from '../runtime/retry.js'
 
 // HTTP GET of JSON with that policy: backoff with jitter, Retry-After, permanent 4xx, timeouts, body checks.
-export {fetchJson, type FetchJsonRequest} from './fetch-json.js'
-export {fetchJsonWithRetry, parseRetryAfter, safeUrl, type FetchJsonOptions} from '../runtime/http-fetch.js'
+export {fetchJson, fetchJsonResponse, type FetchJsonRequest} from './fetch-json.js'
+export {
+  fetchJsonResponseWithRetry,
+  fetchJsonWithRetry,
+  parseRetryAfter,
+  safeUrl,
+  type FetchJsonOptions,
+  type JsonResponse,
+} from '../runtime/http-fetch.js'
 
 // The expression language of filter, map, alert and sinks' where:.
 export {

@@ -2,7 +2,13 @@ import {expect} from 'chai'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {EtlError} from '../../src/runtime/errors.js'
-import {fetchJsonWithRetry, parseRetryAfter, RETRY_AFTER_CAP_MS, safeUrl} from '../../src/runtime/http-fetch.js'
+import {
+  fetchJsonResponseWithRetry,
+  fetchJsonWithRetry,
+  parseRetryAfter,
+  RETRY_AFTER_CAP_MS,
+  safeUrl,
+} from '../../src/runtime/http-fetch.js'
 import type {FetchJsonOptions} from '../../src/runtime/http-fetch.js'
 import {registerSecret, type Logger} from '../../src/runtime/logger.js'
 
@@ -193,6 +199,41 @@ describe('fetchJsonWithRetry', () => {
     controller.abort()
     expect(await fetchJsonWithRetry(server.url, opts)).to.equal(undefined)
     expect(server.seen).to.have.length(0)
+  })
+})
+
+describe('fetchJsonResponseWithRetry', () => {
+  let server: Awaited<ReturnType<typeof scripted>> | undefined
+  afterEach(async () => server?.close())
+  const notModified: Handler = (_req, res) => res.writeHead(304, {etag: '"v1"'}).end()
+  const opts = (headers: Record<string, string>): FetchJsonOptions => {
+    const c = capture()
+    const retry = {maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20}
+    return {timeoutMs: 2000, retry, signal: new AbortController().signal, ...c, describe: 'Test API', headers}
+  }
+
+  it('resolves status, lower-case headers and body', async () => {
+    server = await scripted(json(200, [1], {ETag: '"v1"', 'CB-AFTER': '42'}))
+    const response = await fetchJsonResponseWithRetry(server.url, opts({}))
+    expect(response).to.deep.include({status: 200, body: [1]})
+    expect(response?.headers).to.include({etag: '"v1"', 'cb-after': '42'})
+  })
+
+  it('accepts a 304 to a conditional request as an answer without a body', async () => {
+    server = await scripted(notModified)
+    const response = await fetchJsonResponseWithRetry(server.url, opts({'If-None-Match': '"v1"'}))
+    expect(response).to.deep.include({status: 304, body: undefined})
+    expect(server.seen[0].headers['if-none-match']).to.equal('"v1"')
+  })
+
+  it('treats a 304 to an unconditional request as a broken answer (retried, then ETL_SOURCE_HTTP)', async () => {
+    server = await scripted(notModified)
+    const error = await fetchJsonResponseWithRetry(server.url, opts({})).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).to.be.instanceOf(EtlError).with.property('code', 'ETL_SOURCE_HTTP')
+    expect(server.seen).to.have.length(2)
   })
 })
 

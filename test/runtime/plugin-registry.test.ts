@@ -44,7 +44,7 @@ describe('plugin registry', () => {
     const url = new URL('../../src/plugins/builtin-plugins.ts', import.meta.url).href
     const registry = await PluginRegistry.fromBuiltinsModule(url)
     expect(registry.builtinsModule).to.equal(url)
-    expect(registry.names('source')).to.deep.equal(['coingecko', 'replay'])
+    expect(registry.names('source')).to.deep.equal(['binance', 'coinbase', 'coingecko', 'http', 'replay', 'websocket'])
   })
 })
 

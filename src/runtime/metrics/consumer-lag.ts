@@ -26,6 +26,16 @@ export function lagOf(end: Map<number, bigint>, committed: Map<number, bigint>):
   return lag
 }
 
+/** The group's lag summed over the topic's partitions, for the status line; undefined when Kafka does not answer. */
+export async function totalLag(bus: MessageBus, groupId: string, topic: string, timeoutMs = 2000) {
+  const read = Promise.all([bus.endOffsets(topic), bus.committedOffsets(groupId, topic)])
+  const answer = await withTimeout(read, timeoutMs, 'Kafka (consumer lag)').catch(() => undefined)
+  if (!answer) return undefined
+  let total = 0
+  for (const lag of lagOf(answer[0], answer[1]).values()) total += lag
+  return total
+}
+
 export function registerConsumerLag(registry: Registry, inputs: ConsumerLagInputs): void {
   const {bus, groupId, topic} = inputs
   const timeoutMs = inputs.timeoutMs ?? 2000

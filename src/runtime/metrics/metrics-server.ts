@@ -1,12 +1,15 @@
 /**
  * The HTTP side of `etl run --metrics`: /metrics in Prometheus' text format, /healthz (the process is alive and
- * serving) and /readyz (readiness.ts; 503 with the reasons when not ready). node:http only; it binds to 127.0.0.1
+ * serving), /readyz (readiness.ts; 503 with the reasons when not ready) and /tap (the records of a step, for `etl tap`
+ * and `etl top`; src/runtime/tap/). node:http only; it binds to 127.0.0.1
  * unless told otherwise, as the chart page does, since a run's metrics are nobody else's business by default.
  */
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {Registry} from 'prom-client'
 import {EtlError, messageOf} from '../errors.js'
+import {serveTap} from '../tap/tap-endpoint.js'
+import type {TapHub} from '../tap/tap-hub.js'
 import type {ReadinessReport} from './readiness.js'
 
 export interface MetricsServerInputs {
@@ -14,6 +17,8 @@ export interface MetricsServerInputs {
   readiness: () => ReadinessReport
   port: number
   host: string
+  /** Where the process stage runs here: /tap streams the records of a step or sink (src/runtime/tap/). */
+  tap?: TapHub
 }
 
 export interface MetricsServer {
@@ -45,12 +50,13 @@ async function route(inputs: MetricsServerInputs, req: IncomingMessage, res: Ser
     if (path === '/metrics') {
       return send(res, 200, inputs.registry.contentType, await inputs.registry.metrics())
     }
+    if (path === '/tap') return serveTap(inputs.tap, inputs.host, req, res)
     if (path === '/healthz') return sendJson(res, 200, {status: 'alive'})
     if (path === '/readyz') {
       const report = inputs.readiness()
       return sendJson(res, report.ready ? 200 : 503, report)
     }
-    send(res, 404, 'text/plain', 'not found: try /metrics, /healthz or /readyz\n')
+    send(res, 404, 'text/plain', 'not found: try /metrics, /healthz, /readyz or /tap\n')
   } catch (error) {
     send(res, 500, 'text/plain', `${messageOf(error)}\n`)
   }

@@ -10,6 +10,7 @@ import type {MessageBus} from '../kafka/message-bus.js'
 import {registerConsumerLag} from './consumer-lag.js'
 import {KafkaProbe, type KafkaProbeOptions} from './kafka-probe.js'
 import {startMetricsServer, type MetricsServer} from './metrics-server.js'
+import type {TapHub} from '../tap/tap-hub.js'
 import {Readiness} from './readiness.js'
 import {RunMetrics} from './run-metrics.js'
 
@@ -31,6 +32,8 @@ export interface PipelineMetricsInputs {
   /** kafka.producerBuffer.maxRecords when the source stage runs here, exported as the buffer's capacity. */
   sourceBufferCapacity?: number
   probe?: KafkaProbeOptions
+  /** The process stage's tap, served as /tap (tap-endpoint.ts). */
+  tap?: TapHub
 }
 
 export class PipelineMetrics {
@@ -52,29 +55,13 @@ export class PipelineMetrics {
 
   /** Registers every metric, starts observing `counters` and listens; rejects with ETL_METRICS_LISTEN. */
   static async start(inputs: PipelineMetricsInputs): Promise<PipelineMetrics> {
-    const registry = new Registry()
-    registry.setDefaultLabels({pipeline: inputs.pipelineName})
-    collectDefaultMetrics({register: registry})
-    const run = new RunMetrics(registry)
-    if (inputs.consumer) registerConsumerLag(registry, {bus: inputs.bus, ...inputs.consumer})
-    if (inputs.sourceBufferCapacity !== undefined) {
-      new Gauge({
-        name: 'etl_source_buffer_capacity_records',
-        help: 'Most records the source buffer holds (kafka.producerBuffer.maxRecords).',
-        registers: [registry],
-      }).set(inputs.sourceBufferCapacity)
-    }
-    const probe = new KafkaProbe(inputs.bus, inputs.probe)
-    const readiness = new Readiness({kafka: () => probe.state, sinks: inputs.consumer?.sinks})
-    new Gauge({
-      name: 'etl_kafka_up',
-      help: 'Whether the last Kafka probe (every few seconds) got an answer: 1 or 0.',
-      registers: [registry],
-      collect() {
-        this.set(probe.state.reachable ? 1 : 0)
-      },
+    const {registry, run, probe, readiness} = registerPipelineMetrics(inputs)
+    const server = await startMetricsServer({
+      registry,
+      readiness: () => readiness.report(),
+      tap: inputs.tap,
+      ...inputs.settings,
     })
-    const server = await startMetricsServer({registry, readiness: () => readiness.report(), ...inputs.settings})
     inputs.counters.observe(run)
     inputs.counters.observe(readiness)
     run.start()
@@ -87,4 +74,34 @@ export class PipelineMetrics {
     this.probe.stop()
     await this.server.close()
   }
+}
+
+/**
+ * Every metric of a run in a new registry, nothing started yet (the probe, the rate window): start() serves it, and
+ * the Grafana dashboard's test lists its names, so docs/grafana-dashboard.json can only name series that exist.
+ */
+export function registerPipelineMetrics(inputs: Omit<PipelineMetricsInputs, 'counters' | 'settings' | 'tap'>) {
+  const registry = new Registry()
+  registry.setDefaultLabels({pipeline: inputs.pipelineName})
+  collectDefaultMetrics({register: registry})
+  const run = new RunMetrics(registry)
+  if (inputs.consumer) registerConsumerLag(registry, {bus: inputs.bus, ...inputs.consumer})
+  if (inputs.sourceBufferCapacity !== undefined) {
+    new Gauge({
+      name: 'etl_source_buffer_capacity_records',
+      help: 'Most records the source buffer holds (kafka.producerBuffer.maxRecords).',
+      registers: [registry],
+    }).set(inputs.sourceBufferCapacity)
+  }
+  const probe = new KafkaProbe(inputs.bus, inputs.probe)
+  const readiness = new Readiness({kafka: () => probe.state, sinks: inputs.consumer?.sinks})
+  new Gauge({
+    name: 'etl_kafka_up',
+    help: 'Whether the last Kafka probe (every few seconds) got an answer: 1 or 0.',
+    registers: [registry],
+    collect() {
+      this.set(probe.state.reachable ? 1 : 0)
+    },
+  })
+  return {registry, run, probe, readiness}
 }

@@ -6,6 +6,7 @@ import type {Counters} from '../counters.js'
 import type {Logger} from '../logger.js'
 import {scopeOf} from '../plugin-context.js'
 import type {EtlRecord, SinkInstance, SinkOrigin} from '../plugin-types.js'
+import type {TapHub} from '../tap/tap-hub.js'
 import {callPlugin} from './call-plugin.js'
 import type {Running} from './partition-chains.js'
 import {routedTo} from './routing.js'
@@ -16,6 +17,8 @@ export interface ProcessSinksInputs {
   logger: Logger
   /** Records after the sinks wrote them (the charts fed by the live stream). */
   onWritten?: (records: EtlRecord[]) => void
+  /** `etl tap --sink`: sees what each sink is given while a client watches. */
+  tap?: TapHub
 }
 
 export class ProcessSinks {
@@ -32,6 +35,7 @@ export class ProcessSinks {
       const routed = routedTo(stage, records)
       if (origin && this.positions.alreadyWritten(index, origin, routed.length)) continue
       anyWrote = true
+      if (this.inputs.tap?.active && routed.length > 0) this.inputs.tap.sink(stage.label, routed, origin?.partition)
       // A sink with positions hears of every input, so its position moves on even when nothing is routed to it.
       if (routed.length > 0 || (origin && this.positions.isExactlyOnce(index))) {
         await callPlugin(stage, 'process', 'write', () => instance.write(routed, origin))

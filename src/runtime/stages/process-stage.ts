@@ -12,6 +12,7 @@ import {messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
 import type {BusConsumer, ConsumedBatch, ConsumedMessage, MessageBus} from '../kafka/message-bus.js'
 import type {EtlRecord, SinkInstance} from '../plugin-types.js'
+import type {TapHub} from '../tap/tap-hub.js'
 import {stateTopicOf, TransformStateStore} from '../state/transform-state-store.js'
 import {chunksOf} from './batch-chunks.js'
 import {DeadLetters, type DeadLetter} from './dead-letters.js'
@@ -33,6 +34,8 @@ export interface ProcessStageInputs {
   signal: AbortSignal
   /** Records after the sinks wrote them (the charts fed by the live stream). */
   onWritten?: (records: EtlRecord[]) => void
+  /** `etl tap`: sees the records of each step and sink while a client watches (src/runtime/tap/). */
+  tap?: TapHub
 }
 
 export interface ProcessStage {
@@ -164,10 +167,8 @@ class RunningProcessStage {
     // Piece by piece where a sink's recorded position falls inside the batch: each piece's outputs are its own.
     for (const segment of positions.segmentsOf(batch.partition, messages, next)) {
       for (const chunk of chunksOf(segment)) {
-        const records = await applyTransforms(
-          chain.transforms,
-          decodeMessages(chunk.messages, chain.partition, rejected),
-        )
+        const decoded = decodeMessages(chunk.messages, chain.partition, rejected)
+        const records = await applyTransforms(chain.transforms, decoded, tapSteps(inputs.tap, decoded, batch.partition))
         await sinks.write(records, {partition: batch.partition, nextOffset: chunk.nextOffset})
       }
     }
@@ -209,4 +210,11 @@ class RunningProcessStage {
     }
     return pending
   }
+}
+
+/** The tap's hook into applyTransforms while a client watches (step 0 is the decoded input); else none. */
+function tapSteps(tap: TapHub | undefined, decoded: EtlRecord[], partition: number) {
+  if (!tap?.active) return undefined
+  tap.step(0, decoded, partition)
+  return (index: number, records: EtlRecord[]) => tap.step(index + 1, records, partition)
 }

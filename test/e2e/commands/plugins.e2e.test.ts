@@ -9,8 +9,12 @@ import {runEtl, buildCli} from '../../support/run-cli.js'
 const repo = resolve(import.meta.dirname, '../../..')
 const THIRD_PARTY = join(repo, 'test', 'fixtures', 'pipelines', 'valid', 'third-party-plugin', 'pipeline.yaml')
 const BUILT_INS = [
+  'source binance',
+  'source coinbase',
   'source coingecko',
+  'source http',
   'source replay',
+  'source websocket',
   'transform alert',
   'transform ema',
   'transform filter',

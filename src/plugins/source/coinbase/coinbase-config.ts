@@ -1,0 +1,99 @@
+/**
+ * The coinbase source's config: its JSON Schema (the single source for validation, `etl plugins` and docs) and the
+ * settings derived from it and the environment, defaults applied once here.
+ */
+import {type Duration, durationSchema, parseDuration} from '../../../sdk/index.js'
+
+export interface CoinbaseConfig {
+  products?: string[]
+  url?: string
+  restUrl?: string
+  backfill?: boolean
+  maxBackfill?: number
+  stallTimeout?: Duration
+  flushInterval?: Duration
+  timeout?: Duration
+}
+
+export const FEED_URL = 'wss://ws-feed.exchange.coinbase.com'
+export const REST_URL = 'https://api.exchange.coinbase.com'
+/** BASE-QUOTE in upper case, as Coinbase Exchange writes product ids (BTC-USD, ETH-USDT, SHIB-USDC). */
+export const PRODUCT_PATTERN = '^[A-Z0-9]{1,12}-[A-Z0-9]{1,12}$'
+
+export const configSchema = {
+  type: 'object' as const,
+  description:
+    'Trades of Coinbase Exchange products from its WebSocket feed (`matches` + `heartbeat` channels): one record ' +
+    'per trade, each exactly once and in trade-id order per product. Trades the feed dropped (found from trade ids ' +
+    'and heartbeats) and those made while disconnected or stopped are back-filled from the REST ' +
+    '/products/{id}/trades endpoint.',
+  additionalProperties: false,
+  properties: {
+    products: {
+      type: 'array',
+      description: 'Coinbase Exchange product ids, BASE-QUOTE in upper case.',
+      items: {type: 'string', pattern: PRODUCT_PATTERN},
+      minItems: 1,
+      uniqueItems: true,
+      default: ['BTC-USD'],
+      examples: [['BTC-USD'], ['BTC-USD', 'ETH-USD']],
+    },
+    url: {
+      type: 'string',
+      pattern: '^wss?://',
+      description: `WebSocket feed. Default: env COINBASE_WS_URL, else ${FEED_URL}.`,
+      examples: [FEED_URL, 'ws://127.0.0.1:8090'],
+    },
+    restUrl: {
+      type: 'string',
+      pattern: '^https?://',
+      description: `REST root for back-fills. Default: env COINBASE_REST_URL, else ${REST_URL}.`,
+      examples: [REST_URL, 'http://127.0.0.1:8090'],
+    },
+    backfill: {
+      type: 'boolean',
+      description:
+        'Fetch missing trades from REST (gaps in trade ids, downtime since the last run). Off: gaps are only ' +
+        'counted (trades_missed) and logged with their size.',
+      default: true,
+      examples: [true, false],
+    },
+    maxBackfill: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1_000_000,
+      description:
+        'Most trades fetched for one gap (1000 per request, paced under the public REST limit). The newest are ' +
+        'kept; older missing trades are counted as trades_missed.',
+      default: 10_000,
+      examples: [10_000],
+    },
+    stallTimeout: durationSchema(
+      'No message (heartbeats come every second per product) for this long on an open connection → reconnect.',
+      '15s',
+    ),
+    flushInterval: durationSchema(
+      'Trades are emitted (one Kafka transaction with the checkpoint) at most this long after they arrive.',
+      '250ms',
+    ),
+    timeout: durationSchema('Limit for one REST request, body included.', '10s'),
+    // `retry:` (reconnect backoff, REST retries) is the runtime's per-stage key: see context.retry.
+  },
+  examples: [{products: ['BTC-USD', 'ETH-USD']}],
+}
+
+export function settings(config: CoinbaseConfig, env: NodeJS.ProcessEnv) {
+  const trim = (url: string) => url.replace(/\/+$/, '')
+  return {
+    products: config.products ?? ['BTC-USD'],
+    url: trim(config.url || env.COINBASE_WS_URL || FEED_URL),
+    restUrl: trim(config.restUrl || env.COINBASE_REST_URL || REST_URL),
+    backfill: config.backfill ?? true,
+    maxBackfill: config.maxBackfill ?? 10_000,
+    stallTimeoutMs: parseDuration(config.stallTimeout ?? '15s'),
+    flushIntervalMs: parseDuration(config.flushInterval ?? '250ms'),
+    timeoutMs: parseDuration(config.timeout ?? '10s'),
+  }
+}
+
+export type CoinbaseSettings = ReturnType<typeof settings>

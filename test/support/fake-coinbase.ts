@@ -1,0 +1,234 @@
+/**
+ * A local look-alike of Coinbase Exchange market data (shared/reference/exchanges.md §2), WebSocket feed and REST on
+ * one port, so tests run the real coinbase source without internet. It speaks the protocol as documented: a
+ * `subscribe` answered by `subscriptions`, then `last_match` (the latest trade, a replay) and `match` messages,
+ * `heartbeat`s every `heartbeatMs` per product with `last_trade_id`, one `sequence` per product across message
+ * types, `{"type":"error"}` for an unknown product; REST /products/{id}/trades newest first with after/before
+ * cursors and CB-AFTER / CB-BEFORE headers. Faults are explicit calls: drop trades from the feed, stall, cut
+ * connections, replay old trades, send raw frames.
+ */
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {WebSocketServer, type WebSocket} from 'ws'
+
+export interface FakeTrade {
+  trade_id: number
+  product_id: string
+  price: string
+  size: string
+  /** Maker side. */
+  side: 'buy' | 'sell'
+  time: string
+}
+
+export interface FakeCoinbaseOptions {
+  products?: string[]
+  /** Id of the first trade of each product (default 1000). */
+  firstTradeId?: number
+  /** Heartbeat period per subscribed product (default 100 ms; Coinbase: 1 s). 0: none. */
+  heartbeatMs?: number
+}
+
+interface Client {
+  /** 1, 2, 3…: which connection this is. */
+  nth: number
+  ws: WebSocket
+  products: Set<string>
+  stalled: boolean
+}
+
+export interface FakeCoinbase {
+  /** ws://127.0.0.1:<port> */
+  wsUrl: string
+  /** http://127.0.0.1:<port> */
+  restUrl: string
+  trades: Map<string, FakeTrade[]>
+  /** REST requests (path and query) in order. */
+  restRequests: {path: string; query: Record<string, string>}[]
+  /** Subscribe messages received, in order. */
+  subscribes: unknown[]
+  /** Connections accepted so far. */
+  connections: number
+  /** Makes `count` new trades of `product` and sends each as a `match` (unless its id is in `drop`). */
+  trade(product: string, count: number, options?: {drop?: number[]}): FakeTrade[]
+  /** Sends old trades again as `match` messages (a replay after a reconnect, a confused server). */
+  replay(product: string, ids: number[]): void
+  /** Sends a raw text frame to every subscribed client. */
+  sendRaw(text: string): void
+  /** Keeps every current connection open but sends it nothing more, heartbeats included. */
+  stall(): void
+  /** Cuts every connection without a close frame (as a network fault does). */
+  drop(): void
+  /** Resolves once the `nth` connection (default: the first) has subscribed. */
+  subscribed(nth?: number): Promise<void>
+  close(): Promise<void>
+}
+
+const START = Date.UTC(2026, 0, 1)
+
+/** Deterministic trades: price and size from the id, time 10 ms apart with µs digits as the feed writes them. */
+function makeTrade(product: string, id: number): FakeTrade {
+  const ms = START + id * 10
+  const micros = String(id % 1000).padStart(3, '0')
+  return {
+    trade_id: id,
+    product_id: product,
+    price: (50_000 + (id % 97) + 0.25).toFixed(2),
+    size: (0.001 * (1 + (id % 5))).toFixed(8),
+    side: id % 2 === 0 ? 'buy' : 'sell',
+    time: new Date(ms).toISOString().replace('Z', `${micros}Z`),
+  }
+}
+
+export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Promise<FakeCoinbase> {
+  const products = options.products ?? ['BTC-USD', 'ETH-USD']
+  const firstId = options.firstTradeId ?? 1000
+  const trades = new Map(products.map((p) => [p, [] as FakeTrade[]]))
+  const sequence = new Map(products.map((p) => [p, 1]))
+  const clients = new Set<Client>()
+  const restRequests: FakeCoinbase['restRequests'] = []
+  const subscribes: unknown[] = []
+  const waiters: (() => void)[] = []
+  /** The newest connection that subscribed. */
+  let subscribedUpTo = 0
+  const nextSequence = (product: string) => {
+    const n = sequence.get(product)!
+    sequence.set(product, n + 1)
+    return n
+  }
+  const send = (client: Client, message: unknown) => {
+    if (!client.stalled && client.ws.readyState === client.ws.OPEN) client.ws.send(JSON.stringify(message))
+  }
+  const broadcast = (product: string, message: Record<string, unknown>) => {
+    for (const client of clients)
+      if (client.products.has(product)) send(client, {...message, sequence: nextSequence(product)})
+  }
+
+  const server = createServer((req, res) => rest(req, res))
+  function rest(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://x')
+    restRequests.push({path: url.pathname, query: Object.fromEntries(url.searchParams)})
+    const match = /^\/products\/([^/]+)\/trades$/.exec(url.pathname)
+    const list = match ? trades.get(decodeURIComponent(match[1])) : undefined
+    if (!list) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"message":"NotFound"}')
+    const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 1000))
+    const after = url.searchParams.get('after')
+    const before = url.searchParams.get('before')
+    let rows = [...list].reverse() // newest first
+    if (after !== null) rows = rows.filter((t) => t.trade_id < Number(after))
+    if (before !== null) rows = rows.filter((t) => t.trade_id > Number(before)).slice(-limit)
+    rows = rows.slice(0, limit).map(({product_id: _p, ...row}) => row as FakeTrade)
+    const headers: Record<string, string> = {'content-type': 'application/json'}
+    if (rows.length > 0) {
+      headers['cb-before'] = String(rows[0].trade_id)
+      headers['cb-after'] = String(rows[rows.length - 1].trade_id)
+    }
+    res.writeHead(200, headers).end(JSON.stringify(rows))
+  }
+
+  const wss = new WebSocketServer({server})
+  let connections = 0
+  wss.on('connection', (ws) => {
+    connections++
+    const client: Client = {nth: connections, ws, products: new Set(), stalled: false}
+    clients.add(client)
+    const noSubscribe = setTimeout(() => ws.close(1000, 'no subscribe within 5 s'), 5000)
+    ws.on('close', () => {
+      clearTimeout(noSubscribe)
+      clients.delete(client)
+    })
+    ws.on('message', (data) => {
+      clearTimeout(noSubscribe)
+      subscribe(client, data.toString())
+    })
+  })
+
+  function subscribe(client: Client, text: string) {
+    let message: {type?: string; product_ids?: string[]; channels?: unknown[]}
+    try {
+      message = JSON.parse(text)
+    } catch {
+      return send(client, {type: 'error', message: 'Failed to parse', reason: 'invalid JSON'})
+    }
+    subscribes.push(message)
+    if (message.type !== 'subscribe') return
+    const unknown = (message.product_ids ?? []).find((p) => !trades.has(p))
+    if (unknown)
+      return send(client, {type: 'error', message: 'Failed to subscribe', reason: `${unknown} is not a valid product`})
+    const ids = message.product_ids ?? []
+    send(client, {type: 'subscriptions', channels: (message.channels ?? []).map((name) => ({name, product_ids: ids}))})
+    for (const product of ids) {
+      client.products.add(product)
+      subscribedUpTo = Math.max(subscribedUpTo, client.nth)
+      const last = trades.get(product)!.at(-1)
+      if (last) send(client, {type: 'last_match', ...last, sequence: nextSequence(product)})
+    }
+    for (const resolve of waiters.splice(0)) resolve()
+  }
+
+  const beat = options.heartbeatMs ?? 100
+  const heartbeat =
+    beat > 0
+      ? setInterval(() => {
+          for (const product of products) {
+            const last = trades.get(product)!.at(-1)?.trade_id ?? 0
+            broadcast(product, {
+              type: 'heartbeat',
+              last_trade_id: last,
+              product_id: product,
+              time: new Date().toISOString(),
+            })
+          }
+        }, beat)
+      : undefined
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+
+  return {
+    wsUrl: `ws://127.0.0.1:${port}`,
+    restUrl: `http://127.0.0.1:${port}`,
+    trades,
+    restRequests,
+    subscribes,
+    get connections() {
+      return connections
+    },
+    trade(product, count, {drop = []} = {}) {
+      const list = trades.get(product)!
+      const made: FakeTrade[] = []
+      for (let i = 0; i < count; i++) {
+        const trade = makeTrade(product, (list.at(-1)?.trade_id ?? firstId - 1) + 1)
+        list.push(trade)
+        made.push(trade)
+        if (drop.includes(trade.trade_id))
+          nextSequence(product) // dropped on the way: the sequence still moved
+        else broadcast(product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
+      }
+      return made
+    },
+    replay(product, ids) {
+      for (const trade of trades.get(product)!.filter((t) => ids.includes(t.trade_id)))
+        broadcast(product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
+    },
+    sendRaw(text) {
+      for (const client of clients) if (client.products.size > 0 && !client.stalled) client.ws.send(text)
+    },
+    stall() {
+      for (const client of clients) client.stalled = true
+    },
+    drop() {
+      for (const client of clients) client.ws.terminate()
+    },
+    async subscribed(nth = 1) {
+      while (subscribedUpTo < nth) await new Promise<void>((resolve) => waiters.push(resolve))
+    },
+    async close() {
+      clearInterval(heartbeat)
+      for (const client of clients) client.ws.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
