@@ -27,6 +27,7 @@ import {killChildren} from './lib/child-processes.js'
 import {ROOT} from './lib/etl-process.js'
 import {measureRecordSize} from './lib/record-size.js'
 import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults} from './lib/report.js'
+import {exchangeTrades, formatExchangeTrades, type ExchangeLatency} from './scenarios/exchange-trades.js'
 import {kafkaLimit} from './scenarios/kafka-limit.js'
 import {latencyAtRates} from './scenarios/latency.js'
 import {formatMetricsOverhead, metricsOverhead, type MetricsOverhead} from './scenarios/metrics-overhead.js'
@@ -37,7 +38,17 @@ import {formatStorage, storageSinks, type StorageResults} from './scenarios/stor
 import {clientThroughput, THROUGHPUT_PIPELINE, type ThroughputInputs} from './scenarios/throughput.js'
 
 /** The sections in the order they run; --only picks some of them. */
-const SECTIONS = ['limit', 'throughput', 'profile', 'metrics', 'latency', 'memory', 'startup', 'storage'] as const
+const SECTIONS = [
+  'limit',
+  'throughput',
+  'profile',
+  'metrics',
+  'latency',
+  'memory',
+  'startup',
+  'storage',
+  'exchange',
+] as const
 type Section = (typeof SECTIONS)[number]
 
 const {values: flags} = parseArgs({
@@ -200,6 +211,12 @@ const RUN_SECTION: Record<Section, (bench: BenchRun) => Promise<void>> = {
     const storage = await storageSinks(options.quick ? 20_000 : 100_000, log)
     Object.assign(results, {storage} satisfies {storage: StorageResults})
     process.stdout.write(`\n${formatStorage(storage)}\n`)
+  },
+  async exchange({broker, runId, workDir, results, step}) {
+    const inputs = {brokers: broker.brokers, runId, workDir, seconds: options.quick ? 5 : 20}
+    const exchange = await exchangeTrades(inputs, [1000, 10_000], step)
+    Object.assign(results, {exchange} satisfies {exchange: ExchangeLatency[]})
+    process.stdout.write(`\n${formatExchangeTrades(exchange)}\n`)
   },
 }
 

@@ -31,6 +31,8 @@ export interface FakeBinanceOptions {
   pongTimeoutMs?: number
   /** First trade id per pair (default 1000). */
   firstId?: number
+  /** Trade times: `fixed` (default) makes them from the id, reproducible; `wall` stamps each trade with now (bench). */
+  clock?: 'fixed' | 'wall'
 }
 
 export interface FakeRequest {
@@ -115,7 +117,7 @@ export class FakeBinance {
       id,
       price: (100 + (id % 97) * 0.01).toFixed(8),
       qty: (((id % 13) + 1) / 1000).toFixed(8),
-      time: 1_700_000_000_000 + id * 10,
+      time: this.options.clock === 'wall' ? Date.now() : 1_700_000_000_000 + id * 10,
       isBuyerMaker: id % 3 === 0,
     }
     const list = this.trades.get(symbol) ?? []

@@ -68,6 +68,7 @@ export async function checkStage(
   if (typeof type !== 'string' || !type) return undefined // the entry's schema reported it
   // `where` on a sink is routing (the runtime's); on other kinds it is the plugin's own config (the filter transform).
   if (kind === 'sink') problems.push(...expressionProblems(parsed, entry.where, [...path, 'where']))
+  if (kind === 'transform') problems.push(...expressionProblems(parsed, entry.when, [...path, 'when']))
   const definition = registry.get(kind, type)
   if (!definition) {
     problems.push(unknownPlugin(parsed, registry, kind, type, [...path, 'type']))

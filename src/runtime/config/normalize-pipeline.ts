@@ -84,7 +84,10 @@ export function normalizeSource(entry: SourceEntry, plugin: StagePlugin, path: (
 }
 
 export function normalizeTransform(entry: TransformEntry, plugin: StagePlugin, path: (string | number)[]): StageConfig {
-  return stageOf('transform', entry, plugin, path)
+  return {
+    ...stageOf('transform', entry, plugin, path),
+    ...(entry.when === undefined ? {} : {when: compileExpression(entry.when)}),
+  }
 }
 
 export function normalizeSink(entry: SinkEntry, plugin: StagePlugin, path: (string | number)[]): StageConfig {

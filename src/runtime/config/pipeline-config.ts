@@ -21,6 +21,8 @@ export interface StageConfig {
   path: (string | number)[]
   /** Sinks only: the records this sink receives (its `where:`); absent = all. */
   where?: CompiledExpression
+  /** Transforms only: the records the transform applies to (its `when:`); the rest pass by it. Absent = all. */
+  when?: CompiledExpression
   /** The entry's runtime `retry:` key, defaults filled in (sources and sinks; other kinds get the sink defaults). */
   retry?: RetryPolicy
   /** The source's runtime `worker:` key when true or false (source-worker.ts); undefined for `auto`. Sources only. */

@@ -19,7 +19,9 @@ export interface SourceEntry extends EntryDocument {
   worker: boolean | 'auto'
 }
 
-export type TransformEntry = EntryDocument
+export interface TransformEntry extends EntryDocument {
+  when?: string
+}
 
 export interface SinkEntry extends EntryDocument {
   retry: Required<RetryConfig>

@@ -28,8 +28,8 @@ export const DEFAULT_SHUTDOWN_GRACE = '30s'
 
 /**
  * A stage entry checked here only for the runtime's keys (`type`, `name`, `retry` on sources and sinks, `worker` on
- * the source, `where` on sinks); the rest of the entry is the plugin's config and is checked against that plugin's
- * schema (check-stages.ts).
+ * the source, `when` on transforms, `where` on sinks); the rest of the entry is the plugin's config and is checked
+ * against that plugin's schema (check-stages.ts).
  */
 const stageEntry = (kind: string) => ({
   type: 'object',
@@ -63,6 +63,22 @@ const sinkEntry = {
         'Routes records: only those for which this expression is true reach this sink (same language as the ' +
         'filter transform), e.g. "record_type == \'alert\'" for a sink of alerts only.',
       examples: ["record_type == 'alert'", "record_type != 'alert'", "symbol == 'BTC'"],
+    },
+  },
+}
+
+const transformEntry = {
+  ...stageEntry('transform'),
+  properties: {
+    ...stageEntry('transform').properties,
+    when: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Applies the transform only to the records for which this expression is true; the others pass by it ' +
+        'unchanged, ahead of its outputs (same language as the filter transform). E.g. "window_start != null" ' +
+        "for a second ohlc that rolls the first one's candles up while the ticks pass on.",
+      examples: ['window_start != null', "symbol == 'BTC'"],
     },
   },
 }
@@ -104,7 +120,7 @@ const chartEntry = {
 /** The schema of one entry of each kind, as it sits under source:, transforms:, sinks: or charts:. */
 export const ENTRY_SCHEMAS = {
   source: sourceEntry,
-  transform: stageEntry('transform'),
+  transform: transformEntry,
   sink: sinkEntry,
   chart: chartEntry,
 } as const satisfies Record<PluginKind, {properties: object}>

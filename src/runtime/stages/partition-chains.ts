@@ -11,6 +11,7 @@ import type {Logger} from '../logger.js'
 import {createPluginContext, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, TopicProducer, TransformInstance} from '../plugin-types.js'
 import type {SavedStates, StateEntry, TransformStateStore} from '../state/transform-state-store.js'
+import {truthy} from '../expression/expression-functions.js'
 import {callPlugin} from './call-plugin.js'
 
 /** What creating plugin instances needs; `etl test` creates them with these too. */
@@ -67,10 +68,28 @@ export async function applyTransforms(
 ): Promise<EtlRecord[]> {
   let records = input
   for (const [index, {stage, instance}] of transforms.entries()) {
-    records = await callPlugin(stage, 'process', 'process', () => instance.process(records))
+    const step = records
+    records = await callPlugin(stage, 'process', 'process', () => processStep(stage, (r) => instance.process(r), step))
     onStep?.(index, records)
   }
   return records
+}
+
+/**
+ * One step: the transform gets the records its `when:` selects (all without one); the others pass by it, in order,
+ * ahead of what it returns.
+ */
+async function processStep(
+  stage: StageConfig,
+  process: (records: EtlRecord[]) => EtlRecord[] | Promise<EtlRecord[]>,
+  records: EtlRecord[],
+): Promise<EtlRecord[]> {
+  const when = stage.when
+  if (!when) return process(records)
+  const selected: EtlRecord[] = []
+  const passing: EtlRecord[] = []
+  for (const record of records) (truthy(when(record)) ? selected : passing).push(record)
+  return selected.length === 0 ? passing : passing.concat(await process(selected))
 }
 
 /**
@@ -86,7 +105,7 @@ export async function flushTransforms(
   let held: EtlRecord[] = []
   for (const [index, {stage, instance}] of transforms.entries()) {
     await callPlugin(stage, 'process', 'flush', async () => {
-      if (held.length > 0) held = await instance.process(held)
+      if (held.length > 0) held = await processStep(stage, (records) => instance.process(records), held)
       if (instance.flush) held = held.concat(await instance.flush())
       onStep?.(index, held)
       await instance.close?.()

@@ -49,7 +49,7 @@ const producerBufferFields: Fields<KafkaDocument['producerBuffer']> = {maxRecord
 const shutdownFields: Fields<PipelineDocument['shutdown']> = {grace: true}
 const metricsFields: Fields<PipelineDocument['metrics']> = {enabled: true, port: true, host: true}
 const sourceFields: Fields<SourceEntry> = {type: true, name: true, retry: true, worker: true}
-const transformFields: Fields<TransformEntry> = {type: true, name: true}
+const transformFields: Fields<TransformEntry> = {type: true, name: true, when: true}
 const sinkFields: Fields<SinkEntry> = {type: true, name: true, retry: true, where: true}
 const chartFields: Fields<ChartEntry> = {type: true, name: true, data: true, every: true}
 

@@ -51,15 +51,18 @@ export const mappingProperties = {
 }
 
 /** What the schema cannot say: the path's syntax and every expression's, each at its own key. */
-export function mappingIssues(config: MappingConfig): ConfigIssue[] {
+export function mappingIssues(config: MappingConfig & {key?: string}): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const pathProblem = config.records === undefined ? undefined : jsonPathProblem(config.records)
   if (pathProblem) issues.push({path: ['records'], message: pathProblem})
-  for (const [name, text] of Object.entries(config.fields ?? {})) {
-    const problem = validateExpression(text)
-    if (problem) issues.push({path: ['fields', name], message: `${problem} in ${JSON.stringify(text)}`})
+  const expressions: [(string | number)[], string | undefined][] = [
+    ...Object.entries(config.fields ?? {}).map(([name, text]): [string[], string] => [['fields', name], text]),
+    [['filter'], config.filter],
+    [['key'], config.key],
+  ]
+  for (const [path, text] of expressions) {
+    const problem = text === undefined ? undefined : validateExpression(text)
+    if (problem) issues.push({path, message: `${problem} in ${JSON.stringify(text)}`})
   }
-  const filterProblem = config.filter === undefined ? undefined : validateExpression(config.filter)
-  if (filterProblem) issues.push({path: ['filter'], message: `${filterProblem} in ${JSON.stringify(config.filter)}`})
   return issues
 }

@@ -3,7 +3,7 @@
  * file, not code. Connection care (reconnect with backoff and jitter, resubscribe, stall watchdog) is the shared
  * WebSocket client's, the same one the binance and coinbase sources use.
  */
-import {definePlugin, type PluginContext, validateExpression} from '../../../sdk/index.js'
+import {definePlugin, type PluginContext} from '../../../sdk/index.js'
 import {mappingIssues} from '../../shared/json-mapping/mapping-schema.js'
 import {configSchema, settings, type WebSocketConfig} from './websocket-config.js'
 import {WebSocketSource} from './websocket-source.js'
@@ -14,11 +14,6 @@ export default definePlugin<'source', WebSocketConfig>({
   summary: 'Reads any JSON WebSocket feed (subscribe messages, reconnects, stall watchdog) and maps it to records',
   messageKey: (config) => config.key,
   configSchema,
-  validateConfig(config) {
-    const issues = mappingIssues(config)
-    const keyProblem = config.key === undefined ? undefined : validateExpression(config.key)
-    if (keyProblem) issues.push({path: ['key'], message: `${keyProblem} in ${JSON.stringify(config.key)}`})
-    return issues
-  },
+  validateConfig: (config) => mappingIssues(config),
   create: (config: WebSocketConfig, context: PluginContext) => new WebSocketSource(settings(config), context),
 })
