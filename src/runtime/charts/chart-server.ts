@@ -3,8 +3,9 @@
  * one to open pages over Server-Sent Events, so the page updates in place without polling or reloading. node:http only;
  * it binds to 127.0.0.1 by default because the page is meant for the person running etl, not the network.
  */
+import {listen} from '../listen.js'
 import {randomBytes} from 'node:crypto'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {Logger} from '../logger.js'
 import type {SeriesSummary} from '../plugin-types.js'
@@ -55,7 +56,7 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
   const host = options.host ?? '127.0.0.1'
   const pages = new LivePages(options.title ?? 'etl charts', options.logger)
   const server = createServer((req, res) => pages.route(req, res))
-  await listen(server, port, host)
+  await listen(server, port, host, listenFailure(port, host))
   const actualPort = (server.address() as AddressInfo).port
   const url = `http://${urlHost(host)}:${actualPort}/`
   options.logger.debug('live chart page listening', {url})
@@ -163,26 +164,17 @@ class LivePages {
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off('listening', onListening)
-      if (error.code === 'EADDRINUSE')
-        reject(new Error(`port ${port} is in use; pass --serve <other port>`, {cause: error}))
-      else if (error.code === 'EACCES')
-        reject(
-          new Error(`port ${port} needs privileges etl does not have; pass --serve <port above 1023>`, {cause: error}),
-        )
-      else reject(new Error(`cannot listen on ${host}:${port}: ${error.message}`, {cause: error}))
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
+/** Why the page could not listen, naming the flag to change. */
+function listenFailure(port: number, host: string): (error: NodeJS.ErrnoException) => Error {
+  return (error) => {
+    if (error.code === 'EADDRINUSE')
+      return new Error(`port ${port} is in use; pass --serve <other port>`, {cause: error})
+    if (error.code === 'EACCES')
+      return new Error(`port ${port} needs privileges etl does not have; pass --serve <port above 1023>`, {
+        cause: error,
+      })
+    return new Error(`cannot listen on ${host}:${port}: ${error.message}`, {cause: error})
+  }
 }
 
 /** The request's path; an unparsable target (e.g. `http://[`) becomes a path no route matches, never a throw. */

@@ -4,7 +4,8 @@
  * and `etl top`; src/runtime/tap/). node:http only; it binds to 127.0.0.1
  * unless told otherwise, as the chart page does, since a run's metrics are nobody else's business by default.
  */
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {listen} from '../listen.js'
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import type {Registry} from 'prom-client'
 import {EtlError, messageOf} from '../errors.js'
@@ -29,7 +30,7 @@ export interface MetricsServer {
 
 export async function startMetricsServer(inputs: MetricsServerInputs): Promise<MetricsServer> {
   const server = createServer((req, res) => void route(inputs, req, res))
-  await listen(server, inputs.port, inputs.host)
+  await listen(server, inputs.port, inputs.host, listenFailure(inputs.port, inputs.host))
   const port = (server.address() as AddressInfo).port
   const host = inputs.host.includes(':') ? `[${inputs.host}]` : inputs.host
   return {
@@ -71,24 +72,15 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.end(body)
 }
 
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off('listening', onListening)
-      const why =
-        error.code === 'EADDRINUSE'
-          ? `port ${port} is in use; pass --metrics-port <other port> (0 = any free port)`
-          : error.code === 'EACCES'
-            ? `port ${port} needs privileges etl does not have; pass --metrics-port <port above 1023>`
-            : error.message
-      reject(new EtlError('ETL_METRICS_LISTEN', `metrics endpoint on ${host}:${port}: ${why}`, {cause: error}))
-    }
-    const onListening = () => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen(port, host)
-  })
+/** Why the endpoint could not listen, naming the flag to change. */
+function listenFailure(port: number, host: string): (error: NodeJS.ErrnoException) => EtlError {
+  return (error) => {
+    const why =
+      error.code === 'EADDRINUSE'
+        ? `port ${port} is in use; pass --metrics-port <other port> (0 = any free port)`
+        : error.code === 'EACCES'
+          ? `port ${port} needs privileges etl does not have; pass --metrics-port <port above 1023>`
+          : error.message
+    return new EtlError('ETL_METRICS_LISTEN', `metrics endpoint on ${host}:${port}: ${why}`, {cause: error})
+  }
 }

@@ -2,6 +2,7 @@
  * A coingecko source instance: backfills history once (when configured), then polls /simple/price on a fixed grid
  * and emits what changed, each batch with the progress checkpoint (progress.ts).
  */
+import {pollOnGrid} from '../../shared/polling/poll-on-grid.js'
 import {
   fetchJson,
   formatDuration,
@@ -79,23 +80,8 @@ export class CoinGeckoSource implements SourceInstance {
   }
 
   /** Polls until aborted. */
-  private async pollOnGrid(emit: SourceEmitter, signal: AbortSignal): Promise<void> {
-    const {clock, count, logger} = this.context
-    const {intervalMs} = this.s
-    const start = clock.now()
-    let tick = 0
-    while (!signal.aborted) {
-      await this.poll(emit, signal)
-      if (signal.aborted) break
-      // Ticks sit on a fixed grid from the start; ticks a slow poll overran are skipped, not fired in a burst.
-      const due = Math.floor((clock.now() - start) / intervalMs) + 1
-      if (due > tick + 1) {
-        count('poll_ticks_skipped', due - tick - 1)
-        logger.debug(`poll overran ${due - tick - 1} tick(s); skipping them`)
-      }
-      tick = due
-      await clock.sleep(start + tick * intervalMs - clock.now(), signal)
-    }
+  private pollOnGrid(emit: SourceEmitter, signal: AbortSignal): Promise<void> {
+    return pollOnGrid(() => this.poll(emit, signal), this.s.intervalMs, this.context, signal)
   }
 
   private async poll(emit: SourceEmitter, signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@
  * An http source instance: polls one URL on a fixed grid with conditional requests, maps each answer to records and
  * emits what changed, each batch with the checkpoint (http-checkpoint.ts) in the same Kafka transaction.
  */
+import {pollOnGrid} from '../../shared/polling/poll-on-grid.js'
 import {
   fetchJsonResponse,
   formatDuration,
@@ -47,20 +48,9 @@ export class HttpSource implements SourceInstance {
 
   async run(emit: SourceEmitter, runSignal: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([runSignal, this.context.signal])
-    const {clock, count, logger} = this.context
     const {intervalMs} = this.s
-    logger.info(`polling ${safeUrl(this.s.url)} every ${formatDuration(intervalMs)}`)
-    const start = clock.now()
-    let tick = 0
-    while (!signal.aborted) {
-      await this.poll(emit, signal)
-      if (signal.aborted) break
-      // A fixed grid from the start; ticks a slow poll overran are skipped, not fired in a burst.
-      const due = Math.floor((clock.now() - start) / intervalMs) + 1
-      if (due > tick + 1) count('poll_ticks_skipped', due - tick - 1)
-      tick = due
-      await clock.sleep(start + tick * intervalMs - clock.now(), signal)
-    }
+    this.context.logger.info(`polling ${safeUrl(this.s.url)} every ${formatDuration(intervalMs)}`)
+    await pollOnGrid(() => this.poll(emit, signal), intervalMs, this.context, signal)
   }
 
   private async poll(emit: SourceEmitter, signal: AbortSignal): Promise<void> {
