@@ -36,4 +36,29 @@ export default tseslint.config(
       globals: {process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly'},
     },
   },
+  {
+    // The live dashboard's browser modules (served as they are, no build step).
+    files: ['assets/dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'requestAnimationFrame',
+          'EventSource',
+          'Intl',
+          'fetch',
+          'URLSearchParams',
+          'structuredClone',
+          'IntersectionObserver',
+          'console',
+          'setTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: smallUnits,
+  },
 )

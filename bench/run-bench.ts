@@ -7,6 +7,7 @@
  *   npm run bench -- --quick          100,000 records, 20 s per latency rate, 1 min of memory
  *   npm run bench -- --records 500000 --memory-minutes 30 --rates 100,1000 --only throughput,latency --no-profile
  *   npm run bench -- --clients platformatic   the throughput section with these Kafka clients only (default: both)
+ *   npm run bench -- --only cluster   a 3-node RF=3 cluster beside the single broker (bench/scenarios/cluster.ts)
  *
  * It starts its own broker on free ports and stops it at the end, on errors and on Ctrl-C. Figures go to stdout and
  * to bench/results/pipeline-<time>.json. See docs/BENCHMARKS.md.
@@ -27,7 +28,9 @@ import {killChildren} from './lib/child-processes.js'
 import {ROOT} from './lib/etl-process.js'
 import {measureRecordSize} from './lib/record-size.js'
 import {evaluateTargets, formatReport, loadNow, machineInfo, writeResults, type BenchResults} from './lib/report.js'
+import {clusterThroughput, formatClusterThroughput, type ClusterThroughput} from './scenarios/cluster.js'
 import {exchangeTrades, formatExchangeTrades, type ExchangeLatency} from './scenarios/exchange-trades.js'
+import {dashboardBench, formatDashboard, type DashboardBench} from './scenarios/dashboard.js'
 import {kafkaLimit} from './scenarios/kafka-limit.js'
 import {latencyAtRates} from './scenarios/latency.js'
 import {formatMetricsOverhead, metricsOverhead, type MetricsOverhead} from './scenarios/metrics-overhead.js'
@@ -48,6 +51,8 @@ const SECTIONS = [
   'startup',
   'storage',
   'exchange',
+  'cluster',
+  'dashboard',
 ] as const
 type Section = (typeof SECTIONS)[number]
 
@@ -214,9 +219,23 @@ const RUN_SECTION: Record<Section, (bench: BenchRun) => Promise<void>> = {
   },
   async exchange({broker, runId, workDir, results, step}) {
     const inputs = {brokers: broker.brokers, runId, workDir, seconds: options.quick ? 5 : 20}
-    const exchange = await exchangeTrades(inputs, [1000, 10_000], step)
+    const exchange = await exchangeTrades(inputs, [1000, 10_000, 30_000], step)
     Object.assign(results, {exchange} satisfies {exchange: ExchangeLatency[]})
     process.stdout.write(`\n${formatExchangeTrades(exchange)}\n`)
+  },
+  async dashboard({results, step}) {
+    // No broker needed: the chart plugin and the dashboard server in this process, the page in headless Chromium.
+    const seconds = options.quick ? 20 : 60
+    step('dashboard', `the live dashboard in Chromium: 5 charts × 10k points, 10 rows/s per series, ${seconds} s`)
+    const dashboard: DashboardBench[] = []
+    for (const height of [1000, 2400]) dashboard.push(await dashboardBench(seconds, height, log))
+    Object.assign(results, {dashboard} satisfies {dashboard: DashboardBench[]})
+    process.stdout.write(`\n${dashboard.map(formatDashboard).join('\n')}\n`)
+  },
+  async cluster(bench) {
+    const cluster = await clusterThroughput(throughputInputs(bench, 'kafkajs'), bench.step)
+    Object.assign(bench.results, {cluster} satisfies {cluster: ClusterThroughput})
+    process.stdout.write(`\n${formatClusterThroughput(cluster)}\n`)
   },
 }
 

@@ -69,7 +69,7 @@ function top(map: Map<string, {name: string; where: string; us: number}>, busyUs
 /**
  * Self time per function within [fromMs, toMs) of the profile (ms since it started, which is about when the process
  * started): the bench passes the span between the "pipeline …" line and the last commit, so module loading at start-up
- * and the idle wait for SIGINT do not dilute the hot path.
+ * and the shutdown after the last commit do not dilute the hot path.
  */
 export function summarizeProfile(file: string, window: {fromMs: number; toMs: number}, count = 15): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile

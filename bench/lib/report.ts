@@ -182,7 +182,10 @@ export function formatReport(r: BenchResults): string {
           )
       }
       row('etl --stage source (replay → topic)', p.produce, 'produceVsKafka', 'producer')
-      row('etl --stage process (topic → ohlc → csv)', p.process, 'processVsKafka', 'consumer')
+      row('etl --stage process --until-caught-up (ohlc → csv)', p.process, 'processVsKafka', 'consumer')
+      // Results from before --until-caught-up have no exit time (SIGINT stopped that run).
+      if (p.process?.exitMs !== undefined)
+        out.push(pad([`  … spawn to its own exit [${client}]`, '', fixed(p.process.exitMs / 1000), '', ''], w))
       row('etl --stage all (end to end, one process, as shipped)', p.all, 'endToEndVsKafka', 'limit')
       row('etl --stage all, source.worker: false (one thread)', p.allOneThread, 'endToEndOneThreadVsKafka', 'limit')
       // Results from before worker: auto: `all` was one thread and this row the opt-in worker.

@@ -1,9 +1,9 @@
 /**
- * eventTime (src/sdk/record-values.ts) on the bench's ISO timestamps (one record every 5 minutes), against
+ * eventTime (src/runtime/record-values.ts) on the bench's ISO timestamps (one record every 5 minutes), against
  * what it did before its fast path for toISOString's form: a decimal-number regex, then Date.parse.
  *   node --import tsx bench/micro/event-time.ts
  */
-import {eventTime} from '../../src/sdk/record-values.js'
+import {eventTime} from '../../src/runtime/record-values.js'
 import {micro, ratio} from '../lib/micro-harness.js'
 
 const START = Date.parse('2011-08-18T12:35:00.000Z')

@@ -1,9 +1,9 @@
 /**
- * Window bounds as ISO text: Date#toISOString against isoTime (src/sdk/iso-time.ts), on the
+ * Window bounds as ISO text: Date#toISOString against isoTime (src/runtime/iso-time.ts), on the
  * bounds the throughput bench produces (1-minute windows over 5-minute data: a new window every 5 minutes).
  *   node --import tsx bench/micro/iso-time.ts
  */
-import {isoTime} from '../../src/sdk/iso-time.js'
+import {isoTime} from '../../src/runtime/iso-time.js'
 import {micro, ratio} from '../lib/micro-harness.js'
 
 const START = Date.parse('2011-08-18T12:35:00.000Z')

@@ -36,11 +36,12 @@ export async function storageSinks(rows: number, log: (message: string) => void)
 export function formatStorage({postgres, parquet}: StorageResults): string {
   const rate = (n: number) => `${n.toLocaleString('en-US')} rows/s`
   const met = postgres.ratio >= 0.5 ? 'goal met' : 'goal NOT met'
+  const rounds = (postgres.ratios ?? [postgres.ratio]).map((r) => `${(r * 100).toFixed(0)} %`).join(', ')
   return [
     `PostgreSQL: ${postgres.rows.toLocaleString('en-US')} tick rows, sink flushes of ${postgres.batchSize}`,
     `  postgres sink ${rate(postgres.sink.rowsPerSec).padStart(16)}`,
     `  psql \\copy    ${rate(postgres.psqlCopy.rowsPerSec).padStart(16)}`,
-    `  sink / COPY: ${(postgres.ratio * 100).toFixed(0)} % (goal ≥ 50 %: ${met})`,
+    `  sink / COPY: ${(postgres.ratio * 100).toFixed(0)} % (median of rounds ${rounds}; goal ≥ 50 %: ${met})`,
     formatParquetSink(parquet),
   ].join('\n')
 }

@@ -10,7 +10,8 @@ export default class Chart extends EtlCommand {
   static override description =
     "Renders every chart in the file's charts: section whose data is a CSV (e.g. the csv sink's output), once, and " +
     "exits. With --watch it re-renders a chart whenever its CSV grows (at most once per the chart's `every`) until " +
-    'Ctrl-C. --serve also serves a live page with the charts and the latest price of each coin, updated in place.'
+    'Ctrl-C. --serve also serves the live dashboard: the charts drawn in the browser from their rows as they ' +
+    'arrive, with hover values, zoom and range presets, a card per series and the alerts panel.'
   static override examples = [
     '<%= config.bin %> chart pipelines/btc-replay.yaml',
     '<%= config.bin %> chart pipelines/btc.yaml --watch',

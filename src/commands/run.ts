@@ -23,6 +23,7 @@ export default class Run extends EtlCommand {
     '<%= config.bin %> run pipelines/btc.yaml',
     '<%= config.bin %> run pipelines/btc-replay.yaml',
     '<%= config.bin %> run pipelines/btc.yaml --stage process --brokers kafka-1:9092,kafka-2:9092',
+    '<%= config.bin %> run pipelines/btc.yaml --stage process --until-caught-up',
     '<%= config.bin %> run pipelines/btc.yaml --grace 2m',
     '<%= config.bin %> run pipelines/btc.yaml --metrics --metrics-port 9464',
     '<%= config.bin %> run pipelines/btc.yaml --quiet',
@@ -33,6 +34,12 @@ export default class Run extends EtlCommand {
       description: 'run only one stage (scale the process stage out by starting it several times)',
       options: ['all', 'source', 'process'],
       default: 'all',
+    }),
+    'until-caught-up': Flags.boolean({
+      description:
+        'process what the topic holds now, then stop (exit 0): each process stops once its partitions are ' +
+        'committed up to the end offsets read at its start; with both stages, the source must end by itself',
+      default: false,
     }),
     brokers: Flags.string({
       description: 'bootstrap brokers host:port[,host:port] (overrides the file and $KAFKA_BROKERS)',
@@ -84,6 +91,7 @@ export default class Run extends EtlCommand {
       const summary = await runPipeline(pipeline, {
         stage: flags.stage as StageSelection,
         brokers: flags.brokers,
+        untilCaughtUp: flags['until-caught-up'],
         localBroker: flags['local-broker'],
         servePort: flags.serve ? flags.port : undefined,
         // stdout carries data (the stdout sink); the address is a log line.

@@ -13,6 +13,8 @@ export interface CountersObserver {
   counted(scope: string, event: string, amount: number, detail?: CountDetail): void
   /** How long one `event` (a batch, a flush, a render) of `scope` took. */
   timed?(scope: string, event: string, seconds: number): void
+  /** Many durations of one `event` of `scope` at once (the latency of each record a sink wrote). */
+  timedEach?(scope: string, event: string, seconds: readonly number[]): void
   /** The current value of something that goes up and down (records in a buffer). */
   level?(scope: string, event: string, value: number): void
 }
@@ -47,6 +49,16 @@ export class Counters {
   /** A duration, for observers only (not in the summary). */
   timed(scope: string, event: string, seconds: number): void {
     for (const observer of this.observers) observer.timed?.(scope, event, seconds)
+  }
+
+  /** Durations, for observers only: callers skip measuring them when nobody observes. */
+  timedEach(scope: string, event: string, seconds: readonly number[]): void {
+    for (const observer of this.observers) observer.timedEach?.(scope, event, seconds)
+  }
+
+  /** Whether anything hears of durations and levels; measuring them can be skipped when not. */
+  get observed(): boolean {
+    return this.observers.length > 0
   }
 
   /** A level, for observers only (not in the summary). */

@@ -211,6 +211,36 @@ export interface ChartInstance {
   render(): Promise<ChartRender>
   summary(): SeriesSummary[]
   close(): Promise<void>
+  /**
+   * Optional: what the live dashboard needs to draw this chart in the browser with the same spec, and the rows as
+   * they enter the chart's data window. Charts without it are shown on the dashboard as their rendered image only.
+   */
+  live?(): LiveChartSource
+}
+
+/** A chart as the browser draws it: its Vega-Lite spec, the roles of its row fields, and its rows as they arrive. */
+export interface LiveChartSource {
+  /** The Vega-Lite spec the chart renders (title applied); its data set `data.name` is fed with the rows. */
+  spec: Record<string, unknown>
+  /** Name of the spec's data set the rows go to. */
+  data: string
+  /**
+   * Roles of the row fields: `time` (epoch ms, the x axis), `key` (one card per distinct value), `value` (the card's
+   * number); `details` are the other fields a tooltip shows, in order.
+   */
+  fields: {time: string; key: string; value: string; details: string[]}
+  /** Rows older than the latest row's time minus this (all keys) leave the window, as in the rendered chart. */
+  windowMs?: number
+  /**
+   * Sets (or, with undefined, removes) the one listener of this chart's rows: `rows` with every row that entered the
+   * window, in order (a row with the time of its key's latest row replaces it), `reset` when the window was emptied.
+   */
+  follow(listener: LiveRowsListener | undefined): void
+}
+
+export interface LiveRowsListener {
+  rows(rows: Record<string, unknown>[]): void
+  reset(): void
 }
 
 export interface ConfigIssue {
@@ -259,6 +289,11 @@ export interface PluginDefinition<Kind extends PluginKind = PluginKind, Config =
    * backfill), so `worker: auto`, the default, runs the source stage in a worker thread next to the process stage.
    */
   isBulk?(config: Config): boolean
+  /**
+   * Sources only: true when this configuration ends by itself (a file played a set number of times). `etl run
+   * --until-caught-up` runs both stages only with such a source; absent means the source runs until it is stopped.
+   */
+  isFinite?(config: Config): boolean
   /**
    * Sources only: what keys the messages of this source's records when the pipeline sets no `kafka.key`: an
    * expression over the record (`symbol`), as in map and filter. Records of one key stay in order on one partition, so

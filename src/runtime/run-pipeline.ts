@@ -17,6 +17,7 @@ import {serveCharts, toChartUpdate} from './charts/run-charts.js'
 import {runSourceStage, type SourceStageInputs, type SourceStageResult} from './stages/source-stage.js'
 import {runSourceStageInWorker, sourceInWorker} from './stages/source-worker.js'
 import {startProcessStage, type ProcessStage} from './stages/process-stage.js'
+import {describeTarget, readCatchUpTarget, untilCaughtUpProblem} from './stages/catch-up.js'
 import {PipelineMetrics, type MetricsSettings} from './metrics/pipeline-metrics.js'
 import {totalLag} from './metrics/consumer-lag.js'
 import type {RunProgress} from './progress/run-progress.js'
@@ -31,6 +32,11 @@ export interface RunOptions {
   brokers?: string
   /** Start the local broker when the default address has none (default true). */
   localBroker?: boolean
+  /**
+   * --until-caught-up: the process stage stops by itself once the partitions it owns are committed up to the topic's
+   * end offsets as read at the start (src/runtime/stages/catch-up.ts); with both stages, the source must be finite.
+   */
+  untilCaughtUp?: boolean
   logger: Logger
   signal: AbortSignal
   /** Aborted when a stop may not wait any longer: the source stage then gives up records the broker did not take. */
@@ -60,6 +66,8 @@ export interface RunSummary {
 export async function runPipeline(pipeline: PipelineConfig, options: RunOptions): Promise<RunSummary> {
   const {logger} = options
   const stage = stageToRun(pipeline, options.stage)
+  const catchUpProblem = options.untilCaughtUp ? untilCaughtUpProblem(pipeline, stage) : undefined
+  if (catchUpProblem) throw new EtlError('ETL_CONFIG_INVALID', catchUpProblem, {exitCode: 2})
   const stateRoot = options.stateRoot ?? stateDir()
   const counters = new Counters()
   for (const warning of pipeline.warnings) logger.warn(warning)
@@ -86,7 +94,10 @@ export async function runPipeline(pipeline: PipelineConfig, options: RunOptions)
     const shared = {pipeline, bus, logger, counters, stateRoot, forceSignal: options.forceSignal, tap}
     const runSource = sourceRunner(pipeline, stage, options, brokers)
     if (stage === 'source') await runSource({...shared, signal: options.signal})
-    else await runWithCharts({...shared, runSource}, stage, options)
+    else {
+      const catchUp = await catchUpOf(shared, stage, options)
+      if (catchUp !== 'nothing new') await runWithCharts({...shared, runSource}, stage, options, catchUp)
+    }
   } finally {
     options.progress?.stop()
     await metrics?.close().catch(() => undefined)
@@ -150,18 +161,40 @@ function sourceRunner(
   return (inputs) => (inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
 }
 
+/**
+ * --until-caught-up with the process stage alone: the end offsets it stops at, read now, or 'nothing new' when the
+ * group has committed them all already (then no stage starts: nothing is written). Undefined: no such target.
+ */
+async function catchUpOf(
+  {pipeline, bus, logger}: {pipeline: PipelineConfig; bus: MessageBus; logger: Logger},
+  stage: 'all' | 'process',
+  options: RunOptions,
+): Promise<Map<number, bigint> | 'nothing new' | undefined> {
+  if (!options.untilCaughtUp || stage !== 'process') return undefined
+  const {target, nothingNew} = await readCatchUpTarget(bus, pipeline.kafka)
+  if (nothingNew) {
+    logger.info(`until caught up: nothing new on ${pipeline.kafka.topic}, the group committed up to its end offsets`)
+    return 'nothing new'
+  }
+  logger.info(`until caught up: processing ${pipeline.kafka.topic} up to its end offsets`, {
+    end: describeTarget(target),
+  })
+  return target
+}
+
 /** The process stage (alone, or with the source stage) with the pipeline's charts and, if asked, the live page. */
 async function runWithCharts(
   shared: Omit<SharedStageInputs, 'onWritten'>,
   stage: 'all' | 'process',
   options: RunOptions,
+  catchUp?: Map<number, bigint>,
 ): Promise<void> {
   const {pipeline, logger, counters, stateRoot} = shared
   const {signal} = options
   const server =
     options.servePort === undefined
       ? undefined
-      : await serveCharts(options.servePort, options.serveHost, pipeline.name, logger)
+      : await serveCharts(options.servePort, options.serveHost, pipeline, logger)
   if (server) options.onServing?.(server.url)
   const onRender = (rendered: RenderedChart) => {
     server?.publish(toChartUpdate(rendered))
@@ -176,14 +209,20 @@ async function runWithCharts(
     counters,
     signal,
     onRender,
+    dashboard: server?.dashboard,
   }).catch(async (error) => {
     await server?.close()
     throw error
   })
   charts.watch()
-  const withCharts: SharedStageInputs = {...shared, onWritten: (records: EtlRecord[]) => charts.feed(records)}
+  const alertsFromStream = pipeline.dashboard.alerts?.kind === 'stream' ? server?.dashboard : undefined
+  const onWritten = (records: EtlRecord[]) => {
+    charts.feed(records)
+    alertsFromStream?.feedRecords(records)
+  }
+  const withCharts: SharedStageInputs = {...shared, onWritten}
   try {
-    if (stage === 'process') await (await startProcessStage({...withCharts, signal})).done
+    if (stage === 'process') await runProcess(withCharts, signal, catchUp)
     else await runBoth(withCharts, signal)
   } finally {
     await charts.stop()
@@ -202,6 +241,28 @@ interface SharedStageInputs {
   runSource: (inputs: SourceStageInputs) => Promise<SourceStageResult>
   onWritten: (records: EtlRecord[]) => void
   tap?: TapHub
+}
+
+/**
+ * The process stage alone: until stopped, or with `catchUp` until the partitions it owns are committed up to it (the
+ * same stop as after a finite source, then the same shutdown: sinks flushed, what transforms hold given up).
+ */
+async function runProcess(
+  shared: SharedStageInputs,
+  signal: AbortSignal,
+  catchUp: Map<number, bigint> | undefined,
+): Promise<void> {
+  const control = linkedController(signal)
+  const processing = await startProcessStage({...shared, signal: control.signal})
+  if (catchUp) {
+    await processing.stopWhenCaughtUp(catchUp, {ownedOnly: true}).catch(async (error) => {
+      control.abort()
+      await processing.done.catch(() => undefined)
+      throw error
+    })
+  }
+  await processing.done
+  if (catchUp && !signal.aborted) shared.logger.info('until caught up: the partitions this process owned are caught up')
 }
 
 /** How long a stop (Ctrl-C) lets the process stage work through what the source delivered before it stopped. */

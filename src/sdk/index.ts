@@ -20,6 +20,8 @@ export {
   type ConfigSchema,
   type EtlRecord,
   type InstanceByKind,
+  type LiveChartSource,
+  type LiveRowsListener,
   type PluginContext,
   type PluginDefinition,
   type PluginKind,
@@ -75,8 +77,8 @@ export {
 export {truthy} from '../runtime/expression/expression-functions.js'
 
 // Reading values out of records.
-export {CompensatedSum, eventTime, finiteNumber, groupKey} from './record-values.js'
-export {isoTime} from './iso-time.js'
+export {CompensatedSum, eventTime, finiteNumber, groupKey} from '../runtime/record-values.js'
+export {isoTime} from '../runtime/iso-time.js'
 
 // Positions in files a plugin reads, for file:line:col problems.
 export {sourceLocator, type SourceLocator, type SourcePosition} from './source-locator.js'

@@ -6,14 +6,20 @@
  * a restart each time: again every trade once, in order. ETL_KILL_SEED=<seed> replays the same kill delays.
  */
 import {expect} from 'chai'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {
+  expectEveryTradeOnce as expectEachOnce,
+  stopCleanly,
+  tradeCount,
+  tradeIdsByKey,
+} from '../support/exchange-trades-csv.js'
 import {startFakeBinance, type FakeBinance} from '../support/fake-binance.js'
 import {uniqueName} from '../support/kafka-test-utils.js'
 import {KillHarness, sleep, waitFor} from '../support/kill-restart.js'
-import {buildCli, type RunningEtl} from '../support/run-cli.js'
+import {buildCli} from '../support/run-cli.js'
 import {seededRandom} from '../support/seeded-random.js'
 
 const PAIRS = ['BTCUSDT', 'ETHUSDT']
@@ -47,45 +53,14 @@ function writePipeline(dir: string, fake: FakeBinance, name: string): {file: str
   return {file, out}
 }
 
-/** The CSV's trade ids per pair, in file order. */
-function csvIds(out: string): Map<string, number[]> {
-  const ids = new Map<string, number[]>(PAIRS.map((p) => [p, []]))
-  if (!existsSync(out)) return ids
-  const [header, ...rows] = readFileSync(out, 'utf8').split('\n')
-  expect(header).to.equal(COLUMNS.join(','))
-  for (const row of rows.filter(Boolean)) {
-    const [pair, id] = row.split(',')
-    ids.get(pair)?.push(Number(id))
-  }
-  return ids
-}
-
-const rowCount = (out: string) => [...csvIds(out).values()].reduce((sum, ids) => sum + ids.length, 0)
+const csvIds = (out: string) => tradeIdsByKey(out, COLUMNS, PAIRS)
+const rowCount = (out: string) => tradeCount(csvIds(out))
 const madeCount = (fake: FakeBinance) => PAIRS.reduce((sum, p) => sum + fake.history(p).length, 0)
 
 /** Every trade the look-alike made is in the CSV exactly once, in id order per pair. */
 function expectEveryTradeOnce(fake: FakeBinance, out: string, context: string): void {
-  const ids = csvIds(out)
-  for (const pair of PAIRS) {
-    const made = fake.history(pair).map((t) => t.id)
-    const got = ids.get(pair) ?? []
-    const lost = made.filter((id) => !got.includes(id)).length
-    const duplicated = got.length - new Set(got).size
-    expect({pair, lost, duplicated, rows: got.length}, context).to.deep.equal({
-      pair,
-      lost: 0,
-      duplicated: 0,
-      rows: made.length,
-    })
-    expect(got, `order of ${pair}`).to.deep.equal(made)
-  }
-}
-
-async function stopCleanly(etl: RunningEtl): Promise<string> {
-  etl.child.kill('SIGINT')
-  const exit = await etl.exited
-  expect(exit, etl.output.stderr).to.deep.equal({code: 0, signal: null})
-  return etl.output.stderr
+  const made = new Map(PAIRS.map((pair) => [pair, fake.history(pair).map((t) => t.id)]))
+  expectEachOnce(made, csvIds(out), context)
 }
 
 describe('binance source end to end (real Kafka, Binance look-alike)', function () {

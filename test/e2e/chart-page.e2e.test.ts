@@ -1,6 +1,6 @@
 /**
- * The live page in a real headless Chromium: it must show each chart and its summary, then pick up new renders in
- * place (no reload) and survive the server going away and coming back on the same port.
+ * The image page (/images) in a real headless Chromium: it must show each chart and its summary, then pick up new
+ * renders in place (no reload) and survive the server going away and coming back on the same port.
  */
 import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
@@ -129,7 +129,7 @@ describe('live chart page (Chromium)', function () {
     server.publish(chartUpdate('btc-30d', 'BTC/USD, last 30 days', month, 'render-1'))
     server.publish(chartUpdate('btc-1y', 'BTC/USD, last year', days.slice(-366, -1), 'render-1'))
 
-    await page.goto(server.url)
+    await page.goto(new URL('images', server.url).href)
     await page.evaluate(() => (window.marker = 42))
     expect(await page.getByTestId('page-title').textContent()).to.equal('btc-replay')
     await page.waitForSelector('[data-testid="connection"][data-state="live"]')
@@ -172,7 +172,7 @@ describe('live chart page (Chromium)', function () {
   it('shows reconnecting while the server is gone and catches up when it returns', async function () {
     this.timeout(60_000)
     server.publish(chartUpdate('btc-30d', 'BTC/USD, last 30 days', days.slice(-31, -1), 'render-1'))
-    await page.goto(server.url)
+    await page.goto(new URL('images', server.url).href)
     await page.evaluate(() => (window.marker = 7))
     await page.waitForSelector('[data-testid="connection"][data-state="live"]')
 

@@ -34,7 +34,27 @@ interface Client {
   nth: number
   ws: WebSocket
   products: Set<string>
+  /** Channel names subscribed (matches, ticker, heartbeat). */
+  channels: Set<string>
   stalled: boolean
+}
+
+/** A `ticker` message as the feed sends one per match: the match's sequence, price and 24 h figures. */
+export interface FakeTicker {
+  type: 'ticker'
+  sequence: number
+  product_id: string
+  price: string
+  open_24h: string
+  high_24h: string
+  low_24h: string
+  volume_24h: string
+  best_bid: string
+  best_ask: string
+  side: 'buy' | 'sell'
+  time: string
+  trade_id: number
+  last_size: string
 }
 
 export interface FakeCoinbase {
@@ -43,14 +63,18 @@ export interface FakeCoinbase {
   /** http://127.0.0.1:<port> */
   restUrl: string
   trades: Map<string, FakeTrade[]>
+  /** Every ticker made, per product (one per trade not dropped), in order. */
+  tickers: Map<string, FakeTicker[]>
   /** REST requests (path and query) in order. */
   restRequests: {path: string; query: Record<string, string>}[]
   /** Subscribe messages received, in order. */
   subscribes: unknown[]
   /** Connections accepted so far. */
   connections: number
-  /** Makes `count` new trades of `product` and sends each as a `match` (unless its id is in `drop`). */
+  /** Makes `count` new trades of `product` and sends each as a `match` and a `ticker` (unless its id is in `drop`). */
   trade(product: string, count: number, options?: {drop?: number[]}): FakeTrade[]
+  /** Sends old tickers again (by sequence), as they were. */
+  replayTickers(product: string, sequences: number[]): void
   /** Sends old trades again as `match` messages (a replay after a reconnect, a confused server). */
   replay(product: string, ids: number[]): void
   /** Sends a raw text frame to every subscribed client. */
@@ -84,6 +108,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const products = options.products ?? ['BTC-USD', 'ETH-USD']
   const firstId = options.firstTradeId ?? 1000
   const trades = new Map(products.map((p) => [p, [] as FakeTrade[]]))
+  const tickers = new Map(products.map((p) => [p, [] as FakeTicker[]]))
   const sequence = new Map(products.map((p) => [p, 1]))
   const clients = new Set<Client>()
   const restRequests: FakeCoinbase['restRequests'] = []
@@ -99,9 +124,30 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const send = (client: Client, message: unknown) => {
     if (!client.stalled && client.ws.readyState === client.ws.OPEN) client.ws.send(JSON.stringify(message))
   }
-  const broadcast = (product: string, message: Record<string, unknown>) => {
+  /** Sends `message` to the clients subscribed to `product` on `channel`; one sequence number for all of them. */
+  const broadcast = (channel: string, product: string, message: Record<string, unknown>, sequence?: number) => {
+    const numbered = {...message, sequence: sequence ?? nextSequence(product)}
     for (const client of clients)
-      if (client.products.has(product)) send(client, {...message, sequence: nextSequence(product)})
+      if (client.products.has(product) && client.channels.has(channel)) send(client, numbered)
+  }
+  const tickerOf = (trade: FakeTrade, sequence: number): FakeTicker => {
+    const price = Number(trade.price)
+    return {
+      type: 'ticker',
+      sequence,
+      product_id: trade.product_id,
+      price: trade.price,
+      open_24h: (price - 100).toFixed(2),
+      high_24h: (price + 200).toFixed(2),
+      low_24h: (price - 300).toFixed(2),
+      volume_24h: (1000 + trade.trade_id / 100).toFixed(8),
+      best_bid: (price - 0.01).toFixed(2),
+      best_ask: (price + 0.01).toFixed(2),
+      side: trade.side,
+      time: trade.time,
+      trade_id: trade.trade_id,
+      last_size: trade.size,
+    }
   }
 
   const server = createServer((req, res) => rest(req, res))
@@ -130,7 +176,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   let connections = 0
   wss.on('connection', (ws) => {
     connections++
-    const client: Client = {nth: connections, ws, products: new Set(), stalled: false}
+    const client: Client = {nth: connections, ws, products: new Set(), channels: new Set(), stalled: false}
     clients.add(client)
     const noSubscribe = setTimeout(() => ws.close(1000, 'no subscribe within 5 s'), 5000)
     ws.on('close', () => {
@@ -156,12 +202,17 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     if (unknown)
       return send(client, {type: 'error', message: 'Failed to subscribe', reason: `${unknown} is not a valid product`})
     const ids = message.product_ids ?? []
+    for (const channel of message.channels ?? []) if (typeof channel === 'string') client.channels.add(channel)
     send(client, {type: 'subscriptions', channels: (message.channels ?? []).map((name) => ({name, product_ids: ids}))})
     for (const product of ids) {
       client.products.add(product)
       subscribedUpTo = Math.max(subscribedUpTo, client.nth)
       const last = trades.get(product)!.at(-1)
-      if (last) send(client, {type: 'last_match', ...last, sequence: nextSequence(product)})
+      if (last && client.channels.has('matches'))
+        send(client, {type: 'last_match', ...last, sequence: nextSequence(product)})
+      // The ticker channel starts with the product's current ticker: the newest one, sent again.
+      const ticker = tickers.get(product)!.at(-1)
+      if (ticker && client.channels.has('ticker')) send(client, ticker)
     }
     for (const resolve of waiters.splice(0)) resolve()
   }
@@ -172,7 +223,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       ? setInterval(() => {
           for (const product of products) {
             const last = trades.get(product)!.at(-1)?.trade_id ?? 0
-            broadcast(product, {
+            broadcast('heartbeat', product, {
               type: 'heartbeat',
               last_trade_id: last,
               product_id: product,
@@ -189,6 +240,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     wsUrl: `ws://127.0.0.1:${port}`,
     restUrl: `http://127.0.0.1:${port}`,
     trades,
+    tickers,
     restRequests,
     subscribes,
     get connections() {
@@ -201,15 +253,22 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
         const trade = makeTrade(product, (list.at(-1)?.trade_id ?? firstId - 1) + 1)
         list.push(trade)
         made.push(trade)
-        if (drop.includes(trade.trade_id))
-          nextSequence(product) // dropped on the way: the sequence still moved
-        else broadcast(product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
+        const sequence = nextSequence(product) // a dropped message moves the sequence too
+        if (drop.includes(trade.trade_id)) continue
+        broadcast('matches', product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'}, sequence)
+        const ticker = tickerOf(trade, sequence)
+        tickers.get(product)!.push(ticker)
+        broadcast('ticker', product, {...ticker}, sequence)
       }
       return made
     },
+    replayTickers(product, sequences) {
+      for (const ticker of tickers.get(product)!.filter((t) => sequences.includes(t.sequence)))
+        broadcast('ticker', product, {...ticker}, ticker.sequence)
+    },
     replay(product, ids) {
       for (const trade of trades.get(product)!.filter((t) => ids.includes(t.trade_id)))
-        broadcast(product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
+        broadcast('matches', product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
     },
     sendRaw(text) {
       for (const client of clients) if (client.products.size > 0 && !client.stalled) client.ws.send(text)

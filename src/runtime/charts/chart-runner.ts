@@ -7,6 +7,7 @@ import type {ChartConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import {EtlError, messageOf} from '../errors.js'
 import type {Logger} from '../logger.js'
+import type {DashboardHub} from './dashboard/dashboard-hub.js'
 import {createPluginContext, scopeOf} from '../plugin-context.js'
 import type {ChartInstance, ChartRender, EtlRecord} from '../plugin-types.js'
 import {callPlugin} from '../stages/call-plugin.js'
@@ -28,6 +29,8 @@ export interface ChartRunnerInputs {
   signal: AbortSignal
   /** Called after every successful render (the live page listens here). */
   onRender?: (rendered: RenderedChart) => void
+  /** The live dashboard: it follows the rows of every chart whose plugin offers them (ChartInstance.live). */
+  dashboard?: DashboardHub
 }
 
 /** How often a CSV-backed chart looks for new rows; renders are still throttled by the chart's `every`. */
@@ -116,6 +119,7 @@ export class ChartRunner {
           chart.definition.create(chart.config, context),
         )
         running.push(new RunningChart(chart, instance as ChartInstance, inputs))
+        attachToDashboard(inputs.dashboard, chart, instance as ChartInstance)
       }
     } catch (error) {
       await Promise.all(running.map((r) => r.instance.close().catch(() => undefined)))
@@ -173,4 +177,11 @@ export class ChartRunner {
     await this.renderNow()
     await Promise.all(this.running.map((r) => r.instance.close().catch(() => undefined)))
   }
+}
+
+function attachToDashboard(hub: DashboardHub | undefined, chart: ChartConfig, instance: ChartInstance): void {
+  const source = hub && instance.live?.()
+  if (!source) return
+  const title = chart.config.title
+  hub.addChart(chart.label, typeof title === 'string' ? title : undefined, source)
 }

@@ -1,7 +1,8 @@
 /**
- * The small local web server behind `etl chart --serve`: it keeps the latest render of every chart and pushes each new
- * one to open pages over Server-Sent Events, so the page updates in place without polling or reloading. node:http only;
- * it binds to 127.0.0.1 by default because the page is meant for the person running etl, not the network.
+ * The small local web server behind `etl chart --serve`: at / the live dashboard (charts drawn in the browser by Vega
+ * from the rows, see dashboard/), at /images the page of the latest server-rendered image of every chart, each new
+ * one pushed over Server-Sent Events. node:http only; it binds to 127.0.0.1 by default because the page is meant for
+ * the person running etl, not the network.
  */
 import {listen} from '../listen.js'
 import {randomBytes} from 'node:crypto'
@@ -10,6 +11,10 @@ import type {AddressInfo} from 'node:net'
 import type {Logger} from '../logger.js'
 import type {SeriesSummary} from '../plugin-types.js'
 import {chartPageHtml} from './chart-page.js'
+import {AlertTail} from './dashboard/alert-tail.js'
+import {DashboardAssets} from './dashboard/dashboard-assets.js'
+import {DashboardHub} from './dashboard/dashboard-hub.js'
+import {liveChartInfo, routeDashboard, serveJson} from './dashboard/dashboard-routes.js'
 
 export interface ChartUpdate {
   chart: string
@@ -25,6 +30,8 @@ export interface ChartServer {
   url: string
   port: number
   publish(update: ChartUpdate): void
+  /** The dashboard's rows and alerts (ChartRunner attaches the charts, the run feeds the alert records). */
+  dashboard: DashboardHub
   close(): Promise<void>
 }
 
@@ -36,6 +43,8 @@ export interface ChartServerOptions {
   logger: Logger
   /** Shown in the page header (the pipeline name). */
   title?: string
+  /** A CSV the pipeline appends its alert records to: the dashboard's alerts panel follows it. */
+  alertsCsv?: string
 }
 
 export const DEFAULT_CHART_PORT = 8780
@@ -54,7 +63,8 @@ interface Latest {
 export async function startChartServer(options: ChartServerOptions): Promise<ChartServer> {
   const port = options.port ?? DEFAULT_CHART_PORT
   const host = options.host ?? '127.0.0.1'
-  const pages = new LivePages(options.title ?? 'etl charts', options.logger)
+  const hub = new DashboardHub(options.logger)
+  const pages = new LivePages(options.title ?? 'etl charts', options.logger, hub)
   const server = createServer((req, res) => pages.route(req, res))
   await listen(server, port, host, listenFailure(port, host))
   const actualPort = (server.address() as AddressInfo).port
@@ -62,8 +72,13 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
   options.logger.debug('live chart page listening', {url})
 
   // A comment line every 15 s keeps proxies and idle-connection killers from closing a quiet stream.
-  const heartbeat = setInterval(() => pages.heartbeat(), HEARTBEAT_MS)
+  const heartbeat = setInterval(() => {
+    pages.heartbeat()
+    hub.heartbeat()
+  }, HEARTBEAT_MS)
   heartbeat.unref()
+  const alerts = options.alertsCsv === undefined ? undefined : new AlertTail(options.alertsCsv, hub, options.logger)
+  alerts?.start()
 
   let closing: Promise<void> | undefined
   return {
@@ -72,10 +87,13 @@ export async function startChartServer(options: ChartServerOptions): Promise<Cha
     publish(update) {
       if (!closing) pages.publish(update)
     },
+    dashboard: hub,
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(heartbeat)
+        void alerts?.stop()
         pages.endAll()
+        hub.endAll()
         server.close(() => resolve())
         // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
         server.closeAllConnections()
@@ -90,9 +108,12 @@ class LivePages {
   private readonly latest = new Map<string, Latest>()
   private readonly clients = new Set<ServerResponse>()
 
+  private readonly assets = new DashboardAssets()
+
   constructor(
     private readonly title: string,
     private readonly logger: Logger,
+    private readonly hub: DashboardHub,
   ) {}
 
   route(req: IncomingMessage, res: ServerResponse): void {
@@ -102,19 +123,26 @@ class LivePages {
       return
     }
     // The path is parsed, never echoed back: 404 bodies are fixed text so nothing from the request reaches a page.
-    const path = requestPath(req.url)
-    if (path === '/' || path === '/index.html') return servePage(res, this.title)
+    const url = requestUrl(req.url)
+    const path = url?.pathname ?? ''
+    if (url && routeDashboard(req, res, url, {hub: this.hub, assets: this.assets, title: this.title})) return
+    if (path === '/images') return servePage(res, this.title)
     if (path === '/events' && req.method === 'GET') return this.connect(req, res)
-    if (path === '/api/charts') {
-      return serveJson(
-        res,
-        [...this.latest.values()].map(({update}) => withoutSvg(update)),
-      )
-    }
+    if (path === '/api/charts') return serveJson(res, this.chartList())
     const name = chartNameFromPath(path)
     const found = name === undefined ? undefined : this.latest.get(name)
     if (found) return serveSvg(res, found.update.svg)
     res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('not found\n')
+  }
+
+  /** Every chart: its latest render (summary, SVG URL) and, when the dashboard draws it, its spec and rows' URL. */
+  private chartList() {
+    const charts = new Map<string, Record<string, unknown>>()
+    // The dashboard's charts in the pipeline's order, then any chart only rendered (a plugin without live()).
+    for (const chart of this.hub.chartList()) charts.set(chart.name, liveChartInfo(chart))
+    for (const {update} of this.latest.values())
+      charts.set(update.chart, {...withoutSvg(update), ...charts.get(update.chart)})
+    return [...charts.values()]
   }
 
   publish(update: ChartUpdate): void {
@@ -177,12 +205,12 @@ function listenFailure(port: number, host: string): (error: NodeJS.ErrnoExceptio
   }
 }
 
-/** The request's path; an unparsable target (e.g. `http://[`) becomes a path no route matches, never a throw. */
-function requestPath(target = '/'): string {
+/** The request's URL; an unparsable target (e.g. `http://[`) is undefined, matching no route, never a throw. */
+function requestUrl(target = '/'): URL | undefined {
   try {
-    return new URL(target, 'http://localhost').pathname
+    return new URL(target, 'http://localhost')
   } catch {
-    return ''
+    return undefined
   }
 }
 
@@ -237,11 +265,6 @@ function serveSvg(res: ServerResponse, svg: string) {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:",
   })
   res.end(svg)
-}
-
-function serveJson(res: ServerResponse, body: unknown) {
-  res.writeHead(200, {'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache'})
-  res.end(JSON.stringify(body))
 }
 
 /** A host usable in a URL someone can click: wildcard binds are reachable on localhost, IPv6 needs brackets. */

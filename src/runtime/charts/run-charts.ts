@@ -59,7 +59,7 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
   const rendered: RenderedChart[] = []
   let server: ChartServer | undefined
   if (options.servePort !== undefined) {
-    server = await serveCharts(options.servePort, options.host, pipeline.name, logger)
+    server = await serveCharts(options.servePort, options.host, pipeline, logger)
     options.onServing?.(server.url)
   }
   const runner = await ChartRunner.start({
@@ -70,6 +70,7 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
     logger,
     counters,
     signal,
+    dashboard: server?.dashboard,
     onRender(result) {
       rendered.push(result)
       logger.info(`chart ${result.chart.label}: ${describe(result)}`)
@@ -117,11 +118,13 @@ export function toChartUpdate(result: RenderedChart): ChartUpdate {
 export async function serveCharts(
   port: number,
   host: string | undefined,
-  title: string,
+  pipeline: Pick<PipelineConfig, 'name' | 'dashboard'>,
   logger: Logger,
 ): Promise<ChartServer> {
+  const alerts = pipeline.dashboard.alerts
+  const alertsCsv = alerts?.kind === 'csv' ? alerts.path : undefined
   try {
-    return await startChartServer({port, host, logger, title})
+    return await startChartServer({port, host, logger, title: pipeline.name, alertsCsv})
   } catch (error) {
     throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
   }

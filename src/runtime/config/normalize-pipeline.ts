@@ -12,7 +12,7 @@ import type {PluginRegistry} from '../plugin-registry.js'
 import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
 import {defaultRetryPolicy, retryPolicyFrom} from '../retry.js'
 import {sourceStateTopicOf} from '../state/source-state-store.js'
-import type {ChartConfig, KafkaSettings, PipelineConfig, StageConfig} from './pipeline-config.js'
+import type {ChartConfig, ChartDataSource, KafkaSettings, PipelineConfig, StageConfig} from './pipeline-config.js'
 import type {
   ChartEntry,
   KafkaDocument,
@@ -53,6 +53,7 @@ export function normalizePipeline(
     transforms: document.transforms.map((entry, i) => normalizeTransform(entry, pluginOf(entry), ['transforms', i])),
     sinks: document.sinks.map((entry, i) => normalizeSink(entry, pluginOf(entry), ['sinks', i])),
     charts: document.charts.map((entry, i) => normalizeChart(entry, pluginOf(entry), ['charts', i])),
+    dashboard: document.dashboard?.alerts === undefined ? {} : {alerts: dataSource(document.dashboard.alerts)},
     shutdown: {graceMs: parseDuration(document.shutdown.grace)},
     metrics: {...document.metrics},
     registry: origin.registry,
@@ -101,7 +102,7 @@ export function normalizeSink(entry: SinkEntry, plugin: StagePlugin, path: (stri
 export function normalizeChart(entry: ChartEntry, plugin: StagePlugin, path: (string | number)[]): ChartConfig {
   return {
     ...stageOf('chart', entry, plugin, path),
-    data: entry.data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: entry.data.csv},
+    data: dataSource(entry.data)!,
     everyMs: parseDuration(entry.every),
   }
 }
@@ -135,4 +136,10 @@ function brokerList(brokers: string | string[] | undefined): string[] | undefine
 function nameFromFile(file: string): string {
   const base = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]/g, '-')
   return /^[A-Za-z0-9]/.test(base) ? base : `pipeline-${base}`
+}
+
+/** `stream` or `{csv: <path>}` as written in the file (charts' `data:`, `dashboard.alerts:`). */
+function dataSource(data: 'stream' | {csv: string} | undefined): ChartDataSource | undefined {
+  if (data === undefined) return undefined
+  return data === 'stream' ? {kind: 'stream'} : {kind: 'csv', path: data.csv}
 }

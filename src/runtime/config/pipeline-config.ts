@@ -63,6 +63,8 @@ export interface PipelineConfig {
   transforms: StageConfig[]
   sinks: StageConfig[]
   charts: ChartConfig[]
+  /** `dashboard:` — what the live page shows besides the charts: where the alert records are (absent: none). */
+  dashboard: {alerts?: ChartDataSource}
   /** `shutdown:` — how long a clean stop may take after Ctrl-C / SIGTERM before the run gives up on it. */
   shutdown: {graceMs: number}
   /** `metrics:` — the Prometheus endpoint of `etl run`; its flags override it. */

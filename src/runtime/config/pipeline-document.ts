@@ -38,7 +38,8 @@ export interface KafkaDocument {
   brokers?: string | string[]
   topic: string
   partitions: number
-  replicationFactor: number
+  /** Absent: min(3, brokers in the cluster), decided by the message bus when it creates a topic. */
+  replicationFactor?: number
   clientId?: string
   groupId?: string
   fromBeginning: boolean
@@ -58,9 +59,11 @@ export interface PipelineDocument {
   kafka: KafkaDocument
   shutdown: {grace: Duration}
   /** The Prometheus endpoint of `etl run` (src/runtime/metrics/). */
-  metrics: {enabled: boolean; port: number; host: string}
+  metrics: {enabled: boolean; port: number; host: string; eventTime: string[]}
   source?: SourceEntry
   transforms: TransformEntry[]
   sinks: SinkEntry[]
   charts: ChartEntry[]
+  /** What the live dashboard shows besides the charts (src/runtime/charts/dashboard/). */
+  dashboard?: {alerts?: 'stream' | {csv: string}}
 }

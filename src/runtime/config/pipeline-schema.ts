@@ -179,8 +179,9 @@ export const PIPELINE_SCHEMA = {
         replicationFactor: {
           type: 'integer',
           minimum: 1,
-          default: 1,
-          description: 'Replication factor when the topic is created.',
+          description:
+            'Replication factor of every topic etl creates (input, outputs, dead letters, state). Default: min(3, ' +
+            'the number of brokers the cluster has when the pipeline connects): 1 on a single broker, 3 on a cluster.',
         },
         clientId: {type: 'string', description: 'Kafka client id (default etl-<name>).'},
         groupId: {type: 'string', description: 'Consumer group of the process stage (default etl-<name>).'},
@@ -280,6 +281,15 @@ export const PIPELINE_SCHEMA = {
           default: '127.0.0.1',
           description: 'Address the endpoint binds to; 0.0.0.0 lets other machines (a Prometheus server) scrape it.',
         },
+        eventTime: {
+          type: 'array',
+          items: {type: 'string', minLength: 1},
+          default: [],
+          description:
+            'Record fields that hold event time (ISO 8601 or epoch milliseconds): each record a sink writes is timed ' +
+            'from the first of these fields it has to the write, as etl_event_latency_seconds. Empty: not measured.',
+          examples: [['timestamp'], ['timestamp', 'window_end']],
+        },
       },
     },
     source: ENTRY_SCHEMAS.source,
@@ -300,6 +310,29 @@ export const PIPELINE_SCHEMA = {
       default: [],
       items: ENTRY_SCHEMAS.chart,
       description: 'Charts re-rendered to PNG/SVG as data arrives.',
+    },
+    dashboard: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'What the live dashboard (`--serve`) shows besides the charts.',
+      properties: {
+        alerts: {
+          description:
+            'Where the alerts panel\'s records come from: `stream` = records with record_type "alert" leaving the ' +
+            'transforms during `etl run`; `{csv: <path>}` = a CSV a sink appends alert records to (what `etl chart` ' +
+            'follows).',
+          oneOf: [
+            {const: 'stream'},
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['csv'],
+              properties: {csv: {type: 'string', minLength: 1}},
+            },
+          ],
+          examples: ['stream', {csv: 'data/btc_alerts.csv'}],
+        },
+      },
     },
   },
 } as const

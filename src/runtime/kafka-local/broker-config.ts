@@ -16,6 +16,24 @@ export interface BrokerConfigOptions {
   /** Defaults to port + 1. */
   controllerPort?: number
   numPartitions?: number
+  /** Set for one node of a multi-node cluster (local-cluster.ts); absent for the single local broker. */
+  cluster?: ClusterMembership
+}
+
+/** Where a node sits in a cluster of combined broker+controller nodes. */
+export interface ClusterMembership {
+  nodeId: number
+  /** Every node's controller address, this one's included. */
+  voters: Array<{nodeId: number; host: string; controllerPort: number}>
+}
+
+/**
+ * Replication of internal topics and the defaults for new topics: three copies (or as many nodes as there are), and
+ * writes with acks=all need two in sync, so one node may be down without stopping producers or transactions.
+ */
+export function replicationOf(nodes: number): {replicas: number; minInsync: number} {
+  const replicas = Math.min(3, nodes)
+  return {replicas, minInsync: replicas >= 3 ? 2 : 1}
 }
 
 export interface ResolvedBrokerConfig {
@@ -49,18 +67,23 @@ function render(entries: Array<[string, string | number] | string>): string {
   return lines.join('\n') + '\n'
 }
 
-/** A single KRaft node that is both broker and controller, for one developer machine or one test run. */
+/**
+ * A KRaft node that is both broker and controller: the single local broker, or (with `cluster`) one node of a local
+ * cluster whose every node is a voter of the controller quorum.
+ */
 export function serverProperties(options: BrokerConfigOptions): string {
   const c = resolveBrokerConfig(options)
   const plaintext = `PLAINTEXT://${c.host}:${c.port}`
   const controller = `CONTROLLER://${c.host}:${c.controllerPort}`
+  const voters = options.cluster?.voters ?? [{nodeId: 1, host: c.host, controllerPort: c.controllerPort}]
+  const {replicas, minInsync} = replicationOf(voters.length)
   return render([
     '# Written by etl on every start of the local broker; edits are overwritten.',
     ['process.roles', 'broker,controller'],
-    ['node.id', 1],
+    ['node.id', options.cluster?.nodeId ?? 1],
     // Static voters (not controller.quorum.bootstrap.servers) so the quorum's address comes from this file on every
     // start: a data folder formatted while the controller used another port keeps working.
-    ['controller.quorum.voters', `1@${c.host}:${c.controllerPort}`],
+    ['controller.quorum.voters', voters.map((v) => `${v.nodeId}@${v.host}:${v.controllerPort}`).join(',')],
     ['listeners', `${plaintext},${controller}`],
     ['advertised.listeners', plaintext],
     ['inter.broker.listener.name', 'PLAINTEXT'],
@@ -68,14 +91,15 @@ export function serverProperties(options: BrokerConfigOptions): string {
     ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
     ['log.dirs', c.dataDir],
     ['num.partitions', c.numPartitions],
-    // One node: any replication factor above 1 would leave internal topics unable to be created.
-    ['offsets.topic.replication.factor', 1],
-    ['share.coordinator.state.topic.replication.factor', 1],
-    ['share.coordinator.state.topic.min.isr', 1],
-    ['transaction.state.log.replication.factor', 1],
-    ['transaction.state.log.min.isr', 1],
-    ['default.replication.factor', 1],
-    ['min.insync.replicas', 1],
+    // One node: any replication factor above 1 would leave internal topics unable to be created. A cluster: see
+    // replicationOf.
+    ['offsets.topic.replication.factor', replicas],
+    ['share.coordinator.state.topic.replication.factor', replicas],
+    ['share.coordinator.state.topic.min.isr', minInsync],
+    ['transaction.state.log.replication.factor', replicas],
+    ['transaction.state.log.min.isr', minInsync],
+    ['default.replication.factor', replicas],
+    ['min.insync.replicas', minInsync],
     // Consumers of a fresh group start at once instead of waiting 3 s for more members that never come.
     ['group.initial.rebalance.delay.ms', 0],
     ['auto.create.topics.enable', 'true'],

@@ -53,7 +53,7 @@ export interface LocalBrokerStopResult {
   forced: boolean
 }
 
-interface BrokerRecord {
+export interface BrokerRecord {
   pid: number
   host: string
   port: number
@@ -67,7 +67,11 @@ const STOP_GRACE_MS = 20_000
 
 export function localBrokerPaths(root: string = defaultStateDir()) {
   // Absolute, because the JVM runs in another working directory and the pid check matches its command line.
-  const dir = join(resolve(root), 'kafka')
+  return brokerPathsIn(join(resolve(root), 'kafka'), 'broker.json')
+}
+
+/** The files of one broker JVM kept in dir (the single broker's, or one cluster node's: local-cluster.ts). */
+export function brokerPathsIn(dir: string, recordName: string) {
   const logsDir = join(dir, 'logs')
   return {
     dir,
@@ -75,14 +79,14 @@ export function localBrokerPaths(root: string = defaultStateDir()) {
     logsDir,
     logFile: join(logsDir, 'server.log'),
     consoleFile: join(logsDir, 'console.log'),
-    recordFile: join(dir, 'broker.json'),
+    recordFile: join(dir, recordName),
     serverProperties: join(dir, 'server.properties'),
     log4j2Properties: join(dir, 'log4j2.properties'),
   }
 }
-type BrokerPaths = ReturnType<typeof localBrokerPaths>
+export type BrokerPaths = ReturnType<typeof localBrokerPaths>
 
-function readRecord(paths: BrokerPaths): BrokerRecord | undefined {
+export function readRecord(paths: BrokerPaths): BrokerRecord | undefined {
   try {
     return JSON.parse(readFileSync(paths.recordFile, 'utf8')) as BrokerRecord
   } catch {
@@ -90,14 +94,21 @@ function readRecord(paths: BrokerPaths): BrokerRecord | undefined {
   }
 }
 
-function isOurBroker(pid: number, paths: BrokerPaths): boolean {
+export function isOurBroker(pid: number, paths: BrokerPaths): boolean {
   return runsCommand(pid, ['kafka.Kafka', paths.serverProperties])
 }
 
-/** Formats the KRaft log dir on the first start only; meta.properties carries the cluster id from then on. */
-async function formatIfNeeded(libs: string, paths: BrokerPaths, logger: Logger): Promise<void> {
+/**
+ * Formats the KRaft log dir on the first start only; meta.properties carries the cluster id from then on. The nodes
+ * of one cluster are all formatted with the same id.
+ */
+export async function formatIfNeeded(
+  libs: string,
+  paths: BrokerPaths,
+  logger: Logger,
+  clusterId = newClusterId(),
+): Promise<void> {
   if (existsSync(join(paths.dataDir, 'meta.properties'))) return
-  const clusterId = newClusterId()
   logger.info('formatting a new KRaft data folder', {dataDir: paths.dataDir, clusterId})
   const log4j = `-Dlog4j2.configurationFile=${paths.log4j2Properties}`
   const format = ['kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', paths.serverProperties]
@@ -124,7 +135,7 @@ function info(record: BrokerRecord, paths: BrokerPaths, alreadyRunning: boolean)
 }
 
 /** Removes broker.json only while it still names pid: a concurrent start may have replaced it with its own. */
-async function forgetBroker(paths: BrokerPaths, pid: number): Promise<void> {
+export async function forgetBroker(paths: BrokerPaths, pid: number): Promise<void> {
   if (readRecord(paths)?.pid === pid) await rm(paths.recordFile, {force: true})
 }
 
@@ -143,9 +154,9 @@ async function awaitExisting(existing: BrokerRecord, paths: BrokerPaths, timeout
   }
 }
 
-type SpawnedBroker = ReturnType<typeof spawnBroker>
+export type SpawnedBroker = ReturnType<typeof spawnBroker>
 
-function spawnBroker(libs: string, paths: BrokerPaths, heapMb: number) {
+export function spawnBroker(libs: string, paths: BrokerPaths, heapMb: number) {
   const consoleFd = openSync(paths.consoleFile, 'w')
   const args = [
     `-Xmx${heapMb}M`,
@@ -206,7 +217,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const libs = await prepareBrokerFiles(paths, config, options, logger)
   const logOffset = sizeOf(paths.logFile)
   const child = spawnBroker(libs, paths, options.heapMb ?? 512)
-  const record = await recordStartedBroker(child, paths, config, logger)
+  const record = await recordStartedBroker(child, paths, config, logger, 'broker')
   await awaitReady(child, record, paths, logOffset, timeoutMs)
   return info(record, paths, false)
 }
@@ -229,11 +240,12 @@ async function prepareBrokerFiles(
 }
 
 /** Writes the record of a spawned broker (so `etl kafka stop` finds it), or fails when java did not start. */
-async function recordStartedBroker(
+export async function recordStartedBroker(
   child: SpawnedBroker,
   paths: BrokerPaths,
   config: ResolvedBrokerConfig,
   logger: Logger,
+  what: string,
 ): Promise<BrokerRecord> {
   if (child.pid === undefined) {
     await new Promise((resolve) => setImmediate(resolve)) // the spawn error arrives asynchronously
@@ -248,7 +260,7 @@ async function recordStartedBroker(
     startedAt: new Date().toISOString(),
   }
   await writeFile(paths.recordFile, JSON.stringify(record, null, 2) + '\n')
-  logger.info(`starting Kafka ${KAFKA_VERSION} broker`, {brokers: `${config.host}:${config.port}`, pid: record.pid})
+  logger.info(`starting Kafka ${KAFKA_VERSION} ${what}`, {brokers: `${config.host}:${config.port}`, pid: record.pid})
   return record
 }
 
@@ -256,7 +268,7 @@ async function recordStartedBroker(
  * Waits until the broker serves clients. The port alone opens before the broker has joined its own quorum; the log
  * line alone comes before the leaders of existing topics are back (see broker-ready.ts). Ready means all three.
  */
-async function awaitReady(
+export async function awaitReady(
   child: SpawnedBroker,
   record: BrokerRecord,
   paths: BrokerPaths,
@@ -283,21 +295,25 @@ async function awaitReady(
 /** Stops this state folder's broker: SIGTERM for a clean shutdown, SIGKILL if it is still there after ~20 s. */
 export async function stopLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBrokerStopResult> {
   const logger = options.logger ?? createLogger('kafka-local')
-  const paths = localBrokerPaths(options.stateDir ?? defaultStateDir())
+  return stopBrokerAt(localBrokerPaths(options.stateDir ?? defaultStateDir()), logger, 'broker')
+}
+
+/** Stops the broker JVM recorded in paths (SIGTERM, then SIGKILL after ~20 s); `what` names it in messages. */
+export async function stopBrokerAt(paths: BrokerPaths, logger: Logger, what: string): Promise<LocalBrokerStopResult> {
   const record = readRecord(paths)
   if (!record || !isOurBroker(record.pid, paths)) {
     await rm(paths.recordFile, {force: true})
     return {wasRunning: false, forced: false}
   }
-  logger.info('stopping the local Kafka broker', {pid: record.pid})
+  logger.info(`stopping the local Kafka ${what}`, {pid: record.pid})
   signalGroup(record.pid, 'SIGTERM')
   let forced = false
   if (!(await waitGone(record.pid, STOP_GRACE_MS))) {
-    logger.warn(`the broker did not stop within ${STOP_GRACE_MS / 1000} s; killing it`, {pid: record.pid})
+    logger.warn(`the ${what} did not stop within ${STOP_GRACE_MS / 1000} s; killing it`, {pid: record.pid})
     forced = true
     signalGroup(record.pid, 'SIGKILL')
     if (!(await waitGone(record.pid, 10_000))) {
-      const message = `The local Kafka broker (pid ${record.pid}) survived SIGKILL; stop it by hand.`
+      const message = `The local Kafka ${what} (pid ${record.pid}) survived SIGKILL; stop it by hand.`
       throw new EtlError('ETL_BROKER_SETUP', message)
     }
   }

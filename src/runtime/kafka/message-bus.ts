@@ -109,7 +109,8 @@ export interface BusConsumer {
 export interface TopicSpec {
   topic: string
   partitions: number
-  replicationFactor: number
+  /** Absent: min(3, the brokers in the cluster), so a cluster gets replicated topics and one broker still works. */
+  replicationFactor?: number
   /** Topic configs set at creation, e.g. {'cleanup.policy': 'compact'}; an existing topic is not altered. */
   configEntries?: Record<string, string>
 }
@@ -119,7 +120,10 @@ export interface MessageBus {
   checkConnection(timeoutMs?: number): Promise<void>
   /** Creates the topic if it does not exist; an existing topic is left as it is. */
   ensureTopic(spec: TopicSpec): Promise<void>
-  /** Next offset to be written, per partition (the "high water mark"). */
+  /**
+   * Per partition, the end as a read_committed consumer sees it: the last stable offset (the high water mark, unless a
+   * transaction is still open: then the offset of its first record). Both clients ask the broker with read_committed.
+   */
   endOffsets(topic: string): Promise<Map<number, bigint>>
   /** Committed offset per partition of a group (-1 when nothing is committed). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>

@@ -11,14 +11,28 @@ import {RateWindow} from './rate-window.js'
 /** Seconds; from a quick batch of a few records to a flush that waits on a slow disk or database. */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
-/** The durations the stages report (Counters.timed), by event. */
-const TIMED: Record<string, {name: string; help: string}> = {
+/** Seconds from an event to its record's write: sub-second for a live feed, up to an hour (a replay lands in +Inf). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600]
+
+/** The durations the stages report (Counters.timed, Counters.timedEach), by event. */
+const TIMED: Record<string, {name: string; help: string; buckets?: number[]}> = {
   batch: {
     name: 'etl_process_batch_duration_seconds',
     help: 'Time the process stage took for one consumed batch: transforms, sink writes and flushes, state checkpoint.',
   },
   flush: {name: 'etl_sink_flush_duration_seconds', help: "Time one sink's flush took (retries included)."},
+  delivery: {
+    name: 'etl_source_delivery_duration_seconds',
+    help: "Time one delivery of the source's records to Kafka took (a transaction with its checkpoint, retries in).",
+  },
   render: {name: 'etl_chart_render_duration_seconds', help: 'Time one chart render took.'},
+  event_latency: {
+    name: 'etl_event_latency_seconds',
+    help:
+      "Time from a record's event time (the pipeline's metrics.eventTime fields) to its write by the sink: the " +
+      'end-to-end latency of the pipeline.',
+    buckets: LATENCY_BUCKETS,
+  },
 }
 
 /** The levels the stages report (Counters.level), by event. */
@@ -32,6 +46,12 @@ const LEVELS: Record<string, {name: string; help: string}> = {
     help: "Partitions of the pipeline's topic assigned to this process stage.",
   },
   sinks_open: {name: 'etl_sinks_open', help: 'Sinks created and not yet closed.'},
+  state_bytes: {
+    name: 'etl_transform_state_bytes',
+    help:
+      "Size of a stateful transform's saved state (its open windows, its keys), as JSON, summed over the partitions " +
+      'this process holds.',
+  },
 }
 
 const STAGE_LABELS = ['stage', 'plugin'] as const
@@ -69,11 +89,8 @@ export class RunMetrics implements CountersObserver {
       labelNames: COUNT_LABELS,
       registers,
     })
-    for (const [event, {name, help}] of Object.entries(TIMED))
-      this.histograms.set(
-        event,
-        new Histogram({name, help, labelNames: STAGE_LABELS, buckets: DURATION_BUCKETS, registers}),
-      )
+    for (const [event, {name, help, buckets = DURATION_BUCKETS}] of Object.entries(TIMED))
+      this.histograms.set(event, new Histogram({name, help, labelNames: STAGE_LABELS, buckets, registers}))
     for (const [event, {name, help}] of Object.entries(LEVELS))
       this.levels.set(event, new Gauge({name, help, labelNames: STAGE_LABELS, registers}))
     this.lastProduced = new Gauge({
@@ -130,6 +147,13 @@ export class RunMetrics implements CountersObserver {
 
   timed(scope: string, event: string, seconds: number): void {
     this.histograms.get(event)?.observe(scopeLabels(scope), seconds)
+  }
+
+  timedEach(scope: string, event: string, seconds: readonly number[]): void {
+    const histogram = this.histograms.get(event)
+    if (!histogram) return
+    const series = histogram.labels(scopeLabels(scope))
+    for (const value of seconds) series.observe(value)
   }
 
   level(scope: string, event: string, value: number): void {

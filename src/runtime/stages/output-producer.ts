@@ -12,7 +12,7 @@ export class OutputProducer {
 
   constructor(
     private readonly bus: MessageBus,
-    private readonly settings: {replicationFactor: number; partitions: number},
+    private readonly settings: {replicationFactor?: number; partitions: number},
   ) {}
 
   /** The producer, connecting it when it is not yet. */

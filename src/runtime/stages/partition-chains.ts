@@ -8,7 +8,7 @@ import type {Counters} from '../counters.js'
 import type {EtlError} from '../errors.js'
 import type {Assignment, ConsumedMessage} from '../kafka/message-bus.js'
 import type {Logger} from '../logger.js'
-import {createPluginContext, type Rejection} from '../plugin-context.js'
+import {createPluginContext, scopeOf, type Rejection} from '../plugin-context.js'
 import type {EtlRecord, TopicProducer, TransformInstance} from '../plugin-types.js'
 import type {SavedStates, StateEntry, TransformStateStore} from '../state/transform-state-store.js'
 import {truthy} from '../expression/expression-functions.js'
@@ -124,6 +124,14 @@ export interface Chain {
   nextOffset?: bigint
   /** JSON of each transform's state as last written to (or read from) the state topic, by transform index. */
   written: Map<number, string>
+  /** Its size in UTF-8 bytes, by transform index (etl_transform_state_bytes). */
+  bytes: Map<number, number>
+}
+
+/** Notes `json` as the state topic's copy of transform `index`'s state. */
+function remember(chain: Chain, index: number, json: string): void {
+  chain.written.set(index, json)
+  chain.bytes.set(index, Buffer.byteLength(json))
 }
 
 export class PartitionChains {
@@ -132,6 +140,8 @@ export class PartitionChains {
   private saved: Promise<SavedStates> | undefined
   private pending: Assignment | undefined
   private memberId: string | undefined
+  /** The scopes whose state size was reported, so a scope whose chains all left is reported as 0. */
+  private readonly sizedScopes = new Set<string>()
 
   constructor(
     private readonly inputs: PluginInputs,
@@ -184,6 +194,7 @@ export class PartitionChains {
         )
       }
     }
+    this.reportStateSizes()
   }
 
   /** The partition's chain, created (and its state restored from the state topic) on its first batch. */
@@ -191,9 +202,10 @@ export class PartitionChains {
     const existing = this.chains.get(partition)
     if (existing) return existing
     const transforms = await createPlugins<TransformInstance>(this.inputs, this.inputs.pipeline.transforms, partition)
-    const chain: Chain = {partition, transforms, written: new Map()}
+    const chain: Chain = {partition, transforms, written: new Map(), bytes: new Map()}
     if (transforms.some((t) => t.instance.restore)) await this.restore(chain)
     this.chains.set(partition, chain)
+    if (chain.bytes.size > 0) this.reportStateSizes()
     return chain
   }
 
@@ -228,8 +240,30 @@ export class PartitionChains {
       changed.push({index, label: stage.label, type: stage.type, json})
     }
     await this.store.write(chain.partition, nextOffset, changed)
-    for (const entry of changed) chain.written.set(entry.index, entry.json)
+    for (const entry of changed) remember(chain, entry.index, entry.json)
     chain.nextOffset = nextOffset
+    if (changed.length > 0) this.reportStateSizes()
+  }
+
+  /**
+   * The size of each stateful transform's saved state, summed over the partitions this process holds, as the level
+   * `state_bytes` (etl_transform_state_bytes): windows that never close, or keys without end, show as growth here.
+   */
+  private reportStateSizes(): void {
+    const totals = new Map<string, number>()
+    for (const chain of this.chains.values()) {
+      for (const [index, {stage}] of chain.transforms.entries()) {
+        const bytes = chain.bytes.get(index)
+        if (bytes === undefined) continue
+        const scope = scopeOf(stage)
+        totals.set(scope, (totals.get(scope) ?? 0) + bytes)
+      }
+    }
+    for (const scope of this.sizedScopes) if (!totals.has(scope)) totals.set(scope, 0)
+    for (const [scope, bytes] of totals) {
+      this.sizedScopes.add(scope)
+      this.inputs.counters.level(scope, 'state_bytes', bytes)
+    }
   }
 
   private async restore(chain: Chain): Promise<void> {
@@ -249,7 +283,7 @@ export class PartitionChains {
         continue
       }
       await callPlugin(stage, 'process', 'restore', () => instance.restore?.(entry.state))
-      chain.written.set(index, JSON.stringify(entry.state))
+      remember(chain, index, JSON.stringify(entry.state))
       if (chain.nextOffset === undefined || entry.offset > chain.nextOffset) chain.nextOffset = entry.offset
     }
     if (chain.nextOffset !== undefined) {

@@ -2,12 +2,14 @@
  * The process stage's sinks: each gets the records its `where:` routes to it, except what it already holds (sinks
  * with positions, see sink-positions.ts); flushed before a batch's offsets are committed, closed at shutdown.
  */
+import type {PipelineConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
 import type {Logger} from '../logger.js'
 import {scopeOf} from '../plugin-context.js'
 import type {EtlRecord, SinkInstance, SinkOrigin} from '../plugin-types.js'
 import type {TapHub} from '../tap/tap-hub.js'
 import {callPlugin} from './call-plugin.js'
+import {EventLatency} from './event-latency.js'
 import type {Running} from './partition-chains.js'
 import {routedTo} from './routing.js'
 import type {SinkPositions} from './sink-positions.js'
@@ -19,14 +21,20 @@ export interface ProcessSinksInputs {
   onWritten?: (records: EtlRecord[]) => void
   /** `etl tap --sink`: sees what each sink is given while a client watches. */
   tap?: TapHub
+  /** `metrics.eventTime`: the fields each written record is timed from (event-latency.ts). */
+  pipeline?: Pick<PipelineConfig, 'metrics'>
 }
 
 export class ProcessSinks {
+  private readonly latency: EventLatency
+
   constructor(
     private readonly sinks: Running<SinkInstance>[],
     private readonly positions: SinkPositions,
     private readonly inputs: ProcessSinksInputs,
-  ) {}
+  ) {
+    this.latency = new EventLatency(inputs.pipeline?.metrics.eventTime ?? [], inputs.counters)
+  }
 
   /** Hands records to every sink (by its where:) that does not hold them yet; `origin`: the input they come from. */
   async write(records: EtlRecord[], origin?: SinkOrigin): Promise<void> {
@@ -40,7 +48,9 @@ export class ProcessSinks {
       if (routed.length > 0 || (origin && this.positions.isExactlyOnce(index))) {
         await callPlugin(stage, 'process', 'write', () => instance.write(routed, origin))
       }
-      if (routed.length > 0) this.inputs.counters.add(scopeOf(stage), 'written', routed.length)
+      if (routed.length === 0) continue
+      this.inputs.counters.add(scopeOf(stage), 'written', routed.length)
+      this.latency.written(scopeOf(stage), routed)
     }
     if (records.length > 0 && anyWrote) this.inputs.onWritten?.(records)
   }

@@ -41,9 +41,22 @@ export interface ProcessStageInputs {
 export interface ProcessStage {
   /** Resolves when the stage stopped (signal, or caught up with a drain target); rejects when it failed. */
   done: Promise<void>
-  /** Stop once every partition's committed offset reaches `target` (used after a finite source finished). */
-  stopWhenCaughtUp(target: Map<number, bigint>): Promise<void>
+  /**
+   * Stop once every partition's committed offset reaches `target` (used after a finite source finished). With
+   * `ownedOnly` (`--until-caught-up`: the target is the topic's end offsets), once the partitions this member owns
+   * reach it; the group's committed offsets are then read every `pollMs` too, since commits past transaction markers
+   * and those of other members (of partitions that move here) come in no batch.
+   */
+  stopWhenCaughtUp(target: Map<number, bigint>, options?: CatchUpOptions): Promise<void>
 }
+
+export interface CatchUpOptions {
+  ownedOnly?: boolean
+  /** Default 500 ms. */
+  pollMs?: number
+}
+
+const CATCH_UP_POLL_MS = 500
 
 /** Creates the sinks (and reads their positions) and starts consuming; `done` settles once the stage stopped. */
 export async function startProcessStage(inputs: ProcessStageInputs): Promise<ProcessStage> {
@@ -77,7 +90,7 @@ export async function startProcessStage(inputs: ProcessStageInputs): Promise<Pro
     deadLetters,
     producer,
   })
-  return {done: stage.run(), stopWhenCaughtUp: (target) => stage.stopWhenCaughtUp(target)}
+  return {done: stage.run(), stopWhenCaughtUp: (target, options) => stage.stopWhenCaughtUp(target, options)}
 }
 
 interface ProcessStageParts {
@@ -94,6 +107,7 @@ interface ProcessStageParts {
 class RunningProcessStage {
   private readonly drain = new DrainProgress()
   private stopping: Promise<void> | undefined
+  private pollTimer: NodeJS.Timeout | undefined
   /** Set by a new assignment: the sinks' positions are read again before the next batch (sink-positions.ts). */
   private positionsStale = false
 
@@ -113,6 +127,7 @@ class RunningProcessStage {
         onBatch: (batch) => this.handleBatch(batch),
         onAssignment: (assignment) => {
           chains.assigned(assignment)
+          this.drain.assigned(assignment.partitions)
           this.positionsStale = true
           inputs.counters.level('process', 'partitions_assigned', assignment.partitions.length)
         },
@@ -123,6 +138,7 @@ class RunningProcessStage {
       })
       .finally(async () => {
         inputs.signal.removeEventListener('abort', onAbort)
+        clearTimeout(this.pollTimer)
         await this.shutdown()
       })
   }
@@ -132,10 +148,31 @@ class RunningProcessStage {
     return (this.stopping ??= this.parts.consumer.stop())
   }
 
-  async stopWhenCaughtUp(target: Map<number, bigint>): Promise<void> {
-    const {bus, pipeline} = this.parts.inputs
-    this.drain.aimAt(target, await bus.committedOffsets(pipeline.kafka.groupId, pipeline.kafka.topic))
+  async stopWhenCaughtUp(target: Map<number, bigint>, options: CatchUpOptions = {}): Promise<void> {
+    const {ownedOnly = false, pollMs = CATCH_UP_POLL_MS} = options
+    this.drain.aimAt(target, await this.committedOffsets(), {ownedOnly})
     if (this.drain.caughtUp()) await this.stop()
+    else if (ownedOnly) this.pollCommitted(pollMs)
+  }
+
+  private committedOffsets(): Promise<Map<number, bigint>> {
+    const {bus, pipeline} = this.parts.inputs
+    return bus.committedOffsets(pipeline.kafka.groupId, pipeline.kafka.topic)
+  }
+
+  /** Reads the group's committed offsets every `everyMs` until caught up (then stops) or stopped otherwise. */
+  private pollCommitted(everyMs: number): void {
+    const {logger} = this.parts.inputs
+    const tick = async () => {
+      if (this.stopping) return
+      const committed = await this.committedOffsets().catch((error: unknown) => {
+        logger.debug(`reading the committed offsets failed (tried again in ${everyMs} ms): ${messageOf(error)}`)
+      })
+      if (committed) this.drain.learn(committed)
+      if (this.drain.caughtUp()) void this.stop()
+      else if (!this.stopping) this.pollTimer = setTimeout(() => void tick(), everyMs)
+    }
+    this.pollTimer = setTimeout(() => void tick(), everyMs)
   }
 
   private async handleBatch(batch: ConsumedBatch): Promise<void> {

@@ -173,6 +173,7 @@ export class SourceBuffer {
       const {pack, count} = this.takePack()
       this.inFlight = count
       const started = Date.now()
+      const timer = performance.now()
       const slow = setInterval(() => this.reportOutage(started), this.inputs.slowAfterMs ?? 5000)
       let offsets: ProducedOffsets
       try {
@@ -185,6 +186,7 @@ export class SourceBuffer {
         clearInterval(slow)
         this.inFlight = 0
       }
+      this.inputs.counters.timed(this.inputs.scope, 'delivery', (performance.now() - timer) / 1000)
       this.queue.splice(0, count)
       this.records -= pack.messages.length
       this.inputs.counters.level(this.inputs.scope, 'buffer_records', this.records)

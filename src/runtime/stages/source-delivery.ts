@@ -41,7 +41,7 @@ export interface SourceDeliveryInputs {
   stateTopic: string
   stateKey: string
   transactionalId: string
-  replicationFactor: number
+  replicationFactor?: number
   label: string
   type: string
   /** Aborted when shutdown cannot wait any longer: a delivery still retrying then gives up (ETL_KAFKA). */

@@ -50,7 +50,7 @@ export function stateTopicOf(groupId: string): string {
 export interface StateStoreInputs {
   bus: MessageBus
   topic: string
-  replicationFactor: number
+  replicationFactor?: number
   /** The producer to write with (the process stage shares one for all its outputs). */
   producer: () => Promise<BusProducer>
   logger: Logger

@@ -96,8 +96,8 @@ describe('chart server', () => {
     expect(server.url).to.equal(`http://127.0.0.1:${server.port}/`)
   })
 
-  it('serves a self-contained page with the title escaped and a nonce-locked CSP', async () => {
-    const response = await fetch(server.url)
+  it('serves the image page at /images, self-contained, title escaped, with a nonce-locked CSP', async () => {
+    const response = await fetch(new URL('images', server.url))
     expect(response.status).to.equal(200)
     expect(response.headers.get('content-type')).to.match(/^text\/html/)
     const html = await response.text()
@@ -107,12 +107,12 @@ describe('chart server', () => {
     const nonce = /script-src 'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1]
     expect(nonce).to.be.a('string')
     expect(html).to.include(`<script nonce="${nonce}">`)
-    const again = await fetch(server.url).then((r) => r.headers.get('content-security-policy'))
+    const again = await fetch(new URL('images', server.url)).then((r) => r.headers.get('content-security-policy'))
     expect(again).not.to.include(nonce)
   })
 
-  it('ships page JavaScript that parses', async () => {
-    const html = await fetch(server.url).then((r) => r.text())
+  it('ships image page JavaScript that parses', async () => {
+    const html = await fetch(new URL('images', server.url)).then((r) => r.text())
     const code = /<script nonce="[^"]+">([\s\S]*)<\/script>/.exec(html)?.[1]
     expect(code).to.include('EventSource')
     expect(() => new Script(code!)).not.to.throw()

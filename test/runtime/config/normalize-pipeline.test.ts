@@ -53,10 +53,11 @@ describe('normalizePipeline', () => {
     expect(pipeline.kafka).to.include({
       topic: KAFKA.topic.default,
       partitions: KAFKA.partitions.default,
-      replicationFactor: KAFKA.replicationFactor.default,
       fromBeginning: KAFKA.fromBeginning.default,
       client: KAFKA.client.default,
     })
+    // No default in the schema: the bus picks min(3, brokers) when it creates a topic (core/replication.ts).
+    expect(pipeline.kafka.replicationFactor).to.equal(undefined)
     const buffer = KAFKA.producerBuffer.properties
     expect(pipeline.kafka.producerBuffer).to.deep.equal({
       maxRecords: buffer.maxRecords.default,
@@ -68,6 +69,7 @@ describe('normalizePipeline', () => {
       enabled: metrics.enabled.default,
       port: metrics.port.default,
       host: metrics.host.default,
+      eventTime: metrics.eventTime.default,
     })
     expect(pipeline.source!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
     expect(pipeline.source).to.not.have.property('worker') // `auto`, the schema's default
@@ -154,8 +156,9 @@ describe('normalizePipeline', () => {
           everyMs: 60_000,
         },
       ],
+      dashboard: {alerts: {kind: 'csv', path: 'out/alerts.csv'}},
       shutdown: {graceMs: 90_000},
-      metrics: {enabled: true, port: 0, host: '0.0.0.0'},
+      metrics: {enabled: true, port: 0, host: '0.0.0.0', eventTime: ['timestamp']},
       registry,
       warnings: [],
     })
@@ -220,7 +223,8 @@ const FULL = {
     producerBuffer: {maxRecords: 500, whenFull: 'drop-oldest'},
   },
   shutdown: {grace: '1.5m'},
-  metrics: {enabled: true, port: 0, host: '0.0.0.0'},
+  metrics: {enabled: true, port: 0, host: '0.0.0.0', eventTime: ['timestamp']},
+  dashboard: {alerts: {csv: 'out/alerts.csv'}},
   source: {type: 'replay', name: 'history', retry: {maxAttempts: 3, initialDelay: '200ms', maxDelay: 5}, worker: true},
   transforms: [{type: 'map', name: 'double', compute: {double: 'price_usd * 2'}}],
   sinks: [

@@ -30,7 +30,9 @@ const pipelineFields: Fields<PipelineDocument> = {
   transforms: true,
   sinks: true,
   charts: true,
+  dashboard: true,
 }
+const dashboardFields: Fields<NonNullable<PipelineDocument['dashboard']>> = {alerts: true}
 const kafkaFields: Fields<KafkaDocument> = {
   brokers: true,
   topic: true,
@@ -47,7 +49,7 @@ const kafkaFields: Fields<KafkaDocument> = {
 }
 const producerBufferFields: Fields<KafkaDocument['producerBuffer']> = {maxRecords: true, whenFull: true}
 const shutdownFields: Fields<PipelineDocument['shutdown']> = {grace: true}
-const metricsFields: Fields<PipelineDocument['metrics']> = {enabled: true, port: true, host: true}
+const metricsFields: Fields<PipelineDocument['metrics']> = {enabled: true, port: true, host: true, eventTime: true}
 const sourceFields: Fields<SourceEntry> = {type: true, name: true, retry: true, worker: true}
 const transformFields: Fields<TransformEntry> = {type: true, name: true, when: true}
 const sinkFields: Fields<SinkEntry> = {type: true, name: true, retry: true, where: true}
@@ -63,6 +65,7 @@ describe('the typed view of a pipeline file (pipeline-document.ts)', () => {
     expect(keys(producerBufferFields)).to.deep.equal(keys(properties.kafka.properties.producerBuffer.properties))
     expect(keys(shutdownFields)).to.deep.equal(keys(properties.shutdown.properties))
     expect(keys(metricsFields)).to.deep.equal(keys(properties.metrics.properties))
+    expect(keys(dashboardFields)).to.deep.equal(keys(properties.dashboard.properties))
   })
 
   it("names each kind's runtime keys of an entry, which are what its entry schema declares", () => {

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import {
   log4j2Properties,
+  replicationOf,
   resolveBrokerConfig,
   serverProperties,
 } from '../../../src/runtime/kafka-local/broker-config.js'
@@ -71,6 +72,39 @@ describe('broker-config', () => {
     it('escapes backslashes so Windows paths survive Java property parsing', () => {
       const props = parse(serverProperties({dataDir: 'C:\\etl\\data', logsDir: 'C:\\etl\\logs'}))
       expect(props.get('log.dirs')).to.equal('C:\\\\etl\\\\data')
+    })
+
+    it('makes one node of a cluster a voter among all, with 3 replicas and min.insync.replicas 2', () => {
+      const voters = [1, 2, 3].map((nodeId) => ({nodeId, host: '127.0.0.1', controllerPort: 40000 + nodeId}))
+      const props = parse(serverProperties({...dirs, port: 39094, controllerPort: 40002, cluster: {nodeId: 2, voters}}))
+      expect(props.get('node.id')).to.equal('2')
+      expect(props.get('controller.quorum.voters')).to.equal('1@127.0.0.1:40001,2@127.0.0.1:40002,3@127.0.0.1:40003')
+      expect(props.get('listeners')).to.equal('PLAINTEXT://127.0.0.1:39094,CONTROLLER://127.0.0.1:40002')
+      for (const key of [
+        'offsets.topic.replication.factor',
+        'transaction.state.log.replication.factor',
+        'share.coordinator.state.topic.replication.factor',
+        'default.replication.factor',
+      ]) {
+        expect(props.get(key), key).to.equal('3')
+      }
+      for (const key of [
+        'min.insync.replicas',
+        'transaction.state.log.min.isr',
+        'share.coordinator.state.topic.min.isr',
+      ])
+        expect(props.get(key), key).to.equal('2')
+    })
+  })
+
+  describe('replicationOf', () => {
+    it('keeps one broker at 1/1, two at 2/1, and three or more at 3 replicas with 2 in sync', () => {
+      expect([1, 2, 3, 5].map(replicationOf)).to.deep.equal([
+        {replicas: 1, minInsync: 1},
+        {replicas: 2, minInsync: 1},
+        {replicas: 3, minInsync: 2},
+        {replicas: 3, minInsync: 2},
+      ])
     })
   })
 

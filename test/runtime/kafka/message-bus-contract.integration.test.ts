@@ -84,6 +84,17 @@ for (const client of KAFKA_CLIENTS) {
       ])
     })
 
+    it('endOffsets is the last stable offset: it stops before a transaction still open', async () => {
+      const topic = uniqueName(`it-${client}-stable-end`)
+      await createTopic(topic, 1)
+      await rawTransaction(uniqueName('it-committed'), topic, ['1', '2'], 'commit')
+      // Two records and the commit marker, which the coordinator writes just after the commit returned.
+      const end = async () => (await bus.endOffsets(topic)).get(0)
+      await eventually(async () => ((await end()) === 3n ? true : undefined), 'the commit marker')
+      await rawTransaction(uniqueName('it-open'), topic, ['3', '4', '5'], 'die')
+      expect(await bus.endOffsets(topic), 'the open transaction is past the end').to.deep.equal(new Map([[0, 3n]]))
+    })
+
     it('send: acks=all, and per partition the offset right after the last record written', async () => {
       const topic = uniqueName(`it-${client}-send`)
       await createTopic(topic, 3)

@@ -71,7 +71,7 @@ describe('docs/grafana-dashboard.json', () => {
     }
   })
 
-  it('covers the series of the issue: rates, lag, dead letters, retries, durations, buffer, Kafka, readiness', () => {
+  it('covers rates, lag, dead letters, retries, durations, buffer, Kafka, readiness, latency and state size', () => {
     const used = new Set(expressions.flatMap(seriesIn))
     for (const name of [
       'etl_records_total',
@@ -83,6 +83,8 @@ describe('docs/grafana-dashboard.json', () => {
       'etl_kafka_up',
       'etl_consumer_assigned_partitions',
       'etl_sinks_open',
+      'etl_event_latency_seconds_bucket',
+      'etl_transform_state_bytes',
     ])
       expect([...used], name).to.include(name)
     expect(expressions.some((e) => /outcome="dead_lettered"/.test(e) && /by \(code\)/.test(e))).to.equal(true)

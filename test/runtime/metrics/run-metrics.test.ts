@@ -88,6 +88,19 @@ describe('RunMetrics (the run counters as Prometheus metrics)', () => {
     expect(buffer).to.deep.include({value: 80, labels: {stage: 'source', plugin: 'replay'}})
   })
 
+  it('puts event latencies in buckets up to an hour, the rest in +Inf, and state sizes in a gauge', async () => {
+    const {counters, registry} = observed()
+    counters.timedEach('sink csv', 'event_latency', [0.004, 0.3, 7200])
+    counters.level('transform sma', 'state_bytes', 512)
+    const latency = await samples(registry, 'etl_event_latency_seconds')
+    const bucket = (le: number | string) =>
+      latency.find((s) => s.metricName?.endsWith('_bucket') && s.labels.le === le)?.value
+    expect([bucket(0.005), bucket(0.5), bucket(3600), bucket('+Inf')]).to.deep.equal([1, 2, 2, 3])
+    expect(latency.find((s) => s.metricName?.endsWith('_count'))?.labels).to.include({stage: 'sink', plugin: 'csv'})
+    const [state] = await samples(registry, 'etl_transform_state_bytes')
+    expect(state).to.deep.include({value: 512, labels: {stage: 'transform', plugin: 'sma'}})
+  })
+
   it('stamps the time a source last had records acknowledged', async () => {
     const {counters, registry} = observed()
     const before = Date.now() / 1000

@@ -47,4 +47,73 @@ describe('DrainProgress', () => {
     )
     expect(progress.caughtUp()).to.equal(true)
   })
+
+  describe('counting only the partitions this member owns (--until-caught-up)', () => {
+    const target = new Map([
+      [0, 10n],
+      [1, 5n],
+      [2, 8n],
+    ])
+
+    it('waits for the first assignment, then needs only the owned partitions', () => {
+      const progress = new DrainProgress()
+      progress.aimAt(target, new Map(), {ownedOnly: true})
+      progress.handled(0, 10n)
+      expect(progress.caughtUp(), 'no assignment yet').to.equal(false)
+      progress.assigned([0, 1])
+      expect(progress.caughtUp(), 'partition 1 is behind').to.equal(false)
+      progress.handled(1, 5n)
+      expect(progress.caughtUp(), 'partition 2 is not owned').to.equal(true)
+    })
+
+    it('sees partitions that move here as caught up once the polled commits reach them', () => {
+      const progress = new DrainProgress()
+      progress.aimAt(target, new Map(), {ownedOnly: true})
+      progress.assigned([0])
+      progress.handled(0, 10n)
+      expect(progress.caughtUp()).to.equal(true)
+      // Another member left; its partitions are ours now, committed as far as that member got.
+      progress.assigned([0, 1, 2])
+      expect(progress.caughtUp()).to.equal(false)
+      progress.learn(
+        new Map([
+          [1, 5n],
+          [2, 8n],
+        ]),
+      )
+      expect(progress.caughtUp()).to.equal(true)
+    })
+
+    it('takes commits past transaction markers from the polled offsets, never moving a partition back', () => {
+      const progress = new DrainProgress()
+      progress.aimAt(new Map([[0, 10n]]), new Map([[0, -1n]]), {ownedOnly: true})
+      progress.assigned([0])
+      progress.handled(0, 9n) // the last record is at 8; offset 9 is the transaction's commit marker
+      expect(progress.caughtUp()).to.equal(false)
+      progress.learn(new Map([[0, 10n]]))
+      expect(progress.caughtUp()).to.equal(true)
+      progress.learn(new Map([[0, 3n]]))
+      expect(progress.caughtUp(), 'an older read does not undo a newer one').to.equal(true)
+    })
+
+    it('is caught up with no assignment when every partition is reached anyway', () => {
+      const progress = new DrainProgress()
+      progress.aimAt(
+        new Map([
+          [0, 0n],
+          [1, 4n],
+        ]),
+        new Map([[1, 4n]]),
+        {ownedOnly: true},
+      )
+      expect(progress.caughtUp()).to.equal(true)
+    })
+
+    it('with no partitions assigned (more members than partitions), has nothing to wait for', () => {
+      const progress = new DrainProgress()
+      progress.aimAt(target, new Map(), {ownedOnly: true})
+      progress.assigned([])
+      expect(progress.caughtUp()).to.equal(true)
+    })
+  })
 })

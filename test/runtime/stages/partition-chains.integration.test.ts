@@ -1,7 +1,7 @@
 /**
  * Per-partition transform chains against the real broker's state topic: which chains a new assignment closes (and
  * that it closes them without flushing), that a new member id rebuilds every chain from the state topic, what a
- * restored chain skips, and that saved state of another transform is not restored into this one.
+ * restored chain skips, that saved state of another transform is not restored into this one, and the state size.
  */
 import {expect} from 'chai'
 import {mkdtempSync} from 'node:fs'
@@ -160,5 +160,30 @@ describe('partition chains (real broker state topic)', function () {
     expect(logs.join('\n')).to.include(
       'ignoring saved state of counter "counter" for transform 1 (now counter "renamed")',
     )
+  })
+
+  it('reports the saved state size of each transform, summed over partitions, 0 once its partitions left', async () => {
+    const {chains: c, counters} = chains()
+    const levels: [string, string, number][] = []
+    counters.observe({
+      counted: () => undefined,
+      level: (scope, event, value) => void levels.push([scope, event, value]),
+    })
+    c.assigned({partitions: [0, 1], memberId: 'm1'})
+    await c.settle()
+    const zero = await c.chainFor(0)
+    const one = await c.chainFor(1)
+    await zero.transforms[0].instance.process(Array.from({length: 12}, () => ({})))
+    await c.checkpoint(zero, 12n)
+    expect(levels.at(-1)).to.deep.equal(['transform counter', 'state_bytes', '{"seen":12}'.length])
+    await one.transforms[0].instance.process([{}])
+    await c.checkpoint(one, 1n)
+    expect(levels.at(-1)).to.deep.equal(['transform counter', 'state_bytes', '{"seen":12}{"seen":1}'.length])
+    c.assigned({partitions: [1], memberId: 'm1'})
+    await c.settle()
+    expect(levels.at(-1)).to.deep.equal(['transform counter', 'state_bytes', '{"seen":1}'.length])
+    c.assigned({partitions: [], memberId: 'm1'})
+    await c.settle()
+    expect(levels.at(-1)).to.deep.equal(['transform counter', 'state_bytes', 0])
   })
 })

@@ -92,8 +92,29 @@ export class ChartRows {
 
   constructor(private readonly options: ChartRowsOptions) {}
 
+  /** Rows that entered the window during the current add(), when someone follows them (see follow()). */
+  private entered: ChartRow[] | undefined
+  private listener: ((rows: ChartRow[]) => void) | undefined
+
+  /** Calls `listener` after every add() with the rows that entered the window, in order; undefined stops it. */
+  follow(listener: ((rows: ChartRow[]) => void) | undefined): void {
+    this.listener = listener
+  }
+
   /** Normalises and appends records. Never throws for bad data: bad rows are reported in the result. */
   add(records: readonly Record<string, unknown>[]): AddResult {
+    if (!this.listener) return this.addRows(records)
+    this.entered = []
+    try {
+      return this.addRows(records)
+    } finally {
+      const entered = this.entered
+      this.entered = undefined
+      if (entered.length > 0) this.listener(entered)
+    }
+  }
+
+  private addRows(records: readonly Record<string, unknown>[]): AddResult {
     const {fields, defaultSeries} = this.options
     const result: AddResult = {added: 0, skipped: 0, outOfOrder: 0}
     const only = this.options.onlySeries
@@ -126,6 +147,7 @@ export class ChartRows {
         continue
       }
       result.added++
+      this.entered?.push(columns.row(columns.end - 1))
       if (t > this.latest) this.latest = t
     }
     this.evict()

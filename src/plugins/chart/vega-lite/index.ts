@@ -245,8 +245,9 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
     if ('problem' in read) throw new EtlError('ETL_CHART_INVALID', read.problem)
     const vegaView = await import('./vega-view.js')
     let view: ChartView
+    const spec = vegaView.applyOverrides(read.spec, overridesOf(config)) as unknown as Record<string, unknown>
     try {
-      const compiled = vegaView.compileSpec(vegaView.applyOverrides(read.spec, overridesOf(config)))
+      const compiled = vegaView.compileSpec(spec as never)
       for (const warning of compiled.warnings) context.logger.debug(`Vega-Lite: ${warning}`)
       if (!vegaView.readsRows(compiled.vega)) {
         throw new Error(`it never reads the chart's rows: give it "data": {"name": "${vegaView.ROWS_DATA}"}`)
@@ -278,6 +279,7 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         scale: config.scale,
         png: config.output.png === undefined ? undefined : context.resolvePath(config.output.png),
         svg: config.output.svg === undefined ? undefined : context.resolvePath(config.output.svg),
+        spec,
       },
       context,
     )

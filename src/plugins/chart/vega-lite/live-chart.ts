@@ -7,6 +7,8 @@ import {
   type ChartRender,
   EtlError,
   type EtlRecord,
+  type LiveChartSource,
+  type LiveRowsListener,
   messageOf,
   type PluginContext,
   type SeriesSummary,
@@ -14,7 +16,7 @@ import {
 import {writeFileAtomic} from './atomic-write.js'
 import {ChartRows, type ChartRowsOptions, type Downsample} from './chart-rows.js'
 import {loadSharp} from './font-setup.js'
-import type {ChartView} from './vega-view.js'
+import {ROWS_DATA, type ChartView} from './vega-view.js'
 
 export interface LiveChartOptions {
   rows: ChartRowsOptions
@@ -24,7 +26,12 @@ export interface LiveChartOptions {
   scale: number
   png?: string
   svg?: string
+  /** The spec as rendered (size and title applied), for the browser's live dashboard. */
+  spec: Record<string, unknown>
 }
+
+/** Tooltip fields of the rows, after time: the price, its moving average, then the candle's parts. */
+const DETAIL_FIELDS = ['value', 'ma', 'open', 'high', 'low', 'close', 'volume']
 
 /** zlib level for the PNG: level 3 is ~5 ms faster than the default 6 on an 800×400 chart, for ~4% more bytes. */
 const PNG_COMPRESSION = 3
@@ -35,6 +42,7 @@ export class LiveChart implements ChartInstance {
   private closed = false
   private warnedSkipped = false
   private warnedOrder = false
+  private listener: LiveRowsListener | undefined
 
   constructor(
     private readonly view: ChartView,
@@ -67,6 +75,20 @@ export class LiveChart implements ChartInstance {
 
   reset(): void {
     this.rows.reset()
+    this.listener?.reset()
+  }
+
+  live(): LiveChartSource {
+    return {
+      spec: this.options.spec,
+      data: ROWS_DATA,
+      fields: {time: 't', key: 'series', value: 'value', details: DETAIL_FIELDS},
+      ...(this.options.rows.windowMs === undefined ? {} : {windowMs: this.options.rows.windowMs}),
+      follow: (listener) => {
+        this.listener = listener
+        this.rows.follow(listener && ((rows) => listener.rows(rows as unknown as Record<string, unknown>[])))
+      },
+    }
   }
 
   render(): Promise<ChartRender> {

@@ -94,6 +94,35 @@ const RANGES: Partial<Record<ColumnType, [bigint, bigint]>> = {
   bigint: [-(2n ** 63n), 2n ** 63n - 1n],
 }
 
+/**
+ * A value ready for its column: the text PostgreSQL parses, or, for a JS number in a `double precision` column, the
+ * number itself (binary COPY sends it as it is; turning every price into text costs more than the rest of the row).
+ */
+export type Cell = string | number | null
+
+/**
+ * coerceValue, except that a `double precision` value is a number where it is one exactly as PostgreSQL would read
+ * its text (both round correctly to the nearest double). Text that is out of range (`1e400`, or `1e-400`, which reads
+ * as 0) stays text, for PostgreSQL to refuse with its own message.
+ */
+export function coerceCell(value: unknown, type: ColumnType): Cell {
+  if (type !== 'double precision') return coerceValue(value, type)
+  if (typeof value === 'number' && Number.isFinite(value)) return value
+  const text = coerceValue(value, type)
+  if (text === null) return null
+  const number = Number(text)
+  const underflow = number === 0 && NONZERO_MANTISSA.test(text)
+  return Number.isFinite(number) && !underflow ? number : text
+}
+
+/** A nonzero digit before any exponent: text that does not mean 0. */
+const NONZERO_MANTISSA = /^[^eE]*[1-9]/
+
+/** The text of a cell, as PostgreSQL parses it. */
+export function cellText(cell: Cell): string | null {
+  return typeof cell === 'number' ? String(cell) : cell
+}
+
 /** The text PostgreSQL parses for `value` in a column of `type`; null for SQL NULL; throws ValueError. */
 export function coerceValue(value: unknown, type: ColumnType): string | null {
   if (value === null || value === undefined) return null

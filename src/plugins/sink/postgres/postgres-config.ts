@@ -115,7 +115,9 @@ export const postgresConfigSchema: ConfigSchema = {
       type: 'integer',
       minimum: 1,
       maximum: 100000,
-      description: 'Rows per INSERT statement; a flush sends as many as its batch needs, in one transaction.',
+      description:
+        'Rows per INSERT statement (upsert mode, and insert mode when a row is refused); insert mode loads a ' +
+        'flush as one COPY otherwise. A flush sends as many as its batch needs, in one transaction.',
       default: 5000,
       examples: [5000, 1000],
     },

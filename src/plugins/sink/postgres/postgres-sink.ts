@@ -13,14 +13,14 @@ import {
   type SinkInstance,
   type SinkOrigin,
 } from '../../../sdk/index.js'
-import {coerceValue, inferType, ValueError, type Column} from './column-types.js'
+import {coerceCell, inferType, ValueError, type Cell, type Column} from './column-types.js'
 import {createPool, describeServer} from './connection.js'
 import {OffsetsTable} from './offsets-table.js'
 import {failureKind, sinkError} from './pg-errors.js'
 import {postgresSettings, type PostgresSettings, type PostgresSinkConfig} from './postgres-config.js'
 import {RowBuffer, type BufferedRow, type FlushPlan, type Rejection} from './row-buffer.js'
 import {lastPerKey, RowsRefused, RowWriter, type WriteOutcome} from './row-writer.js'
-import {tableKey, writeRowsSql, type TableName} from './sql-text.js'
+import {copyRowsSql, tableKey, writeRowsSql, type TableName} from './sql-text.js'
 import {resolveTable, settleTable} from './table-layout.js'
 import {claimTable} from './table-claims.js'
 
@@ -38,6 +38,9 @@ export class PostgresSink implements SinkInstance {
   private table: Required<TableName> = {schema: '', name: ''}
   private offsets: OffsetsTable | undefined
   private columns: Column[] | undefined
+  /** The names of `columns` (fields that are none of them are counted as ignored), and the array they are of. */
+  private columnNames = new Set<string>()
+  private namedColumns: Column[] | undefined
   /** False until the table is known to exist with `columns` (created at the first flush when they are inferred). */
   private tableReady = false
   private writer: RowWriter | undefined
@@ -183,7 +186,8 @@ export class PostgresSink implements SinkInstance {
 
   private writerFor(columns: Column[]): RowWriter {
     const {mode, key, batchSize} = this.settings
-    this.writer ??= new RowWriter(writeRowsSql({table: this.table, columns, mode, key}), columns, batchSize)
+    const copy = mode === 'insert' ? copyRowsSql(this.table, columns) : undefined
+    this.writer ??= new RowWriter(writeRowsSql({table: this.table, columns, mode, key}), columns, batchSize, copy)
     return this.writer
   }
 
@@ -194,24 +198,29 @@ export class PostgresSink implements SinkInstance {
   /** One record as a row of text values, or a rejection naming the column and why. */
   private coerce(record: EtlRecord, rows: BufferedRow[], rejects: Rejection[]): void {
     const columns = this.columns!
-    const values: (string | null)[] = new Array(columns.length)
-    for (const [index, column] of columns.entries()) {
-      try {
-        values[index] = coerceValue(record[column.name], column.type)
-      } catch (error) {
-        if (!(error instanceof ValueError)) throw error
-        rejects.push({record, reason: `column ${column.name} (${column.type}): ${error.message}`})
-        return
-      }
+    const values: Cell[] = new Array(columns.length)
+    let index = 0
+    try {
+      for (; index < columns.length; index++)
+        values[index] = coerceCell(record[columns[index].name], columns[index].type)
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error
+      const column = columns[index]
+      rejects.push({record, reason: `column ${column.name} (${column.type}): ${error.message}`})
+      return
     }
-    this.noteIgnored(record, columns)
+    this.noteIgnored(record)
     rows.push({values, record})
   }
 
   /** Fields that are not columns: counted and logged once per name. */
-  private noteIgnored(record: EtlRecord, columns: Column[]): void {
+  private noteIgnored(record: EtlRecord): void {
+    if (this.namedColumns !== this.columns) {
+      this.namedColumns = this.columns
+      this.columnNames = new Set(this.columns!.map((column) => column.name))
+    }
     for (const field in record) {
-      if (this.ignored.has(field) || columns.some((column) => column.name === field)) continue
+      if (this.columnNames.has(field) || this.ignored.has(field)) continue
       this.ignored.add(field)
       this.context.count('ignored_field')
       this.context.logger.debug(`postgres sink: field "${field}" is not a column of ${tableKey(this.table)}; ignored`)

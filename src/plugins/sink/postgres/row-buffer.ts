@@ -5,10 +5,11 @@
  * honoured without writing some rows twice or losing others, so it stops the flush (ETL_SINK_CONFLICT).
  */
 import {EtlError, type EtlRecord, type SinkOrigin} from '../../../sdk/index.js'
+import type {Cell} from './column-types.js'
 
 export interface BufferedRow {
-  /** Values as text for their column types, in column order; null for SQL NULL. */
-  values: (string | null)[]
+  /** Values for their column types, in column order (column-types.ts Cell: text, a double, null for SQL NULL). */
+  values: Cell[]
   record: EtlRecord
 }
 

@@ -1,7 +1,8 @@
 /**
  * The SQL the postgres sink sends, built in one place from quoted identifiers, so no table or column name from a
- * config can change a statement's meaning. Rows go in as one `INSERT … SELECT FROM unnest($1::type[], …)` per chunk:
- * one parameter per column whatever the row count, and the same statement serves insert and upsert (ON CONFLICT).
+ * config can change a statement's meaning. Rows go in as one COPY per flush (insert mode), or as one
+ * `INSERT … SELECT FROM unnest($1::type[], …)` per chunk: one parameter per column whatever the row count, the same
+ * statement for insert (narrowing a refused row down) and upsert (ON CONFLICT).
  */
 import type {Column} from './column-types.js'
 
@@ -105,3 +106,8 @@ export function readOffsetsSql(offsets: TableName): string {
 
 /** Serialises DDL on one table between writers (two workers creating it at once would collide in pg_type). */
 export const DDL_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('etl-sink-postgres:' || $1))"
+
+/** `COPY … FROM STDIN` of the columns, text format: how insert mode loads rows when none is refused. */
+export function copyRowsSql(table: TableName, columns: readonly Column[]): string {
+  return `COPY ${qualified(table)} (${columns.map((column) => quoteIdent(column.name)).join(', ')}) FROM STDIN`
+}

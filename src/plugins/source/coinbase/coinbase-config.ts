@@ -6,6 +6,7 @@ import {type Duration, durationSchema, parseDuration} from '../../../sdk/index.j
 
 export interface CoinbaseConfig {
   products?: string[]
+  channel?: 'matches' | 'ticker'
   url?: string
   restUrl?: string
   backfill?: boolean
@@ -26,7 +27,8 @@ export const configSchema = {
     'Trades of Coinbase Exchange products from its WebSocket feed (`matches` + `heartbeat` channels): one record ' +
     'per trade, each exactly once and in trade-id order per product. Trades the feed dropped (found from trade ids ' +
     'and heartbeats) and those made while disconnected or stopped are back-filled from the REST ' +
-    '/products/{id}/trades endpoint.',
+    '/products/{id}/trades endpoint. With `channel: ticker`, one record per ticker instead (last price, best bid ' +
+    'and ask, 24 h open/high/low/volume), each once by its sequence; tickers are snapshots, nothing is back-filled.',
   additionalProperties: false,
   properties: {
     products: {
@@ -37,6 +39,15 @@ export const configSchema = {
       uniqueItems: true,
       default: ['BTC-USD'],
       examples: [['BTC-USD'], ['BTC-USD', 'ETH-USD']],
+    },
+    channel: {
+      type: 'string',
+      enum: ['matches', 'ticker'],
+      description:
+        'matches: every trade (the default); ticker: the ticker of each product as the feed sends it (on every ' +
+        'match, cascading matches batched), with best bid and ask; backfill applies to matches only.',
+      default: 'matches',
+      examples: ['matches', 'ticker'],
     },
     url: {
       type: 'string',
@@ -79,13 +90,14 @@ export const configSchema = {
     timeout: durationSchema('Limit for one REST request, body included.', '10s'),
     // `retry:` (reconnect backoff, REST retries) is the runtime's per-stage key: see context.retry.
   },
-  examples: [{products: ['BTC-USD', 'ETH-USD']}],
+  examples: [{products: ['BTC-USD', 'ETH-USD']}, {products: ['BTC-USD'], channel: 'ticker'}],
 }
 
 export function settings(config: CoinbaseConfig, env: NodeJS.ProcessEnv) {
   const trim = (url: string) => url.replace(/\/+$/, '')
   return {
     products: config.products ?? ['BTC-USD'],
+    channel: config.channel ?? 'matches',
     url: trim(config.url || env.COINBASE_WS_URL || FEED_URL),
     restUrl: trim(config.restUrl || env.COINBASE_REST_URL || REST_URL),
     backfill: config.backfill ?? true,

@@ -3,7 +3,8 @@
  * jitter, stall watchdog, resubscribe) on the `matches` and `heartbeat` channels. Each trade id is passed on once, in
  * order per product: repeats (the `last_match` replayed on every subscribe) are dropped, and a hole in the ids (a
  * dropped message, a reconnect, the time since the last run) is back-filled from REST before the trade after it.
- * Heartbeats carry the product's last trade id, which finds trades dropped when no later trade has come yet.
+ * Heartbeats carry the product's last trade id, which finds trades dropped when no later trade has come yet. With
+ * `channel: ticker` it passes on tickers instead, each once by its sequence (ticker.ts).
  */
 import {EtlError, type PluginContext, type SourceEmitter, type SourceInstance} from '../../../sdk/index.js'
 import {EmitBatcher} from '../../shared/batching/emit-batcher.js'
@@ -11,6 +12,7 @@ import {ReconnectingSocket, type SocketClose} from '../../shared/websocket/index
 import type {CoinbaseSettings} from './coinbase-config.js'
 import {FeedProblems, sample} from './feed-messages.js'
 import {RestBackfill} from './rest-backfill.js'
+import {parseTicker, tickerRecord, TickerLedger} from './ticker.js'
 import {parseTrade, tradeRecord, type Trade} from './trade.js'
 import {TradeLedger} from './trade-ledger.js'
 
@@ -21,6 +23,8 @@ const MAX_BATCH = 1000
 
 export class CoinbaseSource implements SourceInstance {
   private readonly ledger: TradeLedger
+  /** `channel: ticker`: the last sequence per product, the checkpoint in that mode. */
+  private readonly tickers: TickerLedger
   private readonly rest: RestBackfill
   private readonly problems: FeedProblems
   private readonly products: Set<string>
@@ -32,18 +36,21 @@ export class CoinbaseSource implements SourceInstance {
     private readonly context: PluginContext,
   ) {
     this.ledger = new TradeLedger(s.products)
+    this.tickers = new TickerLedger(s.products)
     this.rest = new RestBackfill(s, context)
     this.problems = new FeedProblems(context)
     this.products = new Set(s.products)
   }
 
   restore(state: unknown): void {
-    const problem = this.ledger.restore(state)
+    const ticker = this.s.channel === 'ticker'
+    const problem = ticker ? this.tickers.restore(state) : this.ledger.restore(state)
     if (problem) {
       this.context.logger.warn(`ignoring the saved checkpoint: ${problem}; starting from the live stream`)
       return
     }
-    this.context.logger.info('resuming after the last trades emitted', this.ledger.checkpoint().last)
+    if (ticker) this.context.logger.info('resuming after the last tickers emitted', this.tickers.checkpoint().sequence)
+    else this.context.logger.info('resuming after the last trades emitted', this.ledger.checkpoint().last)
   }
 
   async run(emit: SourceEmitter, runSignal: AbortSignal): Promise<void> {
@@ -51,7 +58,7 @@ export class CoinbaseSource implements SourceInstance {
     this.signal = AbortSignal.any([runSignal, context.signal])
     const batcher = new EmitBatcher({
       emit,
-      checkpoint: () => this.ledger.checkpoint(),
+      checkpoint: () => (s.channel === 'ticker' ? this.tickers.checkpoint() : this.ledger.checkpoint()),
       maxRecords: MAX_BATCH,
       maxDelayMs: s.flushIntervalMs,
     })
@@ -61,7 +68,7 @@ export class CoinbaseSource implements SourceInstance {
       url: s.url,
       context,
       signal: this.signal,
-      subscribe: () => [{type: 'subscribe', product_ids: s.products, channels: ['matches', 'heartbeat']}],
+      subscribe: () => [{type: 'subscribe', product_ids: s.products, channels: [s.channel, 'heartbeat']}],
       stallTimeoutMs: s.stallTimeoutMs,
       onMessage: (message) => this.onMessage(message),
       onClose: (close) => this.onClose(close),
@@ -86,6 +93,8 @@ export class CoinbaseSource implements SourceInstance {
       case 'match':
       case 'last_match':
         return this.onMatch(m)
+      case 'ticker':
+        return this.onTicker(m)
       case 'heartbeat':
         return this.onHeartbeat(m)
       case 'subscriptions':
@@ -119,8 +128,24 @@ export class CoinbaseSource implements SourceInstance {
     await this.pass([trade])
   }
 
+  /** A ticker newer (by sequence) than the last passed on for its product goes on; older ones are repeats. */
+  private async onTicker(m: Message): Promise<void> {
+    const product = this.productOf(m)
+    if (product === undefined) return
+    const ticker = parseTicker(m, product)
+    if (typeof ticker === 'string') {
+      this.problems.report('rejected_invalid_ticker', 'ticker', `rejected a ${product} ticker: ${ticker}`, {
+        message: sample(m),
+      })
+      return
+    }
+    if (!this.tickers.take(product, ticker.sequence)) return void this.context.count('duplicate_skipped')
+    await this.batcher?.add([tickerRecord(ticker)])
+  }
+
   /** A heartbeat's last_trade_id beyond the last trade passed on means trades were dropped with none after them. */
   private async onHeartbeat(m: Message): Promise<void> {
+    if (this.s.channel === 'ticker') return void (await this.batcher?.add([])) // the clock that flushes a due batch
     const product = this.productOf(m)
     const lastTradeId = m.last_trade_id
     if (product === undefined || !Number.isSafeInteger(lastTradeId)) return

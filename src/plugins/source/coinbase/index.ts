@@ -14,7 +14,8 @@ function create(config: CoinbaseConfig, context: PluginContext): CoinbaseSource 
 export default definePlugin<'source', CoinbaseConfig>({
   name: 'coinbase',
   kind: 'source',
-  summary: 'Coinbase Exchange trades from the WebSocket feed, gaps back-filled from REST, each trade exactly once',
+  summary:
+    'Coinbase Exchange trades (or tickers) from the WebSocket feed, gaps back-filled from REST, each exactly once',
   // One series per coin: its trades stay in order on one partition (unless the pipeline sets kafka.key).
   messageKey: () => 'symbol',
   configSchema,

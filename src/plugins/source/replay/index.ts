@@ -125,6 +125,8 @@ export default definePlugin<'source', ReplayConfig>({
 
   // As fast as Kafka takes records: with `worker: auto` its stage gets a thread of its own next to the process stage.
   isBulk: (config) => config.speed === 0,
+  // Ends after its loops (0 = endlessly) or its limit.
+  isFinite: (config) => config.loop > 0 || config.limit !== undefined,
   // One series per symbol: its records stay in order on one partition (unless the pipeline sets kafka.key).
   messageKey: () => 'symbol',
 

@@ -41,6 +41,14 @@ export const TRANSACTION_TIMEOUT_MS = 60_000
  */
 export const GROUP_TIMING = {sessionTimeout: 10_000, heartbeatInterval: 3000, rebalanceTimeout: 20_000} as const
 
+/**
+ * On a cluster of several brokers a member's session must outlast the loss of the broker that coordinates its group:
+ * the controller notices it after broker.session.timeout.ms (9 s by default), then the coordinator moves and loads the
+ * group. With 10 s sessions every such loss expels the members, and the member that rejoins first takes partitions the
+ * other still works on. 30 s rides it out; a worker that died then holds its partitions for 30 s instead of 10 s.
+ */
+export const CLUSTER_GROUP_TIMING = {sessionTimeout: 30_000, heartbeatInterval: 3000, rebalanceTimeout: 30_000} as const
+
 /** retryTransient: how often, and how far apart, an admin call is tried again after a transient answer. */
 export const TRANSIENT_RETRY = {attempts: 10, initialDelayMs: 200, maxDelayMs: 3000} as const
 

@@ -5,6 +5,7 @@ import {kafkaError, unreachableError} from '../core/bus-errors.js'
 import type {MessageBusOptions} from '../core/bus-options.js'
 import {CLIENT_RETRY, CONNECT_TIMEOUT_MS, DEFAULT_CHECK_TIMEOUT_MS, PROBE_RETRY} from '../core/client-settings.js'
 import {plainBus, plainConsumer} from '../core/plain-object.js'
+import {ReplicationDefault} from '../core/replication.js'
 import {retryTransient} from '../core/retry-transient.js'
 import type {BusConsumer, BusProducer, MessageBus, TopicSpec, TransactionalProducer} from '../message-bus.js'
 import {reportKafkajsBuild} from './build.js'
@@ -29,9 +30,11 @@ class KafkajsBus implements MessageBus {
   private adminConnected: Promise<void> | undefined
   private readonly producerInputs: ProducerInputs
   private readonly logger: Logger
+  private readonly replication: ReplicationDefault
 
   constructor(private readonly options: MessageBusOptions) {
     this.logger = options.logger
+    this.replication = new ReplicationDefault(() => this.clusterSize(), this.logger)
     reportKafkajsBuild(this.logger)
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -63,10 +66,11 @@ class KafkajsBus implements MessageBus {
     }
   }
 
-  async ensureTopic({topic, partitions, replicationFactor, configEntries = {}}: TopicSpec): Promise<void> {
+  async ensureTopic({topic, partitions, configEntries = {}, ...asked}: TopicSpec): Promise<void> {
     try {
       const admin = await this.connectedAdmin()
       if (await this.topicExists(topic)) return
+      const replicationFactor = await this.replication.of(asked.replicationFactor)
       const entries = Object.entries(configEntries).map(([name, value]) => ({name, value}))
       await retryTransient(
         () =>
@@ -121,7 +125,7 @@ class KafkajsBus implements MessageBus {
   }
 
   createConsumer(groupId: string): BusConsumer {
-    return plainConsumer(new KafkajsGroupConsumer(this.kafka, groupId, this.logger))
+    return plainConsumer(new KafkajsGroupConsumer(this.kafka, groupId, this.logger, () => this.clusterSize()))
   }
 
   async close(): Promise<void> {
@@ -131,6 +135,12 @@ class KafkajsBus implements MessageBus {
   private async connectedAdmin(): Promise<Admin> {
     await (this.adminConnected ??= this.admin.connect())
     return this.admin
+  }
+
+  /** The brokers the cluster has now (describeCluster lists the live ones). */
+  private async clusterSize(): Promise<number> {
+    const admin = await this.connectedAdmin()
+    return (await retryTransient(() => admin.describeCluster(), isTransient)).brokers.length
   }
 
   private async topicExists(topic: string): Promise<boolean> {

@@ -10,10 +10,11 @@ import type {
 } from 'kafkajs'
 import {EtlError, messageOf} from '../../errors.js'
 import type {Logger} from '../../logger.js'
-import {GROUP_TIMING} from '../core/client-settings.js'
+import {CLUSTER_GROUP_TIMING, GROUP_TIMING} from '../core/client-settings.js'
 import {PartitionCommits} from '../core/partition-commits.js'
 import type {BusConsumer, ConsumedBatch, ConsumeOptions} from '../message-bus.js'
 import {rejoinable} from './errors.js'
+import {LeaderWatch} from './leader-watch.js'
 
 export class KafkajsGroupConsumer implements BusConsumer {
   private consumer: Consumer | undefined
@@ -37,10 +38,13 @@ export class KafkajsGroupConsumer implements BusConsumer {
     private readonly kafka: Kafka,
     private readonly groupId: string,
     private readonly logger: Logger,
+    /** How many brokers the cluster has (the session timeout depends on it); 1 when unknown. */
+    private readonly clusterSize: () => Promise<number> = async () => 1,
   ) {}
 
   async run(options: ConsumeOptions): Promise<void> {
-    const c = this.createConsumer()
+    const brokers = await this.clusterSize().catch(() => 1)
+    const c = this.createConsumer(brokers > 1 ? CLUSTER_GROUP_TIMING : GROUP_TIMING)
     this.consumer = c
     const {topic} = options
     const commits = new PartitionCommits((partition, next) =>
@@ -51,6 +55,7 @@ export class KafkajsGroupConsumer implements BusConsumer {
     })
     this.listen(c, options, commits)
     this.startup = this.start(c, options, commits)
+    const watch = new LeaderWatch(this.kafka, topic, this.logger)
     try {
       await this.startup
     } catch (error) {
@@ -60,7 +65,8 @@ export class KafkajsGroupConsumer implements BusConsumer {
         })
     }
     if (this.stopped) this.finish() // stop() was called while starting: it disconnects once startup settled
-    await finished
+    watch.start()
+    await finished.finally(() => watch.stop())
     if (this.fatal !== undefined) {
       await c.disconnect().catch(() => undefined)
       throw this.fatal
@@ -76,12 +82,15 @@ export class KafkajsGroupConsumer implements BusConsumer {
     await this.consumer?.disconnect()
   }
 
-  private createConsumer(): Consumer {
+  private createConsumer(timing: typeof GROUP_TIMING | typeof CLUSTER_GROUP_TIMING): Consumer {
     return this.kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
-      ...GROUP_TIMING,
+      ...timing,
       retry: {retries: 8, restartOnFailure: async () => !this.stopped},
+      // stop() waits for the fetch in flight: with kafkajs' default of 5 s, a run that stops (caught up, or a finite
+      // source done) would sit idle that long before it exits. 1 s, as the platformatic consumer waits.
+      maxWaitTimeInMs: 1000,
       // Only committed records: a source's transaction that was aborted (it failed, or its process died) is skipped.
       readUncommitted: false,
     })

@@ -3,13 +3,20 @@
  * of this folder, the only code in etl that imports @platformatic/kafka. Behaviour, errors and logging follow the
  * kafkajs implementation, which is the reference.
  */
-import {Admin, FetchIsolationLevels, ListOffsetTimestamps, type Consumer} from '@platformatic/kafka'
+import {
+  Admin,
+  FetchIsolationLevels,
+  ListOffsetTimestamps,
+  type Consumer,
+  type FetchIsolationLevelValue,
+} from '@platformatic/kafka'
 import type {Logger} from '../../logger.js'
 import {backoffDelay, sleep} from '../../retry.js'
 import {kafkaError, unreachableError} from '../core/bus-errors.js'
 import type {KafkaConnection, MessageBusOptions} from '../core/bus-options.js'
 import {DEFAULT_CHECK_TIMEOUT_MS, CONNECT_TIMEOUT_MS, PROBE_RETRY} from '../core/client-settings.js'
 import {plainBus, plainConsumer} from '../core/plain-object.js'
+import {ReplicationDefault} from '../core/replication.js'
 import {retryTransient} from '../core/retry-transient.js'
 import type {BusConsumer, BusProducer, MessageBus, TopicSpec, TransactionalProducer} from '../message-bus.js'
 import {baseOptions} from './client-options.js'
@@ -28,10 +35,15 @@ class PlatformaticBus implements MessageBus {
   private readonly logger: Logger
   private admin: Admin | undefined
   private reader: Consumer | undefined
+  private readonly replication: ReplicationDefault
 
   constructor(options: MessageBusOptions) {
     this.connection = {brokers: options.brokers, clientId: options.clientId}
     this.logger = options.logger
+    this.replication = new ReplicationDefault(async () => {
+      const metadata = await retryTransient(() => this.adminClient().metadata({topics: []}), isTransient)
+      return metadata.brokers.size
+    }, this.logger)
   }
 
   async checkConnection(timeoutMs = DEFAULT_CHECK_TIMEOUT_MS): Promise<void> {
@@ -49,9 +61,10 @@ class PlatformaticBus implements MessageBus {
     }
   }
 
-  async ensureTopic({topic, partitions, replicationFactor, configEntries = {}}: TopicSpec): Promise<void> {
+  async ensureTopic({topic, partitions, configEntries = {}, ...asked}: TopicSpec): Promise<void> {
     try {
       if (await this.topicExists(topic)) return
+      const replicationFactor = await this.replication.of(asked.replicationFactor)
       const configs = Object.entries(configEntries).map(([name, value]) => ({name, value}))
       const spec = {topics: [topic], partitions, replicas: replicationFactor, configs}
       await retryTransient(() => this.adminClient().createTopics(spec), isTransient)
@@ -64,7 +77,9 @@ class PlatformaticBus implements MessageBus {
   }
 
   async endOffsets(topic: string): Promise<Map<number, bigint>> {
-    return this.offsetsAt(topic, ListOffsetTimestamps.LATEST).catch((error: unknown) => {
+    // read_committed, as kafkajs asks by default: the last stable offset, what the process stage can reach now.
+    const latest = ListOffsetTimestamps.LATEST
+    return this.offsetsAt(topic, latest, FetchIsolationLevels.READ_COMMITTED).catch((error: unknown) => {
       throw this.failure(`reading the end offsets of ${topic}`, error)
     })
   }
@@ -134,12 +149,19 @@ class PlatformaticBus implements MessageBus {
     return [...metadata.topics.get(topic)!.partitions.keys()]
   }
 
-  /** Offsets per partition at a timestamp (LATEST = the high water mark, EARLIEST = the log start). */
-  private async offsetsAt(topic: string, timestamp: bigint): Promise<Map<number, bigint>> {
+  /**
+   * Offsets per partition at a timestamp (LATEST = the high water mark, or with READ_COMMITTED the last stable offset:
+   * below the oldest transaction still open; EARLIEST = the log start).
+   */
+  private async offsetsAt(
+    topic: string,
+    timestamp: bigint,
+    isolationLevel: FetchIsolationLevelValue = FetchIsolationLevels.READ_UNCOMMITTED,
+  ): Promise<Map<number, bigint>> {
     const partitions = await this.partitionsOf(topic)
     const request = {
       topics: [{name: topic, partitions: partitions.map((partitionIndex) => ({partitionIndex, timestamp}))}],
-      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+      isolationLevel,
     }
     const [listed] = await retryTransient(() => this.adminClient().listOffsets(request), isTransient)
     return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]))

@@ -192,6 +192,80 @@ describe('postgres sink (a real PostgreSQL)', function () {
     expect(noKey.message).to.include('unique index')
   })
 
+  it('loads every value exactly through COPY, binary where it can and text where it cannot', async () => {
+    const types = {
+      t: 'text',
+      d: 'double precision',
+      i: 'integer',
+      b: 'bigint',
+      ok: 'boolean',
+      at: 'timestamptz',
+      j: 'jsonb',
+    }
+    const awkward = 'tab\there, line\nbreak, CR\r, back\\slash, \\N, ünïcødé 💹'
+    const records = [
+      {n: 1, t: awkward, d: 0.1 + 0.2, i: -2147483648, b: 9007199254740993n, ok: true, at: '2026-12-01T00:00:00.123Z'},
+      {n: 2, t: '', d: '1e-300', i: '42', b: '-9223372036854775808', ok: 'false', at: 0, j: {a: [1, 'x\ty']}},
+      {n: 3, t: null, d: 5e-324, i: null, b: null, ok: 0, at: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999))},
+    ]
+    const read = (table: string) =>
+      query(
+        db,
+        `SELECT n, t, d, i, b::text, ok, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS at, j ` +
+          `FROM ${table} ORDER BY n`,
+      )
+    const expected = [
+      {
+        n: 1,
+        t: awkward,
+        d: 0.1 + 0.2,
+        i: -2147483648,
+        b: '9007199254740993',
+        ok: true,
+        at: '2026-12-01T00:00:00.123000',
+        j: null,
+      },
+      {
+        n: 2,
+        t: '',
+        d: 1e-300,
+        i: 42,
+        b: '-9223372036854775808',
+        ok: false,
+        at: '1970-01-01T00:00:00.000000',
+        j: {a: [1, 'x\ty']},
+      },
+      {n: 3, t: null, d: 5e-324, i: null, b: null, ok: false, at: '1999-12-31T23:59:59.999000', j: null},
+    ]
+    const binary = await sink({table: 'copy_binary', columns: {n: 'integer', ...types}})
+    await binary.deliver(records, origin(0, 3))
+    expect(await read('copy_binary')).to.deep.equal(expected)
+
+    // A time with microseconds and an offset, and a numeric column: no binary form here, so the COPY goes as text.
+    const asText = await sink({table: 'copy_text', columns: {n: 'integer', ...types, amount: 'numeric'}})
+    const precise = {n: 4, t: 'x', d: 1, i: 1, b: 1, ok: true, at: '2026-12-01T02:00:00.123456+02:00', amount: '1.10'}
+    await asText.deliver([...records, precise], origin(0, 4))
+    const textRows = await read('copy_text')
+    expect(textRows.slice(0, 3)).to.deep.equal(expected)
+    expect(textRows[3].at).to.equal('2026-12-01T00:00:00.123456')
+    const [amount] = await query(db, 'SELECT amount::text FROM copy_text WHERE n = 4')
+    expect(amount.amount).to.equal('1.10')
+    expect([...binary.rejected, ...asText.rejected]).to.deep.equal([])
+  })
+
+  it('refuses an out-of-range price that JavaScript would read as Infinity or 0, alone', async () => {
+    const harness = await sink({table: 'ticks_range', columns: {symbol: 'text', price_usd: 'double precision'}})
+    const records = [
+      {symbol: 'ok', price_usd: 1},
+      {symbol: 'huge', price_usd: '1e400'},
+      {symbol: 'tiny', price_usd: '1e-400'},
+    ]
+    await harness.deliver(records, origin(0, 3))
+    expect(await query(db, 'SELECT symbol, price_usd FROM ticks_range')).to.deep.equal([{symbol: 'ok', price_usd: 1}])
+    expect(harness.rejected.map((r) => r.record.symbol).sort()).to.deep.equal(['huge', 'tiny'])
+    expect(harness.rejected.every((r) => /out of range.*SQLSTATE 22003/.test(r.reason))).to.equal(true)
+  })
+
   it('infers columns from the first record, and adopts an existing table’s columns', async () => {
     const first = await sink({table: 'ticks_inferred'})
     await first.deliver(

@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 import {
+  copyRowsSql,
   createTableSql,
   parseTableName,
   qualified,
@@ -45,6 +46,12 @@ describe('postgres sink SQL text', () => {
     )
     expect(writeRowsSql({table, columns: columns.slice(0, 1), mode: 'upsert', key: ['symbol']})).to.match(
       /ON CONFLICT \("symbol"\) DO NOTHING$/,
+    )
+  })
+
+  it('copies into the quoted columns from STDIN', () => {
+    expect(copyRowsSql({schema: 'public', name: 'c"x'}, columns)).to.equal(
+      'COPY "public"."c""x" ("symbol", "window_start", "close") FROM STDIN',
     )
   })
 })

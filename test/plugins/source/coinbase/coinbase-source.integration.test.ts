@@ -191,6 +191,78 @@ describe('coinbase source against the Coinbase look-alike', function () {
     expect(second.counts.get('backfilled')).to.equal(24) // 1015…1038; 1039 came as last_match
   })
 
+  it('channel ticker: one record per ticker, each once by sequence across a reconnect and a restart', async () => {
+    fake = await startFakeCoinbase()
+    const sequences = (records: EtlRecord[]) => records.map((r) => r.sequence as number)
+    const config = {products: ['BTC-USD'], channel: 'ticker'}
+    const first = await run(
+      config,
+      (records) => records.length >= 30,
+      async () => {
+        await fake.subscribed()
+        fake.trade('BTC-USD', 20)
+        await pause(100)
+        fake.drop() // the resubscribe starts with the newest ticker again: a repeat
+        await fake.subscribed(2)
+        fake.replayTickers('BTC-USD', [3, 4])
+        fake.trade('BTC-USD', 10)
+      },
+    )
+    const made = fake.tickers.get('BTC-USD')!
+    expect(sequences(first.records)).to.deep.equal(made.map((t) => t.sequence))
+    expect(first.counts.get('duplicate_skipped')).to.equal(3)
+    expect(fake.subscribes.at(-1)).to.deep.include({channels: ['ticker', 'heartbeat']})
+    const last = made.at(-1)!
+    expect(first.records.at(-1)).to.deep.equal({
+      symbol: 'BTC',
+      price_usd: Number(last.price),
+      timestamp: new Date(Date.parse(last.time)).toISOString(),
+      best_bid_usd: Number(last.best_bid),
+      best_ask_usd: Number(last.best_ask),
+      open_24h_usd: Number(last.open_24h),
+      high_24h_usd: Number(last.high_24h),
+      low_24h_usd: Number(last.low_24h),
+      volume_24h: Number(last.volume_24h),
+      quantity: Number(last.last_size),
+      trade_id: last.trade_id,
+      sequence: last.sequence,
+      exchange: 'coinbase',
+      product: 'BTC-USD',
+      record_type: 'ticker',
+    })
+    expect(first.checkpoint).to.deep.equal({v: 1, channel: 'ticker', sequence: {'BTC-USD': last.sequence}})
+
+    // A restart: the snapshot on subscribe is the last ticker emitted, so only what comes after it goes on.
+    const second = await run(
+      config,
+      (records) => records.length >= 5,
+      async () => {
+        await fake.subscribed(3)
+        fake.trade('BTC-USD', 5)
+      },
+      first.checkpoint,
+    )
+    expect(sequences(second.records)).to.deep.equal(made.slice(-5).map((t) => t.sequence))
+    expect(second.counts.get('duplicate_skipped')).to.equal(1)
+  })
+
+  it('channel ticker ignores a trades checkpoint (and the other way round) with a warning', async () => {
+    fake = await startFakeCoinbase()
+    const result = await run(
+      {products: ['BTC-USD'], channel: 'ticker'},
+      (records) => records.length >= 2,
+      async () => {
+        await fake.subscribed()
+        fake.trade('BTC-USD', 2)
+      },
+      {v: 1, last: {'BTC-USD': 1000}},
+    )
+    expect(result.records).to.have.length(2)
+    expect(result.logs.join('\n')).to.include(
+      'ignoring the saved checkpoint: it is not a checkpoint of the coinbase ticker channel',
+    )
+  })
+
   it('caps a back-fill at maxBackfill (keeping the newest) and counts the rest as missed', async () => {
     fake = await startFakeCoinbase()
     fake.trade('BTC-USD', 2500)

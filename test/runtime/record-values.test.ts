@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {eventTime} from '../../src/sdk/record-values.js'
+import {eventTime} from '../../src/runtime/record-values.js'
 
 /** eventTime as it was before its fast path for toISOString's form: the reference the fast path must match. */
 function reference(raw: unknown): number | undefined {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {isoTime} from '../../src/sdk/iso-time.js'
+import {isoTime} from '../../src/runtime/iso-time.js'
 
 const viaDate = (ms: number) => new Date(ms).toISOString()
 

@@ -2,7 +2,7 @@
  * Reading typed values out of records for the computing transforms: records arrive from JSON (numbers) or CSV
  * (strings), and a value that is missing, NaN or Infinity must be caught and rejected, never folded into a sum.
  */
-import type {EtlRecord} from '../runtime/plugin-types.js'
+import type {EtlRecord} from './plugin-types.js'
 
 /** The field as a finite number (numeric strings accepted), else undefined. */
 export function finiteNumber(record: EtlRecord, field: string): number | undefined {

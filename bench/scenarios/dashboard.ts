@@ -1,0 +1,213 @@
+/**
+ * The live dashboard's budget in a real headless Chromium: 5 charts × 10,000 points, 10 new rows per second per
+ * series (one series per chart), for a while. Rows go the real way — the vega-lite chart plugin normalises them, the
+ * dashboard hub streams them over SSE, the page applies them as Vega changesets — and Chromium's own performance
+ * metrics (CDP Performance.getMetrics) tell how busy the page's main thread is (TaskDuration per wall second) and
+ * whether its JS heap stays flat (sampled after a forced GC). Not a test: targets are reported as met or not.
+ *
+ *   npm run bench -- --only dashboard                        (a section of the bench)
+ *   node --import tsx bench/scenarios/dashboard.ts [--seconds 60 | --minutes 10] [--heights 1000,2400] [--json]
+ */
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+import vegaLite from '../../src/plugins/chart/vega-lite/index.js'
+import {startChartServer} from '../../src/runtime/charts/chart-server.js'
+import {createLogger} from '../../src/runtime/logger.js'
+import type {ChartInstance} from '../../src/runtime/plugin-types.js'
+import {launchChromium} from '../../test/support/chromium.js'
+import {configFor, testContext} from '../../test/support/plugin-context.js'
+import {ROOT} from '../lib/etl-process.js'
+
+export const DASHBOARD_TARGETS = {mainThreadBusyPct: 20, heapGrowthMbPer10Min: 5}
+const CHARTS = 5
+const POINTS = 10_000
+const ROWS_PER_SECOND = 10
+const TICK_MS = 100
+const SAMPLE_MS = 5000
+const WARMUP_MS = 10_000
+
+export interface DashboardBench {
+  targets: typeof DASHBOARD_TARGETS
+  charts: number
+  pointsPerChart: number
+  rowsPerSecondPerSeries: number
+  seconds: number
+  viewportHeight: number
+  /** Charts on screen (redrawn as rows arrive). */
+  chartsOnScreen: number
+  /** Main-thread task time per wall second over the whole measured run, and its worst 5-second sample. */
+  mainThreadBusyPct: number
+  worstSampleBusyPct: number
+  heapMb: {first: number; last: number; min: number; max: number}
+  /** Least-squares slope of the post-GC JS heap, in MB per 10 minutes. */
+  heapGrowthMbPer10Min: number
+  rowsSent: number
+  /** Rows each chart's view holds at the end (POINTS when nothing was lost or duplicated). */
+  rowsHeld: number[]
+  meetsTargets: {busy: boolean; heap: boolean}
+}
+
+/** A random walk of rows for one series, at one minute per row, from a fixed start. */
+function walk(series: string) {
+  let t = Date.UTC(2025, 0, 1)
+  let price = 100 + Math.random() * 100
+  return (count: number) =>
+    Array.from({length: count}, () => {
+      t += 60_000
+      price *= 1 + (Math.random() - 0.5) * 0.002
+      return {timestamp: t, symbol: series, price_usd: price}
+    })
+}
+
+async function createCharts(dir: string): Promise<ChartInstance[]> {
+  const charts: ChartInstance[] = []
+  for (let i = 0; i < CHARTS; i++) {
+    const config = {spec: join(ROOT, 'charts/price.vl.json'), output: {svg: `out/c${i}.svg`}, points: POINTS * 2}
+    charts.push((await vegaLite.create(configFor(vegaLite, config), testContext({cwd: dir}).context)) as ChartInstance)
+  }
+  return charts
+}
+
+function slopePerMinute(samples: {at: number; mb: number}[]): number {
+  const n = samples.length
+  const mx = samples.reduce((s, p) => s + p.at, 0) / n
+  const my = samples.reduce((s, p) => s + p.mb, 0) / n
+  const sxy = samples.reduce((s, p) => s + (p.at - mx) * (p.mb - my), 0)
+  const sxx = samples.reduce((s, p) => s + (p.at - mx) ** 2, 0)
+  return sxx === 0 ? 0 : (sxy / sxx) * 60_000
+}
+
+/**
+ * One run; `height` is the page's viewport height: 1000 px shows about two charts (the others are not redrawn until
+ * scrolled to), 2400 px shows all five.
+ */
+export async function dashboardBench(
+  seconds: number,
+  height: number,
+  log: (line: string) => void,
+): Promise<DashboardBench> {
+  const dir = mkdtempSync(join(tmpdir(), 'etl-bench-dashboard-'))
+  const server = await startChartServer({port: 0, logger: createLogger('bench', {level: 'warn'}), title: 'bench'})
+  const charts = await createCharts(dir)
+  const walks = charts.map((_, i) => walk(`S${i}`))
+  charts.forEach((chart, i) => server.dashboard.addChart(`chart-${i}`, `Series S${i}`, chart.live!()))
+  charts.forEach((chart, i) => chart.add(walks[i](POINTS)))
+  const browser = await launchChromium()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    const page = await browser.newPage({viewport: {width: 1360, height}})
+    browser.on('disconnected', () => log('dashboard: the browser disconnected'))
+    page.on('close', () => log('dashboard: the page closed'))
+    page.on('crash', () => log('dashboard: the page crashed'))
+    page.on('pageerror', (error) => log(`dashboard: page error ${error.message}`))
+    page.on('console', (message) => log(`dashboard: console ${message.type()} ${message.text()}`))
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Performance.enable')
+    await page.goto(server.url)
+    // Page code as strings: the page's objects have no types here (and tsx would wrap functions in helpers).
+    const onPage = '[...globalThis.etlDashboard.charts.values()]'
+    await page.waitForFunction(
+      `${onPage}.length === ${CHARTS} && ${onPage}.every((c) => c.ready && c.count() === ${POINTS})`,
+      undefined,
+      {timeout: 120_000},
+    )
+    log(`dashboard: ${CHARTS} charts × ${POINTS} points drawn; streaming ${ROWS_PER_SECOND} rows/s per series`)
+    let rowsSent = 0
+    const perTick = (ROWS_PER_SECOND * TICK_MS) / 1000
+    timer = setInterval(() => {
+      charts.forEach((chart, i) => chart.add(walks[i](perTick)))
+      rowsSent += perTick * CHARTS
+    }, TICK_MS)
+    const metrics = async () => {
+      const {metrics: list} = (await cdp.send('Performance.getMetrics')) as {metrics: {name: string; value: number}[]}
+      return Object.fromEntries(list.map((m) => [m.name, m.value]))
+    }
+    await new Promise((resolve) => setTimeout(resolve, WARMUP_MS))
+    const start = {at: Date.now(), task: (await metrics()).TaskDuration}
+    let previous = start
+    const busy: number[] = []
+    const heap: {at: number; mb: number}[] = []
+    while (Date.now() - start.at < seconds * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, SAMPLE_MS))
+      const now = {at: Date.now(), task: (await metrics()).TaskDuration}
+      busy.push(((now.task - previous.task) / ((now.at - previous.at) / 1000)) * 100)
+      previous = now
+      await cdp.send('HeapProfiler.collectGarbage')
+      heap.push({at: Date.now() - start.at, mb: (await metrics()).JSHeapUsedSize / 2 ** 20})
+      log(
+        `dashboard: ${Math.round((Date.now() - start.at) / 1000)} s, busy ${busy.at(-1)!.toFixed(1)} %, ` +
+          `heap ${heap.at(-1)!.mb.toFixed(1)} MB`,
+      )
+    }
+    clearInterval(timer)
+    timer = undefined
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const rowsHeld = (await page.evaluate(`${onPage}.map((c) => c.count())`)) as number[]
+    const chartsOnScreen = (await page.evaluate(`${onPage}.filter((c) => c.visible).length`)) as number
+    const total = ((previous.task - start.task) / ((previous.at - start.at) / 1000)) * 100
+    const mbs = heap.map((h) => h.mb)
+    const growth = slopePerMinute(heap) * 10
+    return {
+      targets: DASHBOARD_TARGETS,
+      charts: CHARTS,
+      pointsPerChart: POINTS,
+      rowsPerSecondPerSeries: ROWS_PER_SECOND,
+      seconds,
+      viewportHeight: height,
+      chartsOnScreen,
+      mainThreadBusyPct: total,
+      worstSampleBusyPct: Math.max(...busy),
+      heapMb: {first: mbs[0], last: mbs.at(-1)!, min: Math.min(...mbs), max: Math.max(...mbs)},
+      heapGrowthMbPer10Min: growth,
+      rowsSent,
+      rowsHeld,
+      meetsTargets: {
+        busy: total < DASHBOARD_TARGETS.mainThreadBusyPct,
+        heap: growth < DASHBOARD_TARGETS.heapGrowthMbPer10Min,
+      },
+    }
+  } finally {
+    if (timer) clearInterval(timer)
+    await browser.close()
+    await Promise.all(charts.map((chart) => chart.close()))
+    await server.close()
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+export function formatDashboard(r: DashboardBench): string {
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met')
+  return [
+    `Live dashboard in Chromium: ${r.charts} charts × ${r.pointsPerChart.toLocaleString('en-US')} points, ` +
+      `${r.rowsPerSecondPerSeries} rows/s per series, ${r.seconds} s measured, viewport 1360×${r.viewportHeight} ` +
+      `(${r.chartsOnScreen} charts on screen)`,
+    `  main thread busy   ${r.mainThreadBusyPct.toFixed(1)} % (worst 5 s: ${r.worstSampleBusyPct.toFixed(1)} %)  ` +
+      `target < ${r.targets.mainThreadBusyPct} %: ${verdict(r.meetsTargets.busy)}`,
+    `  JS heap after GC   ${r.heapMb.first.toFixed(1)} → ${r.heapMb.last.toFixed(1)} MB ` +
+      `(min ${r.heapMb.min.toFixed(1)}, max ${r.heapMb.max.toFixed(1)}), trend ${r.heapGrowthMbPer10Min.toFixed(2)} ` +
+      `MB/10 min  target < ${r.targets.heapGrowthMbPer10Min}: ${verdict(r.meetsTargets.heap)}`,
+    `  rows streamed      ${r.rowsSent.toLocaleString('en-US')}; each view holds ${r.rowsHeld.join(', ')}`,
+  ].join('\n')
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const {values} = parseArgs({
+    options: {
+      seconds: {type: 'string', default: '60'},
+      minutes: {type: 'string'},
+      heights: {type: 'string', default: '1000,2400'},
+      json: {type: 'boolean'},
+    },
+  })
+  const seconds = values.minutes === undefined ? Number(values.seconds) : Number(values.minutes) * 60
+  if (!(seconds > 0)) throw new Error('--seconds / --minutes must be a positive number')
+  const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
+  const results: DashboardBench[] = []
+  for (const height of values.heights.split(',').map(Number)) results.push(await dashboardBench(seconds, height, log))
+  process.stdout.write(
+    values.json ? `${JSON.stringify(results, null, 2)}\n` : `${results.map(formatDashboard).join('\n')}\n`,
+  )
+}
