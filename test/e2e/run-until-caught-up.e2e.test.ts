@@ -17,6 +17,7 @@ import {join} from 'node:path'
 import {Kafka, logLevel, Partitioners} from 'kafkajs'
 import {committedOffsets, createTopic, testBrokers, uniqueName} from '../support/kafka-test-utils.js'
 import {buildCli, runEtl, spawnEtl, type CliResult, type RunningEtl} from '../support/run-cli.js'
+import {hourlyPipeline} from '../support/hourly-pipeline.js'
 import {
   asMessages,
   BASE,
@@ -122,27 +123,8 @@ describe('etl run --until-caught-up (end to end, real Kafka)', function () {
     topic = uniqueName('etl-e2e-caught-up')
     group = uniqueName('etl-e2e-caught-up-group')
     file = join(cwd, 'hourly.yaml')
-    writeFileSync(
-      file,
-      [
-        'name: hourly',
-        'kafka:',
-        `  topic: ${topic}`,
-        `  groupId: ${group}`,
-        `  partitions: ${PARTITIONS}`,
-        '  client: ${CLIENT}',
-        'transforms:',
-        '  - type: window',
-        '    size: 1h',
-        '    key: [symbol]',
-        '    aggregates:',
-        '      n: {op: count}',
-        '      total: {op: sum, field: price_usd}',
-        'sinks:',
-        '  - type: csv',
-        '    path: ${OUT}',
-      ].join('\n'),
-    )
+    const kafka = ['  client: ${CLIENT}']
+    writeFileSync(file, hourlyPipeline({topic, group, partitions: PARTITIONS, out: '${OUT}', kafka}))
     await createTopic(topic, PARTITIONS)
   })
 

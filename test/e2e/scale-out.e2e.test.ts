@@ -19,6 +19,7 @@ import {
   uniqueName,
 } from '../support/kafka-test-utils.js'
 import {buildCli, spawnEtl, type RunningEtl} from '../support/run-cli.js'
+import {hourlyPipeline} from '../support/hourly-pipeline.js'
 import {
   asMessages,
   BASE,
@@ -83,26 +84,7 @@ describe('etl run --stage process, two workers in one consumer group (end to end
     const topic = uniqueName('etl-e2e-scale')
     const group = uniqueName('etl-e2e-scale-group')
     const file = join(cwd, 'hourly.yaml')
-    writeFileSync(
-      file,
-      [
-        'name: hourly',
-        'kafka:',
-        `  topic: ${topic}`,
-        `  groupId: ${group}`,
-        `  partitions: ${PARTITIONS}`,
-        'transforms:',
-        '  - type: window',
-        '    size: 1h',
-        '    key: [symbol]',
-        '    aggregates:',
-        '      n: {op: count}',
-        '      total: {op: sum, field: price_usd}',
-        'sinks:',
-        '  - type: csv',
-        '    path: ${OUT}',
-      ].join('\n'),
-    )
+    writeFileSync(file, hourlyPipeline({topic, group, partitions: PARTITIONS, out: '${OUT}'}))
     await createTopic(topic, PARTITIONS)
     const names = symbols(24)
     // Wave 1 opens the first hour of every symbol; waves 2 and 3 arrive after the rebalance and close hours 0–3; the

@@ -23,6 +23,20 @@ export const SOURCE_WORKER_SCHEMA = {
   examples: ['auto', true, false],
 } as const
 
+/** Where rows come from: `stream` (the records leaving the transforms during `etl run`) or `{csv: <path>}`. */
+const streamOrCsv = (example: string) => ({
+  oneOf: [
+    {const: 'stream'},
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['csv'],
+      properties: {csv: {type: 'string', minLength: 1}},
+    },
+  ],
+  examples: ['stream', {csv: example}],
+})
+
 /** `shutdown.grace` when the file does not set it; exported for what must stop before the file is read. */
 export const DEFAULT_SHUTDOWN_GRACE = '30s'
 
@@ -102,16 +116,7 @@ const chartEntry = {
         "Where the chart's rows come from: `stream` = the records leaving the transforms during `etl run`; " +
         "`{csv: <path>}` = a CSV file (a sink's output), read incrementally as it grows — this is what `etl chart` " +
         'watches.',
-      oneOf: [
-        {const: 'stream'},
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['csv'],
-          properties: {csv: {type: 'string', minLength: 1}},
-        },
-      ],
-      examples: ['stream', {csv: 'data/btc_prices.csv'}],
+      ...streamOrCsv('data/btc_prices.csv'),
     },
     every: durationSchema('Re-render at most this often, and only when rows arrived since the last render.', '10s'),
   },
@@ -321,16 +326,7 @@ export const PIPELINE_SCHEMA = {
             'Where the alerts panel\'s records come from: `stream` = records with record_type "alert" leaving the ' +
             'transforms during `etl run`; `{csv: <path>}` = a CSV a sink appends alert records to (what `etl chart` ' +
             'follows).',
-          oneOf: [
-            {const: 'stream'},
-            {
-              type: 'object',
-              additionalProperties: false,
-              required: ['csv'],
-              properties: {csv: {type: 'string', minLength: 1}},
-            },
-          ],
-          examples: ['stream', {csv: 'data/btc_alerts.csv'}],
+          ...streamOrCsv('data/btc_alerts.csv'),
         },
       },
     },

@@ -12,6 +12,7 @@ import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger, type Logger} from '../../../src/runtime/logger.js'
 import {runProcessUntil} from '../../support/run-process-until.js'
 import {committedOffsets, createTopic, produceRaw, readTopic, uniqueName} from '../../support/kafka-test-utils.js'
+import {hourlyPipeline} from '../../support/hourly-pipeline.js'
 import {
   asMessages,
   BASE,
@@ -38,26 +39,7 @@ describe('transform state in Kafka (real broker)', function () {
     topic = uniqueName('it-state')
     group = uniqueName('it-state-group')
     file = join(dir, 'hourly.yaml')
-    writeFileSync(
-      file,
-      [
-        'name: hourly',
-        'kafka:',
-        `  topic: ${topic}`,
-        `  groupId: ${group}`,
-        '  partitions: 3',
-        'transforms:',
-        '  - type: window',
-        '    size: 1h',
-        '    key: [symbol]',
-        '    aggregates:',
-        '      n: {op: count}',
-        '      total: {op: sum, field: price_usd}',
-        'sinks:',
-        '  - type: csv',
-        `    path: ${join(dir, 'hourly.csv')}`,
-      ].join('\n'),
-    )
+    writeFileSync(file, hourlyPipeline({topic, group, partitions: 3, out: join(dir, 'hourly.csv')}))
     await createTopic(topic, 3)
   })
 
