@@ -7,8 +7,9 @@
  *
  *   npm run bench -- --only dashboard                        (a section of the bench)
  *   node --import tsx bench/scenarios/dashboard.ts [--seconds 60 | --minutes 10] [--heights 1000,2400] [--json]
+ *     [--profile page.cpuprofile]   (the page's CPU profile, and its top functions in the log)
  */
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -71,6 +72,27 @@ async function createCharts(dir: string): Promise<ChartInstance[]> {
   return charts
 }
 
+interface CpuProfile {
+  nodes: {id: number; callFrame: {functionName: string; url: string; lineNumber: number}}[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+/** Saves the page's CPU profile (open it in Chrome DevTools) and logs the functions with the most self time. */
+function writeProfile(file: string, profile: CpuProfile, log: (line: string) => void): void {
+  writeFileSync(file, JSON.stringify(profile))
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  const self = new Map<string, number>()
+  profile.samples.forEach((id, i) => {
+    const frame = byNode.get(id)!
+    const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').pop()}:${frame.lineNumber + 1}`
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  })
+  const total = [...self.values()].reduce((a, b) => a + b, 0)
+  for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    log(`profile: ${((us / total) * 100).toFixed(1).padStart(5)} % ${name}`)
+}
+
 function slopePerMinute(samples: {at: number; mb: number}[]): number {
   const n = samples.length
   const mx = samples.reduce((s, p) => s + p.at, 0) / n
@@ -88,6 +110,7 @@ export async function dashboardBench(
   seconds: number,
   height: number,
   log: (line: string) => void,
+  profile?: string,
 ): Promise<DashboardBench> {
   const dir = mkdtempSync(join(tmpdir(), 'etl-bench-dashboard-'))
   const server = await startChartServer({port: 0, logger: createLogger('bench', {level: 'warn'}), title: 'bench'})
@@ -109,11 +132,12 @@ export async function dashboardBench(
     await page.goto(server.url)
     // Page code as strings: the page's objects have no types here (and tsx would wrap functions in helpers).
     const onPage = '[...globalThis.etlDashboard.charts.values()]'
-    await page.waitForFunction(
-      `${onPage}.length === ${CHARTS} && ${onPage}.every((c) => c.ready && c.count() === ${POINTS})`,
-      undefined,
-      {timeout: 120_000},
-    )
+    // Polled with evaluate (CDP, outside the page's CSP): waitForFunction would eval the string in the page.
+    const drawn = `${onPage}.length === ${CHARTS} && ${onPage}.every((c) => c.ready && c.count() === ${POINTS})`
+    for (const deadline = Date.now() + 120_000; !(await page.evaluate(drawn));) {
+      if (Date.now() > deadline) throw new Error(`the page did not draw ${CHARTS} charts in 120 s`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
     log(`dashboard: ${CHARTS} charts × ${POINTS} points drawn; streaming ${ROWS_PER_SECOND} rows/s per series`)
     let rowsSent = 0
     const perTick = (ROWS_PER_SECOND * TICK_MS) / 1000
@@ -126,6 +150,7 @@ export async function dashboardBench(
       return Object.fromEntries(list.map((m) => [m.name, m.value]))
     }
     await new Promise((resolve) => setTimeout(resolve, WARMUP_MS))
+    if (profile) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'))
     const start = {at: Date.now(), task: (await metrics()).TaskDuration}
     let previous = start
     const busy: number[] = []
@@ -144,6 +169,7 @@ export async function dashboardBench(
     }
     clearInterval(timer)
     timer = undefined
+    if (profile) writeProfile(profile, ((await cdp.send('Profiler.stop')) as {profile: CpuProfile}).profile, log)
     await new Promise((resolve) => setTimeout(resolve, 2000))
     const rowsHeld = (await page.evaluate(`${onPage}.map((c) => c.count())`)) as number[]
     const chartsOnScreen = (await page.evaluate(`${onPage}.filter((c) => c.visible).length`)) as number
@@ -200,13 +226,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       minutes: {type: 'string'},
       heights: {type: 'string', default: '1000,2400'},
       json: {type: 'boolean'},
+      profile: {type: 'string'},
     },
   })
   const seconds = values.minutes === undefined ? Number(values.seconds) : Number(values.minutes) * 60
   if (!(seconds > 0)) throw new Error('--seconds / --minutes must be a positive number')
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
   const results: DashboardBench[] = []
-  for (const height of values.heights.split(',').map(Number)) results.push(await dashboardBench(seconds, height, log))
+  for (const height of values.heights.split(',').map(Number))
+    results.push(await dashboardBench(seconds, height, log, values.profile))
   process.stdout.write(
     values.json ? `${JSON.stringify(results, null, 2)}\n` : `${results.map(formatDashboard).join('\n')}\n`,
   )
