@@ -51,19 +51,16 @@ interface ValidJson {
 
 /** The one-line summary of a valid file: its source and how many stages of each kind. */
 function describePipeline(pipeline: PipelineConfig): string {
-  const source = pipeline.source?.type ?? `none (consumes ${pipeline.kafka.topic})`
+  const types = pipeline.sources.map((source) => source.type)
+  const source = types.length > 0 ? types.join(' + ') : `none (consumes ${pipeline.kafka.topic})`
   const {transforms, sinks, charts} = pipeline
-  return `source ${source}, ${transforms.length} transform(s), ${sinks.length} sink(s), ${charts.length} chart(s)`
+  const stages = `${transforms.length} transform(s), ${sinks.length} sink(s), ${charts.length} chart(s)`
+  return `${types.length > 1 ? 'sources' : 'source'} ${source}, ${stages}`
 }
 
 /** Every stage resolved: defaults applied, ${ENV} references replaced. */
 function stagesJson(pipeline: PipelineConfig): Record<string, unknown>[] {
-  const stages: StageConfig[] = [
-    ...(pipeline.source ? [pipeline.source] : []),
-    ...pipeline.transforms,
-    ...pipeline.sinks,
-    ...pipeline.charts,
-  ]
+  const stages: StageConfig[] = [...pipeline.sources, ...pipeline.transforms, ...pipeline.sinks, ...pipeline.charts]
   return stages.map((stage) => ({
     kind: stage.kind,
     type: stage.type,

@@ -3,7 +3,7 @@
  * picks one, so the process stage can be scaled out over the consumer group. A finite source (a replay) ends the run
  * once the process stage has committed everything the source produced.
  */
-import type {PipelineConfig} from './config/load-pipeline.js'
+import type {PipelineConfig, StageConfig} from './config/load-pipeline.js'
 import {Counters} from './counters.js'
 import {EtlError} from './errors.js'
 import {ensureLocalBroker, resolveBrokers, type LocalBrokerLease} from './broker-resolution.js'
@@ -139,12 +139,17 @@ function tapOf(pipeline: PipelineConfig, stage: StageSelection, options: RunOpti
 
 /** The stages this run runs: without a source the pipeline consumes a topic something else fills (process only). */
 function stageToRun(pipeline: PipelineConfig, asked: StageSelection | undefined): StageSelection {
-  if (!pipeline.source && asked === 'source') {
+  if (pipeline.sources.length === 0 && asked === 'source') {
     throw new EtlError('ETL_CONFIG_INVALID', `${pipeline.file} has no source: there is no source stage to run`, {
       exitCode: 2,
     })
   }
-  return pipeline.source ? (asked ?? 'all') : 'process'
+  return pipeline.sources.length > 0 ? (asked ?? 'all') : 'process'
+}
+
+/** The pipeline's source when it has exactly one: only a single source may run in a worker (source-entries.ts). */
+function onlySource(pipeline: PipelineConfig): StageConfig | undefined {
+  return pipeline.sources.length === 1 ? pipeline.sources[0] : undefined
 }
 
 /**
@@ -157,7 +162,7 @@ function sourceRunner(
   options: RunOptions,
   brokers: string[],
 ): (inputs: SourceStageInputs) => Promise<SourceStageResult> {
-  const inWorker = sourceInWorker(pipeline.source, stage, options.createBus === undefined)
+  const inWorker = sourceInWorker(onlySource(pipeline), stage, options.createBus === undefined)
   return (inputs) => (inWorker ? runSourceStageInWorker(inputs, brokers) : runSourceStage(inputs))
 }
 
@@ -334,7 +339,8 @@ function linkedController(parent: AbortSignal): AbortController {
 }
 
 function describeStages(pipeline: PipelineConfig, stage: StageSelection): string {
-  const source = `${pipeline.source?.label ?? '(no source)'} → ${pipeline.kafka.topic}`
+  const labels = pipeline.sources.map((source) => source.label).join(' + ')
+  const source = `${labels || '(no source)'} → ${pipeline.kafka.topic}`
   const process = [
     pipeline.kafka.topic,
     ...pipeline.transforms.map((t) => t.label),

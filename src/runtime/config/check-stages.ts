@@ -15,9 +15,10 @@ import type {AnyPluginDefinition, ConfigIssue, PluginKind} from '../plugin-types
 import type {StagePlugin, StagePlugins} from './normalize-pipeline.js'
 import {runtimeKeys} from './pipeline-schema.js'
 import {schemaValidator} from './precompiled-validators.js'
-import {formatPath, type ConfigProblem} from './problems.js'
+import {sourceEntriesOf, sourcesProblems} from './source-entries.js'
+import type {ConfigProblem} from './problems.js'
 import {closest, schemaProblems, sharedAjv} from './schema-problems.js'
-import {locate, type ParsedYaml} from './yaml-document.js'
+import {problemAt, type ParsedYaml} from './yaml-document.js'
 
 type Path = (string | number)[]
 
@@ -44,7 +45,8 @@ export async function checkStages(
   }
   if (isRecord(data.kafka)) problems.push(...expressionProblems(parsed, data.kafka.key, ['kafka', 'key']))
   // One after the other, so that problems keep the file's order.
-  if (data.source !== undefined) await check('source', data.source, ['source'])
+  problems.push(...sourcesProblems(parsed, data))
+  for (const {entry, path} of sourceEntriesOf(data)) await check('source', entry, path)
   for (const [i, entry] of asArray(data.transforms).entries()) await check('transform', entry, ['transforms', i])
   for (const [i, entry] of asArray(data.sinks).entries()) await check('sink', entry, ['sinks', i])
   for (const [i, entry] of asArray(data.charts).entries()) await check('chart', entry, ['charts', i])
@@ -98,7 +100,7 @@ function unknownPlugin(parsed: ParsedYaml, registry: PluginRegistry, kind: Plugi
   const message =
     `unknown ${kind} plugin "${type}" (${hint}available: ${available.join(', ')}; ` +
     'third-party plugins go under plugins:)'
-  return problemAt(parsed, path, message, 'ETL_PLUGIN_NOT_FOUND')
+  return problemAt(parsed, path, message, {code: 'ETL_PLUGIN_NOT_FOUND'})
 }
 
 /** Registers the modules under `plugins:`; a module that does not load is a problem at its entry. */
@@ -111,7 +113,7 @@ async function loadPluginModules(parsed: ParsedYaml, registry: PluginRegistry, s
       await loadPluginModule(registry, specifier, dir)
     } catch (error) {
       const code = isEtlError(error) ? error.code : 'ETL_PLUGIN_LOAD'
-      problems.push(problemAt(parsed, ['plugins', index], messageOf(error), code))
+      problems.push(problemAt(parsed, ['plugins', index], messageOf(error), {code}))
     }
   }
   return problems
@@ -157,15 +159,6 @@ function duplicateChartNames(parsed: ParsedYaml, entries: unknown[]): ConfigProb
     seen.add(name)
   }
   return problems
-}
-
-function problemAt(
-  parsed: ParsedYaml,
-  path: Path,
-  message: string,
-  code: ConfigProblem['code'] = 'ETL_CONFIG_INVALID',
-): ConfigProblem {
-  return {file: parsed.file, ...locate(parsed, path), path: formatPath(path), message, code}
 }
 
 function asArray(value: unknown): unknown[] {

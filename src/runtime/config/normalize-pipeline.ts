@@ -43,13 +43,14 @@ export function normalizePipeline(
 ): PipelineConfig {
   const name = document.name ?? nameFromFile(origin.file)
   const pluginOf = (entry: object) => stagePlugin(plugins, entry)
+  const sources = sourceEntries(document)
   return {
     file: origin.file,
     dir: dirname(resolve(origin.file)),
     name,
     description: document.description,
-    kafka: normalizeKafka(document.kafka, name, document.source && pluginOf(document.source)),
-    source: document.source && normalizeSource(document.source, pluginOf(document.source), ['source']),
+    kafka: normalizeKafka(document.kafka, name, sources[0] && pluginOf(sources[0].entry)),
+    sources: sources.map(({entry, path}) => normalizeSource(entry, pluginOf(entry), path)),
     transforms: document.transforms.map((entry, i) => normalizeTransform(entry, pluginOf(entry), ['transforms', i])),
     sinks: document.sinks.map((entry, i) => normalizeSink(entry, pluginOf(entry), ['sinks', i])),
     charts: document.charts.map((entry, i) => normalizeChart(entry, pluginOf(entry), ['charts', i])),
@@ -59,6 +60,12 @@ export function normalizePipeline(
     registry: origin.registry,
     warnings: [],
   }
+}
+
+/** `source:` or the items of `sources:`, with where each sits in the file. */
+function sourceEntries(document: PipelineDocument): {entry: SourceEntry; path: (string | number)[]}[] {
+  if (document.source) return [{entry: document.source, path: ['source']}]
+  return (document.sources ?? []).map((entry, i) => ({entry, path: ['sources', i]}))
 }
 
 /** The file's `kafka:` as it is, with the defaults derived from the pipeline name, the source and other fields. */

@@ -58,8 +58,11 @@ export interface PipelineConfig {
   name: string
   description?: string
   kafka: KafkaSettings
-  /** Absent: the pipeline only consumes kafka.topic, which something else fills. */
-  source?: StageConfig
+  /**
+   * The file's `source:` or `sources:`, in order; all write kafka.topic. Empty: the pipeline only consumes
+   * kafka.topic, which something else fills.
+   */
+  sources: StageConfig[]
   transforms: StageConfig[]
   sinks: StageConfig[]
   charts: ChartConfig[]

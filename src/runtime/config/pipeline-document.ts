@@ -61,6 +61,8 @@ export interface PipelineDocument {
   /** The Prometheus endpoint of `etl run` (src/runtime/metrics/). */
   metrics: {enabled: boolean; port: number; host: string; eventTime: string[]}
   source?: SourceEntry
+  /** Several sources instead of `source:` (source-entries.ts). */
+  sources?: SourceEntry[]
   transforms: TransformEntry[]
   sinks: SinkEntry[]
   charts: ChartEntry[]

@@ -298,6 +298,14 @@ export const PIPELINE_SCHEMA = {
       },
     },
     source: ENTRY_SCHEMAS.source,
+    sources: {
+      type: 'array',
+      minItems: 1,
+      items: ENTRY_SCHEMAS.source,
+      description:
+        'Several sources instead of one `source:` (not both): they run side by side and write the same topic, each ' +
+        'with its own checkpoint. Their labels (`name:`, else `type`) must be unique.',
+    },
     transforms: {
       type: 'array',
       default: [],

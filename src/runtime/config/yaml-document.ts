@@ -3,9 +3,9 @@
  * the schema, a plugin, an unknown type) can be pinned to file:line:col.
  */
 import {open, stat} from 'node:fs/promises'
-import {EtlError, messageOf} from '../errors.js'
+import {EtlError, messageOf, type ErrorCode} from '../errors.js'
 import {Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Node} from 'yaml'
-import {ConfigError, type ConfigProblem} from './problems.js'
+import {ConfigError, formatPath, type ConfigProblem} from './problems.js'
 import {
   checkNodes,
   checkStructure,
@@ -143,6 +143,20 @@ export function locate(parsed: ParsedYaml, path: readonly (string | number)[], o
     node = next
   }
   return isNode(node) ? position(parsed, node) : {line: 1, col: 1}
+}
+
+/**
+ * A problem pinned to where `path` points in the file (see locate; `onKey` for problems about the key itself), with
+ * code ETL_CONFIG_INVALID unless another is given.
+ */
+export function problemAt(
+  parsed: ParsedYaml,
+  path: readonly (string | number)[],
+  message: string,
+  options: {onKey?: boolean; code?: ErrorCode} = {},
+): ConfigProblem {
+  const {onKey = false, code = 'ETL_CONFIG_INVALID'} = options
+  return {file: parsed.file, ...locate(parsed, path, onKey), path: formatPath(path), message, code}
 }
 
 function position(parsed: ParsedYaml, node: Node): Located {

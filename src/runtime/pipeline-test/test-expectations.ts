@@ -1,9 +1,9 @@
 /** The `expect:` and `deadLetters:` of a test, resolved against the pipeline: which step or sink, and where written. */
 import type {ConfigProblem} from '../config/problems.js'
-import type {ParsedYaml} from '../config/yaml-document.js'
+import {problemAt, type ParsedYaml} from '../config/yaml-document.js'
 import type {StageConfig} from '../config/load-pipeline.js'
 import type {EtlRecord} from '../plugin-types.js'
-import {placeOf, problemAt} from './test-places.js'
+import {placeOf} from './test-places.js'
 import type {Expectation, ExpectedDeadLetter, ExpectedRecord, PipelineUnderTest, Target} from './test-model.js'
 
 type Data = Record<string, unknown>

@@ -14,10 +14,10 @@ export type CatchUpStage = 'all' | 'source' | 'process'
 export function untilCaughtUpProblem(pipeline: PipelineConfig, stage: CatchUpStage): string | undefined {
   if (stage === 'source')
     return '--until-caught-up stops the process stage once it has caught up; --stage source runs none'
-  const source = pipeline.source
-  if (stage === 'process' || !source || (source.definition.isFinite?.(source.config) ?? false)) return undefined
+  const endless = pipeline.sources.find((source) => !(source.definition.isFinite?.(source.config) ?? false))
+  if (stage === 'process' || !endless) return undefined
   return (
-    `--until-caught-up with both stages needs a source that ends by itself, and ${source.label} (as configured) ` +
+    `--until-caught-up with both stages needs a source that ends by itself, and ${endless.label} (as configured) ` +
     'runs until it is stopped: run it on its own (--stage source) and catch up with --stage process --until-caught-up'
   )
 }

@@ -1,9 +1,11 @@
 /**
- * Source stage: runs the source plugin and produces what it emits to the topic, keyed (message-key.ts) so the records
- * of one key stay in order on one partition. emit() queues into a bounded buffer (source-buffer.ts) that one loop
- * delivers in order (source-delivery.ts): with the source's checkpoints in Kafka transactions when it passes them,
- * else with the plain idempotent producer. A source with `restore` gets its last committed checkpoint back before it
- * runs.
+ * Source stage: runs the source plugins (one, or several side by side: `sources:`) and produces what they emit to
+ * the topic, keyed (message-key.ts) so the records of one key stay in order on one partition. emit() queues into a
+ * bounded buffer (source-buffer.ts) that one loop delivers in order (source-delivery.ts): with the source's
+ * checkpoints in Kafka transactions when it passes them, else with the plain idempotent producer. A source with
+ * `restore` gets its last committed checkpoint back before it runs. Each of several sources has its own checkpoint
+ * (keyed by its label) and transactional id, so a restart fences and resumes each on its own; one failing stops the
+ * others, and the stage fails with its error.
  */
 import type {PipelineConfig, StageConfig} from '../config/load-pipeline.js'
 import type {Counters} from '../counters.js'
@@ -39,15 +41,50 @@ export interface SourceStageResult {
   drainTarget: Map<number, bigint>
 }
 
-/** `etl-source-<pipeline name>`: the same on every run, so a restarted source stage fences the one it replaces. */
-export function sourceTransactionalId(pipelineName: string): string {
-  return `etl-source-${pipelineName}`
+/**
+ * `etl-source-<pipeline name>`, and `etl-source-<pipeline name>-<source label>` for each of several sources: the same
+ * on every run, so a restarted source stage fences the one it replaces. A single source keeps the short id, so the
+ * transactions of pipelines from before `sources:` stay fenced.
+ */
+export function sourceTransactionalId(pipelineName: string, label?: string): string {
+  return label === undefined ? `etl-source-${pipelineName}` : `etl-source-${pipelineName}-${label}`
 }
 
 export async function runSourceStage(inputs: SourceStageInputs): Promise<SourceStageResult> {
-  const stage = inputs.pipeline.source
-  if (!stage) return {drainTarget: new Map()} // a pipeline without a source consumes a topic something else fills
-  const run = new RunningSourceStage(inputs, stage)
+  const {sources} = inputs.pipeline
+  // A pipeline without a source consumes a topic something else fills.
+  if (sources.length === 0) return {drainTarget: new Map()}
+  if (sources.length === 1) return runOneSource(inputs, sources[0]!, sourceTransactionalId(inputs.pipeline.name))
+  return runSources(inputs, sources)
+}
+
+/** Several sources side by side: the first to fail stops the others, and its error is the stage's. */
+async function runSources(inputs: SourceStageInputs, sources: StageConfig[]): Promise<SourceStageResult> {
+  const siblings = new AbortController()
+  const signal = AbortSignal.any([inputs.signal, siblings.signal])
+  let failure: {error: unknown} | undefined
+  const results = await Promise.all(
+    sources.map((stage) =>
+      runOneSource({...inputs, signal}, stage, sourceTransactionalId(inputs.pipeline.name, stage.label)).catch(
+        (error: unknown) => {
+          failure ??= {error}
+          siblings.abort()
+          return undefined
+        },
+      ),
+    ),
+  )
+  if (failure) throw failure.error
+  const drainTarget = results.reduce((all, result) => mergeEnds(all, result!.drainTarget), new Map<number, bigint>())
+  return {drainTarget}
+}
+
+async function runOneSource(
+  inputs: SourceStageInputs,
+  stage: StageConfig,
+  transactionalId: string,
+): Promise<SourceStageResult> {
+  const run = new RunningSourceStage(inputs, stage, transactionalId)
   try {
     return await run.run()
   } finally {
@@ -68,6 +105,7 @@ class RunningSourceStage {
   constructor(
     private readonly inputs: SourceStageInputs,
     private readonly stage: StageConfig,
+    private readonly transactionalId: string,
   ) {
     this.force = inputs.forceSignal ?? new AbortController().signal
     this.keyOf = messageKeyOf(inputs.pipeline.kafka.key)
@@ -99,6 +137,7 @@ class RunningSourceStage {
     await buffer.close(this.force)
     if (buffer.failure !== undefined) throw buffer.failure
     inputs.logger.info(inputs.signal.aborted ? 'source stopped' : 'source finished', {
+      ...(inputs.pipeline.sources.length > 1 ? {source: stage.label} : {}),
       produced: inputs.counters.get(scopeOf(stage), 'produced'),
     })
     return {drainTarget: await this.drainTarget()}
@@ -121,7 +160,7 @@ class RunningSourceStage {
       topic: pipeline.kafka.topic,
       stateTopic: pipeline.kafka.sourceStateTopic,
       stateKey: sourceStateKey(pipeline.name, this.stage.label),
-      transactionalId: sourceTransactionalId(pipeline.name),
+      transactionalId: this.transactionalId,
       replicationFactor: pipeline.kafka.replicationFactor,
       label: this.stage.label,
       type: this.stage.type,

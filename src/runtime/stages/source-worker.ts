@@ -65,8 +65,8 @@ function mergeCounters(counters: Counters, rows: CounterRow[]): void {
 
 export async function runSourceStageInWorker(inputs: SourceStageInputs, brokers: string[]): Promise<SourceStageResult> {
   const {pipeline, signal, forceSignal} = inputs
-  const label = pipeline.source?.label ?? 'source'
-  const setting = pipeline.source?.worker === true ? 'source.worker: true' : 'source.worker: auto'
+  const label = pipeline.sources[0]?.label ?? 'source'
+  const setting = pipeline.sources[0]?.worker === true ? 'source.worker: true' : 'source.worker: auto'
   const worker = startWorker(inputs, brokers)
   const why = setting === 'source.worker: auto' ? `${setting}, and it runs flat out` : setting
   inputs.logger.info(`source ${label} runs in a worker thread (${why})`, {threadId: worker.threadId})

@@ -68,8 +68,8 @@ describe('loadPipeline fixtures', () => {
     const pipeline = await loadPipeline(join(FIXTURES, 'valid/interpolated/pipeline.yaml'), {env: {}})
     expect(pipeline.kafka.groupId).to.equal('etl-interpolated')
     expect(pipeline.kafka.deadLetterTopic).to.equal('prices.dlq')
-    expect(pipeline.source!.config.speed).to.equal(0)
-    expect(pipeline.source!.config.limit).to.equal(10)
+    expect(pipeline.sources[0]!.config.speed).to.equal(0)
+    expect(pipeline.sources[0]!.config.limit).to.equal(10)
   })
 
   it('reads environment variables, and a set variable wins over the default', async () => {

@@ -71,8 +71,8 @@ describe('normalizePipeline', () => {
       host: metrics.host.default,
       eventTime: metrics.eventTime.default,
     })
-    expect(pipeline.source!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
-    expect(pipeline.source).to.not.have.property('worker') // `auto`, the schema's default
+    expect(pipeline.sources[0]!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
+    expect(pipeline.sources[0]).to.not.have.property('worker') // `auto`, the schema's default
     expect(pipeline.sinks[0].retry).to.deep.equal(DEFAULT_SINK_RETRY)
     expect(pipeline.charts[0].type).to.equal(ENTRY_SCHEMAS.chart.properties.type.default)
     expect(pipeline.charts[0].everyMs).to.equal(parseDuration(String(ENTRY_SCHEMAS.chart.properties.every.default)))
@@ -120,13 +120,15 @@ describe('normalizePipeline', () => {
         client: 'platformatic',
         producerBuffer: {maxRecords: 500, whenFull: 'drop-oldest'},
       },
-      source: {
-        ...stage('source', 'replay'),
-        label: 'history',
-        path: ['source'],
-        retry: {maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 5000},
-        worker: true,
-      },
+      sources: [
+        {
+          ...stage('source', 'replay'),
+          label: 'history',
+          path: ['source'],
+          retry: {maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 5000},
+          worker: true,
+        },
+      ],
       transforms: [{...stage('transform', 'map'), label: 'double', path: ['transforms', 0], retry: DEFAULT_SINK_RETRY}],
       sinks: [
         {

@@ -27,6 +27,7 @@ const pipelineFields: Fields<PipelineDocument> = {
   shutdown: true,
   metrics: true,
   source: true,
+  sources: true,
   transforms: true,
   sinks: true,
   charts: true,

@@ -30,12 +30,12 @@ describe('runtime keys of a pipeline file', () => {
       ].join('\n'),
     )
     const pipeline = await loadPipeline(file, {env: {}})
-    expect(pipeline.source!.retry).to.deep.equal({
+    expect(pipeline.sources[0]!.retry).to.deep.equal({
       maxAttempts: 3,
       initialDelayMs: 200,
       maxDelayMs: DEFAULT_SOURCE_RETRY.maxDelayMs,
     })
-    expect(pipeline.source!.config).to.not.have.property('retry')
+    expect(pipeline.sources[0]!.config).to.not.have.property('retry')
     expect(pipeline.sinks[0].retry).to.deep.equal({
       maxAttempts: 0,
       initialDelayMs: DEFAULT_SINK_RETRY.initialDelayMs,
@@ -48,7 +48,7 @@ describe('runtime keys of a pipeline file', () => {
 
   it('defaults: sources retry without limit, sinks 5 times; the grace period is 30 s', async () => {
     const pipeline = await loadPipeline(pipelineFile('source: {type: replay}\nsinks: [{type: stdout}]\n'), {env: {}})
-    expect(pipeline.source!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
+    expect(pipeline.sources[0]!.retry).to.deep.equal(DEFAULT_SOURCE_RETRY)
     expect(pipeline.sinks[0].retry).to.deep.equal(DEFAULT_SINK_RETRY)
     expect(pipeline.shutdown.graceMs).to.equal(30_000)
   })

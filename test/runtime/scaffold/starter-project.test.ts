@@ -94,8 +94,8 @@ describe('starter project scaffold', () => {
     const result = await validatePipeline(join(dir, 'pipelines', 'main.yaml'))
     if (!result.valid) throw new Error(`invalid: ${result.error.message}`)
     const {pipeline} = result
-    expect(pipeline.source?.type).to.equal('replay')
-    expect(pipeline.source?.config.path).to.equal('data/btcusd-1d-2011-2025.csv')
+    expect(pipeline.sources[0]?.type).to.equal('replay')
+    expect(pipeline.sources[0]?.config.path).to.equal('data/btcusd-1d-2011-2025.csv')
     const transforms = pipeline.transforms.map(({type, label, config}) => [type, label, config.size, config.input])
     expect(transforms).to.deep.equal([['ohlc', 'weekly', '7d', 'candles']])
     expect(pipeline.sinks.map((stage) => [stage.type, stage.config.path])).to.deep.equal([['csv', 'data/weekly.csv']])

@@ -48,8 +48,8 @@ describe('source stage in a worker thread (real Kafka)', function () {
       ].join('\n') + '\n',
     )
     const pipeline = await loadPipeline(file)
-    expect(pipeline.source?.worker).to.equal(true)
-    expect(pipeline.source?.config).to.not.have.property('worker') // the runtime's key, not the plugin's
+    expect(pipeline.sources[0]?.worker).to.equal(true)
+    expect(pipeline.sources[0]?.config).to.not.have.property('worker') // the runtime's key, not the plugin's
     const logger = createLogger('test', {level: 'warn'})
     const bus = createKafkajsBus({brokers: testBrokers(), clientId: 'etl-test', logger})
     try {
