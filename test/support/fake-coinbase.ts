@@ -27,6 +27,8 @@ export interface FakeCoinbaseOptions {
   firstTradeId?: number
   /** Heartbeat period per subscribed product (default 100 ms; Coinbase: 1 s). 0: none. */
   heartbeatMs?: number
+  /** Trade times: `fixed` (default) 10 ms apart from 2026-01-01 by id; `wall` the time the trade is made. */
+  clock?: 'fixed' | 'wall'
 }
 
 interface Client {
@@ -90,9 +92,12 @@ export interface FakeCoinbase {
 
 const START = Date.UTC(2026, 0, 1)
 
-/** Deterministic trades: price and size from the id, time 10 ms apart with µs digits as the feed writes them. */
-function makeTrade(product: string, id: number): FakeTrade {
-  const ms = START + id * 10
+/**
+ * Deterministic trades: price and size from the id, time 10 ms apart (or the wall clock's) with µs digits as the feed
+ * writes them.
+ */
+function makeTrade(product: string, id: number, clock: FakeCoinbaseOptions['clock']): FakeTrade {
+  const ms = clock === 'wall' ? Date.now() : START + id * 10
   const micros = String(id % 1000).padStart(3, '0')
   return {
     trade_id: id,
@@ -250,7 +255,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       const list = trades.get(product)!
       const made: FakeTrade[] = []
       for (let i = 0; i < count; i++) {
-        const trade = makeTrade(product, (list.at(-1)?.trade_id ?? firstId - 1) + 1)
+        const trade = makeTrade(product, (list.at(-1)?.trade_id ?? firstId - 1) + 1, options.clock)
         list.push(trade)
         made.push(trade)
         const sequence = nextSequence(product) // a dropped message moves the sequence too

@@ -73,7 +73,7 @@ export function tickerRecord(t: Ticker): EtlRecord {
     ['trade_id', t.tradeId],
   ]
   for (const [field, value] of optional) if (value !== undefined) record[field] = value
-  return {...record, sequence: t.sequence, exchange: 'coinbase', product: t.product, record_type: 'ticker'}
+  return {...record, sequence: t.sequence, exchange: 'coinbase', product: t.product, quote, record_type: 'ticker'}
 }
 
 export interface TickerCheckpoint {

@@ -54,5 +54,6 @@ export function tradeRecord(trade: Trade): EtlRecord {
     side: trade.makerSide === 'sell' ? 'buy' : 'sell',
     exchange: 'coinbase',
     product: trade.product,
+    quote,
   }
 }

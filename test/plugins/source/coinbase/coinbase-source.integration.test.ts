@@ -71,6 +71,7 @@ describe('coinbase source against the Coinbase look-alike', function () {
       side: served.side === 'sell' ? 'buy' : 'sell', // taker side
       exchange: 'coinbase',
       product: 'BTC-USD',
+      quote: 'USD',
     })
     expect(fake.subscribes[0]).to.deep.equal({
       type: 'subscribe',
@@ -228,6 +229,7 @@ describe('coinbase source against the Coinbase look-alike', function () {
       sequence: last.sequence,
       exchange: 'coinbase',
       product: 'BTC-USD',
+      quote: 'USD',
       record_type: 'ticker',
     })
     expect(first.checkpoint).to.deep.equal({v: 1, channel: 'ticker', sequence: {'BTC-USD': last.sequence}})

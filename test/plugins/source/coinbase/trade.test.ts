@@ -26,6 +26,7 @@ describe('coinbase trades', () => {
       side: 'buy', // maker sold: the taker bought (an up-tick)
       exchange: 'coinbase',
       product: 'BTC-USD',
+      quote: 'USD',
     })
   })
 
