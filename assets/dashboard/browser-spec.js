@@ -2,6 +2,8 @@
 // scale's domain driven by the signal `xdomain` (null = the data's extent) so zoom, pan and range presets are one
 // signal change each. Nothing else of the spec changes, so the page draws what the PNG/SVG files show.
 export const XDOMAIN = 'xdomain'
+/** How far beyond each edge of the domain (a share of its width) rows still reach the marks. */
+export const MARGIN = 0.05
 
 const DARK = {
   background: null,
@@ -54,7 +56,7 @@ export function browserSpec(spec, timeField, dark, height) {
   // Only rows near the x domain reach the marks, so the y scales fit what is in view (a margin keeps lines running
   // to the plot's edges).
   const t = 'datum[' + JSON.stringify(timeField) + ']'
-  const margin = '(' + XDOMAIN + '[1] - ' + XDOMAIN + '[0]) * 0.05'
+  const margin = '(' + XDOMAIN + '[1] - ' + XDOMAIN + '[0]) * ' + MARGIN
   const near = t + ' >= ' + XDOMAIN + '[0] - ' + margin + ' && ' + t + ' <= ' + XDOMAIN + '[1] + ' + margin
   copy.transform = [{filter: XDOMAIN + ' == null || (' + near + ')'}, ...(copy.transform ?? [])]
   driveX(copy, timeField)

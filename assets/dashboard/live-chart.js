@@ -1,14 +1,20 @@
 // One chart of the dashboard: a Vega view of the chart's spec and a bounded window of rows per key, changed only by
 // Vega changesets (new rows inserted, replaced and evicted rows removed): no re-render from scratch, no reload.
-import {browserSpec, readFields, XDOMAIN} from './browser-spec.js'
+import {browserSpec, MARGIN, readFields, XDOMAIN} from './browser-spec.js'
 import {bucketFor, lowerBound, pickRows} from './drawn-rows.js'
 import {el} from './format.js'
 
 /** Most rows kept per key (the view draws a pixel's worth of them, see drawn-rows.js); the oldest go first. */
 export const ROWS_PER_KEY = 10000
 const HEIGHT = 300
-/** Longest a new row waits before the view redraws with it. */
-const FLUSH_MS = 500
+/**
+ * Redraws at most about once per FLUSH_MS: a row after a quiet spell is drawn at once, a steady stream once a second
+ * (each redraw re-encodes and repaints every drawn item, through the expression interpreter the CSP calls for:
+ * the page's main cost).
+ */
+const FLUSH_MS = 1000
+/** Pixels per time bucket of drawn rows (up to four rows each: first, lowest, highest, last). */
+const BUCKET_PX = 4
 
 export class LiveChart {
   constructor(info, container, dark) {
@@ -26,6 +32,7 @@ export class LiveChart {
     this.drawn = new Set()
     this.visible = true
     this.flushTimer = undefined
+    this.lastFlush = -Infinity
     this.element = this.createCard(container)
     this.queue = this.embed(dark)
   }
@@ -101,16 +108,20 @@ export class LiveChart {
    */
   scheduleFlush() {
     if (this.flushTimer || !this.visible) return
+    // After a quiet spell at once; else on the page-wide FLUSH_MS tick, so the charts redraw in one task together.
+    const now = window.performance.now()
+    const wait = now - this.lastFlush >= FLUSH_MS ? 0 : FLUSH_MS - (now % FLUSH_MS)
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined
       this.flush()
-    }, FLUSH_MS)
+    }, wait)
   }
 
   /** Brings the view up to date: the x domain, and the rows to draw for it (only the difference is sent). */
   flush() {
     if (!this.ready) return this.queue
     const generation = this.generation
+    this.lastFlush = window.performance.now()
     this.queue = this.queue.then(() => (generation === this.generation ? this.sync() : undefined))
     return this.queue
   }
@@ -147,9 +158,9 @@ export class LiveChart {
     if (!(to >= from)) return out
     const span = Math.max(1, to - from)
     const [left, right] = this.view.scale('x').range()
-    // Two pixels per bucket: up to four rows each, about two points per pixel.
-    const bucket = bucketFor(span, (right - left) / 2)
-    for (const list of this.windows.values()) pickRows(list, this.fields, from - span, to + span, bucket, out)
+    const bucket = bucketFor(span, (right - left) / BUCKET_PX)
+    const margin = domain ? span * MARGIN : 0
+    for (const list of this.windows.values()) pickRows(list, this.fields, from - margin, to + margin, bucket, out)
     return out
   }
 

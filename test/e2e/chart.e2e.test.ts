@@ -119,6 +119,71 @@ describe('etl chart (CLI)', function () {
     expect(await exited, stderr).to.equal(0)
   })
 
+  /** A pipeline file of its own name with one chart of `data`. */
+  function namedPipeline(name: string, chart: string, out: string): string {
+    const file = join(dir, `${name}.yaml`)
+    const lines = [`name: ${name}`, `description: the ${name} charts`, 'source: {type: replay}']
+    lines.push(
+      'sinks: [{type: csv, path: data/prices.csv}]',
+      'charts:',
+      `  - name: ${chart}`,
+      '    data: {csv: daily.csv}',
+    )
+    lines.push(
+      '    spec: charts/price.vl.json',
+      '    fields: {time: timestamp, value: close}',
+      '    defaultSeries: BTC',
+    )
+    lines.push(`    output: {svg: out/${out}.svg}`)
+    writeFileSync(file, lines.join('\n') + '\n')
+    return file
+  }
+
+  it("several files with --serve: one server, each pipeline's pages at /<name>/, an index of them at /", async () => {
+    const files = [namedPipeline('daily', 'history', 'a'), namedPipeline('weekly', 'closes', 'b')]
+    const child = spawn(process.execPath, [ETL_BIN, 'chart', ...files, '--serve', '--port', '0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    try {
+      const deadline = Date.now() + 20_000
+      while (!/live charts at (\S+)/.test(stdout) || (stderr.match(/chart (history|closes): /g) ?? []).length < 2) {
+        if (Date.now() > deadline) throw new Error(`no address or renders; stdout: ${stdout}; stderr: ${stderr}`)
+        await sleep(50)
+      }
+      const url = /live charts at (\S+)/.exec(stdout)![1]
+      expect(stdout).to.include(`live charts of daily at ${url}daily/`)
+      const index = await (await fetch(url)).text()
+      expect(index).to.include('<a href="/daily/">daily</a>').and.include('<a href="/weekly/">weekly</a>')
+      expect(index).to.include('the weekly charts')
+      const chartsOf = async (name: string) =>
+        ((await (await fetch(new URL(`${name}/api/charts`, url))).json()) as {chart: string}[]).map((c) => c.chart)
+      expect(await chartsOf('daily')).to.deep.equal(['history'])
+      expect(await chartsOf('weekly')).to.deep.equal(['closes'])
+      const svg = await (await fetch(new URL('weekly/charts/closes.svg', url))).text()
+      expect(svg).to.equal(readFileSync(join(dir, 'out/b.svg'), 'utf8'))
+      expect(await (await fetch(new URL('daily/', url))).text()).to.include('<h1 data-testid="page-title">daily</h1>')
+    } finally {
+      child.kill('SIGINT')
+    }
+    expect(await exited, stderr).to.equal(0)
+  })
+
+  it('several files of one pipeline name with --serve: exit 2, naming it', async () => {
+    const first = namedPipeline('same', 'history', 'a')
+    const second = join(dir, 'other.yaml')
+    writeFileSync(second, readFileSync(first, 'utf8'))
+    const result = await runEtl(['chart', first, second, '--serve', '--port', '0'], {cwd: dir})
+    expect(result.code, result.stderr).to.equal(2)
+    expect(result.stderr).to.include('two of the pipelines are named "same"')
+    expect(result.stderr).not.to.match(/\n\s+at /)
+  })
+
   it('a pipeline whose charts are all fed by the stream: exit 2 with a clear message', async () => {
     const chart = ['  - name: live', '    data: stream', '    output: {png: out/live.png}'].join('\n')
     const result = await runEtl(['chart', pipeline(dir, chart)], {cwd: dir})

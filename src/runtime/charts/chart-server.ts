@@ -15,6 +15,7 @@ import {AlertTail} from './dashboard/alert-tail.js'
 import {DashboardAssets} from './dashboard/dashboard-assets.js'
 import {DashboardHub} from './dashboard/dashboard-hub.js'
 import {liveChartInfo, routeDashboard, serveJson} from './dashboard/dashboard-routes.js'
+import {siteIndexHtml} from './site-index.js'
 
 export interface ChartUpdate {
   chart: string
@@ -60,61 +61,132 @@ interface Latest {
   frame: string
 }
 
+/** One pipeline's pages on a chart site: its name (its URL path when the site serves several), title and alerts. */
+export interface ChartSitePipeline {
+  name: string
+  /** Shown in the page header; default the name. */
+  title?: string
+  /** Shown on the site's index page. */
+  description?: string
+  /** A CSV the pipeline appends its alert records to: the dashboard's alerts panel follows it. */
+  alertsCsv?: string
+}
+
+export interface ChartSiteOptions extends Omit<ChartServerOptions, 'title' | 'alertsCsv'> {
+  pipelines: ChartSitePipeline[]
+}
+
+/** One server for several pipelines: each one's pages at `/<name>/`, an index of them at `/`. */
+export interface ChartSite {
+  url: string
+  port: number
+  /** Per pipeline name: its pages, to publish renders and attach its charts to (their close() closes the site). */
+  pipelines: Map<string, ChartServer>
+  close(): Promise<void>
+}
+
 export async function startChartServer(options: ChartServerOptions): Promise<ChartServer> {
+  const name = options.title ?? 'etl charts'
+  const site = await startChartSite({...options, pipelines: [{name, alertsCsv: options.alertsCsv}]})
+  return site.pipelines.get(name)!
+}
+
+/**
+ * Serves the pipelines' pages. A single pipeline's are at the root, as `etl chart --serve` always served them; with
+ * several, each pipeline's dashboard, image page and API sit under `/<name>/` (every URL the pages use is relative),
+ * so each can be linked, and `/` lists them.
+ */
+export async function startChartSite(options: ChartSiteOptions): Promise<ChartSite> {
   const port = options.port ?? DEFAULT_CHART_PORT
   const host = options.host ?? '127.0.0.1'
-  const hub = new DashboardHub(options.logger)
-  const pages = new LivePages(options.title ?? 'etl charts', options.logger, hub)
-  const server = createServer((req, res) => pages.route(req, res))
+  const router = new SiteRouter(options.pipelines, options.logger)
+  const server = createServer((req, res) => router.route(req, res))
   await listen(server, port, host, listenFailure(port, host))
   const actualPort = (server.address() as AddressInfo).port
   const url = `http://${urlHost(host)}:${actualPort}/`
   options.logger.debug('live chart page listening', {url})
 
   // A comment line every 15 s keeps proxies and idle-connection killers from closing a quiet stream.
-  const heartbeat = setInterval(() => {
-    pages.heartbeat()
-    hub.heartbeat()
-  }, HEARTBEAT_MS)
+  const heartbeat = setInterval(() => router.heartbeat(), HEARTBEAT_MS)
   heartbeat.unref()
-  const alerts = options.alertsCsv === undefined ? undefined : new AlertTail(options.alertsCsv, hub, options.logger)
-  alerts?.start()
+  router.start()
 
   let closing: Promise<void> | undefined
-  return {
-    url,
-    port: actualPort,
-    publish(update) {
-      if (!closing) pages.publish(update)
-    },
-    dashboard: hub,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        clearInterval(heartbeat)
-        void alerts?.stop()
-        pages.endAll()
-        hub.endAll()
-        server.close(() => resolve())
-        // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
-        server.closeAllConnections()
-      })
-      return closing
-    },
+  const close = () => {
+    closing ??= new Promise<void>((resolve) => {
+      clearInterval(heartbeat)
+      router.endAll()
+      server.close(() => resolve())
+      // Without this an idle keep-alive socket (a page's last image request) holds close() open for seconds.
+      server.closeAllConnections()
+    })
+    return closing
   }
+  const pipelines = new Map<string, ChartServer>()
+  for (const mount of router.mounts.values()) {
+    pipelines.set(mount.name, {
+      url: new URL(mount.base, url).href,
+      port: actualPort,
+      publish(update) {
+        if (!closing) mount.pages.publish(update)
+      },
+      dashboard: mount.hub,
+      close,
+    })
+  }
+  return {url, port: actualPort, pipelines, close}
 }
 
-/** The latest render of every chart, and the open pages that get each new one over Server-Sent Events. */
-class LivePages {
-  private readonly latest = new Map<string, Latest>()
-  private readonly clients = new Set<ServerResponse>()
+/** One pipeline's pages on the site: where they are, their live state and the alerts tail feeding its dashboard. */
+interface Mount {
+  name: string
+  description?: string
+  /** `/` for a site of one pipeline, else `/<encoded name>/`. */
+  base: string
+  hub: DashboardHub
+  pages: LivePages
+  alerts?: AlertTail
+}
 
+/** Sends each request to its pipeline's pages (by the first path segment when there are several), or the index. */
+class SiteRouter {
+  readonly mounts = new Map<string, Mount>()
   private readonly assets = new DashboardAssets()
 
   constructor(
-    private readonly title: string,
+    pipelines: ChartSitePipeline[],
     private readonly logger: Logger,
-    private readonly hub: DashboardHub,
-  ) {}
+  ) {
+    const several = pipelines.length > 1
+    for (const pipeline of pipelines) {
+      if (this.mounts.has(pipeline.name)) throw new Error(`two pipelines are named "${pipeline.name}"`)
+      const hub = new DashboardHub(logger)
+      const base = several ? `/${encodeURIComponent(pipeline.name)}/` : '/'
+      const title = pipeline.title ?? pipeline.name
+      const alerts = pipeline.alertsCsv === undefined ? undefined : new AlertTail(pipeline.alertsCsv, hub, logger)
+      const pages = new LivePages(title, base, logger, hub, this.assets)
+      this.mounts.set(pipeline.name, {name: pipeline.name, description: pipeline.description, base, hub, pages, alerts})
+    }
+  }
+
+  start(): void {
+    for (const mount of this.mounts.values()) mount.alerts?.start()
+  }
+
+  heartbeat(): void {
+    for (const {pages, hub} of this.mounts.values()) {
+      pages.heartbeat()
+      hub.heartbeat()
+    }
+  }
+
+  endAll(): void {
+    for (const {pages, hub, alerts} of this.mounts.values()) {
+      void alerts?.stop()
+      pages.endAll()
+      hub.endAll()
+    }
+  }
 
   route(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('x-content-type-options', 'nosniff')
@@ -124,6 +196,46 @@ class LivePages {
     }
     // The path is parsed, never echoed back: 404 bodies are fixed text so nothing from the request reaches a page.
     const url = requestUrl(req.url)
+    if (this.mounts.size === 1) return [...this.mounts.values()][0]!.pages.route(req, res, url)
+    const path = url?.pathname ?? ''
+    if (path === '/' || path === '/index.html') return serveIndex(res, [...this.mounts.values()])
+    const match = /^\/([^/]+)(\/.*)?$/.exec(path)
+    const mount = match ? this.mounts.get(decodeSegment(match[1]!) ?? '') : undefined
+    if (!mount) return notFound(res)
+    // The pages' URLs are relative: they need the trailing slash.
+    if (match![2] === undefined) return void res.writeHead(308, {location: mount.base}).end()
+    mount.pages.route(req, res, new URL(match![2] + url!.search, 'http://localhost'))
+  }
+}
+
+function decodeSegment(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('not found\n')
+}
+
+/** The latest render of every chart, and the open pages that get each new one over Server-Sent Events. */
+class LivePages {
+  private readonly latest = new Map<string, Latest>()
+  private readonly clients = new Set<ServerResponse>()
+
+  constructor(
+    private readonly title: string,
+    /** Where these pages are on the site (`/`, or `/<name>/`), for the URLs the JSON API gives out. */
+    private readonly base: string,
+    private readonly logger: Logger,
+    private readonly hub: DashboardHub,
+    private readonly assets: DashboardAssets,
+  ) {}
+
+  /** `url` is the request's, relative to this pipeline's base; undefined when it could not be parsed. */
+  route(req: IncomingMessage, res: ServerResponse, url: URL | undefined): void {
     const path = url?.pathname ?? ''
     if (url && routeDashboard(req, res, url, {hub: this.hub, assets: this.assets, title: this.title})) return
     if (path === '/images') return servePage(res, this.title)
@@ -132,16 +244,16 @@ class LivePages {
     const name = chartNameFromPath(path)
     const found = name === undefined ? undefined : this.latest.get(name)
     if (found) return serveSvg(res, found.update.svg)
-    res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end('not found\n')
+    notFound(res)
   }
 
   /** Every chart: its latest render (summary, SVG URL) and, when the dashboard draws it, its spec and rows' URL. */
   private chartList() {
     const charts = new Map<string, Record<string, unknown>>()
     // The dashboard's charts in the pipeline's order, then any chart only rendered (a plugin without live()).
-    for (const chart of this.hub.chartList()) charts.set(chart.name, liveChartInfo(chart))
+    for (const chart of this.hub.chartList()) charts.set(chart.name, liveChartInfo(chart, this.base))
     for (const {update} of this.latest.values())
-      charts.set(update.chart, {...withoutSvg(update), ...charts.get(update.chart)})
+      charts.set(update.chart, {...withoutSvg(update, this.base), ...charts.get(update.chart)})
     return [...charts.values()]
   }
 
@@ -225,13 +337,31 @@ export function chartNameFromPath(path: string): string | undefined {
   }
 }
 
-export function chartSvgPath(chart: string): string {
-  return `/charts/${encodeURIComponent(chart)}.svg`
+export function chartSvgPath(chart: string, base = '/'): string {
+  return `${base}charts/${encodeURIComponent(chart)}.svg`
 }
 
-function withoutSvg(update: ChartUpdate) {
+function withoutSvg(update: ChartUpdate, base: string) {
   const {svg: _svg, ...rest} = update
-  return {...rest, svgUrl: chartSvgPath(update.chart)}
+  return {...rest, svgUrl: chartSvgPath(update.chart, base)}
+}
+
+/** The site's index when it serves several pipelines: a link to each one's dashboard and image page. No script. */
+function serveIndex(res: ServerResponse, mounts: Mount[]): void {
+  const nonce = randomBytes(16).toString('base64')
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-cache',
+    'content-security-policy': [
+      "default-src 'none'",
+      `style-src 'nonce-${nonce}'`,
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'referrer-policy': 'no-referrer',
+  })
+  res.end(siteIndexHtml(mounts, nonce))
 }
 
 function servePage(res: ServerResponse, title: string) {

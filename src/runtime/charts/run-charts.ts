@@ -8,7 +8,7 @@ import {EtlError} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {stateDir} from '../paths.js'
 import {ChartRunner, type RenderedChart} from './chart-runner.js'
-import {startChartServer, type ChartServer, type ChartUpdate} from './chart-server.js'
+import {startChartServer, startChartSite, type ChartServer, type ChartSite, type ChartUpdate} from './chart-server.js'
 
 export interface RunChartsOptions {
   /** Chart names to render (default: every CSV-backed chart). */
@@ -16,6 +16,8 @@ export interface RunChartsOptions {
   watch?: boolean
   /** Serve the live page on this port (implies watch); 0 picks a free port. */
   servePort?: number
+  /** Publish to these pages, of a site serving several pipelines (implies watch; the caller closes it). */
+  server?: ChartServer
   host?: string
   logger: Logger
   signal: AbortSignal
@@ -57,9 +59,10 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
   const charts = selectCharts(pipeline, options.only, logger)
   const counters = new Counters()
   const rendered: RenderedChart[] = []
-  let server: ChartServer | undefined
-  if (options.servePort !== undefined) {
-    server = await serveCharts(options.servePort, options.host, pipeline, logger)
+  let server = options.server
+  const ownServer = server === undefined && options.servePort !== undefined
+  if (ownServer) {
+    server = await serveCharts(options.servePort!, options.host, pipeline, logger)
     options.onServing?.(server.url)
   }
   const runner = await ChartRunner.start({
@@ -89,7 +92,7 @@ export async function runCharts(pipeline: PipelineConfig, options: RunChartsOpti
     }
   } finally {
     await runner.stop()
-    await server?.close()
+    if (ownServer) await server?.close()
   }
   const failed = counters.entries().filter((entry) => entry.event === 'render_failed')
   if (!options.watch && !server && failed.length > 0) {
@@ -115,16 +118,47 @@ export function toChartUpdate(result: RenderedChart): ChartUpdate {
   }
 }
 
+/** One site for several pipelines' pages (`etl chart a.yaml b.yaml --serve`), each at `/<name>/`. */
+export async function serveChartSite(
+  port: number,
+  host: string | undefined,
+  pipelines: Pick<PipelineConfig, 'name' | 'description' | 'dashboard'>[],
+  logger: Logger,
+): Promise<ChartSite> {
+  const names = pipelines.map((pipeline) => pipeline.name)
+  const twice = names.find((name, i) => names.indexOf(name) !== i)
+  if (twice !== undefined) {
+    throw new EtlError(
+      'ETL_CONFIG_INVALID',
+      `two of the pipelines are named "${twice}"; each needs its own name: (it is the path of its pages)`,
+      {exitCode: 2},
+    )
+  }
+  const entries = pipelines.map((pipeline) => ({
+    name: pipeline.name,
+    ...(pipeline.description === undefined ? {} : {description: pipeline.description}),
+    ...(alertsCsvOf(pipeline) === undefined ? {} : {alertsCsv: alertsCsvOf(pipeline)}),
+  }))
+  try {
+    return await startChartSite({port, host, logger, pipelines: entries})
+  } catch (error) {
+    throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
+  }
+}
+
+function alertsCsvOf(pipeline: Pick<PipelineConfig, 'dashboard'>): string | undefined {
+  const alerts = pipeline.dashboard.alerts
+  return alerts?.kind === 'csv' ? alerts.path : undefined
+}
+
 export async function serveCharts(
   port: number,
   host: string | undefined,
   pipeline: Pick<PipelineConfig, 'name' | 'dashboard'>,
   logger: Logger,
 ): Promise<ChartServer> {
-  const alerts = pipeline.dashboard.alerts
-  const alertsCsv = alerts?.kind === 'csv' ? alerts.path : undefined
   try {
-    return await startChartServer({port, host, logger, title: pipeline.name, alertsCsv})
+    return await startChartServer({port, host, logger, title: pipeline.name, alertsCsv: alertsCsvOf(pipeline)})
   } catch (error) {
     throw new EtlError('ETL_CHART_RENDER', `cannot serve the live page: ${(error as Error).message}`, {cause: error})
   }

@@ -51,7 +51,7 @@ export function routeDashboard(
 }
 
 /** What /api/charts says of a chart the dashboard draws: how to draw it and where its rows are. */
-export function liveChartInfo(chart: DashboardChart) {
+export function liveChartInfo(chart: DashboardChart, base = '/') {
   return {
     chart: chart.name,
     ...(chart.title === undefined ? {} : {title: chart.title}),
@@ -60,7 +60,7 @@ export function liveChartInfo(chart: DashboardChart) {
     fields: chart.source.fields,
     ...(chart.source.windowMs === undefined ? {} : {windowMs: chart.source.windowMs}),
     rows: chart.feed.size,
-    seriesUrl: `/api/series/${encodeURIComponent(chart.name)}`,
+    seriesUrl: `${base}api/series/${encodeURIComponent(chart.name)}`,
   }
 }
 
