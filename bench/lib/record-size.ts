@@ -30,7 +30,7 @@ export async function measureRecordSize(
 ): Promise<RecordSize> {
   const env = {...process.env, ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]))}
   const pipeline = await loadPipeline(pipelineFile, {env})
-  const stage = pipeline.source
+  const stage = pipeline.sources[0]
   if (!stage) throw new Error(`${pipelineFile} has no source`)
   const controller = new AbortController()
   const context: PluginContext = {

@@ -348,43 +348,45 @@ function withoutSvg(update: ChartUpdate, base: string) {
 
 /** The site's index when it serves several pipelines: a link to each one's dashboard and image page. No script. */
 function serveIndex(res: ServerResponse, mounts: Mount[]): void {
-  const nonce = randomBytes(16).toString('base64')
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-cache',
-    'content-security-policy': [
-      "default-src 'none'",
-      `style-src 'nonce-${nonce}'`,
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
-    'referrer-policy': 'no-referrer',
-  })
-  res.end(siteIndexHtml(mounts, nonce))
+  serveHtml(
+    res,
+    (nonce) => [`style-src 'nonce-${nonce}'`],
+    (nonce) => siteIndexHtml(mounts, nonce),
+  )
 }
 
 function servePage(res: ServerResponse, title: string) {
-  // A fresh nonce per response: only our own inline script and style run, even if some text slipped into the markup.
+  const directives = (nonce: string) => [
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    // blob: is where the page puts each chart's SVG (an <img>, so SVG can never run script in the page).
+    "img-src 'self' blob: data:",
+    // blob: here lets the browser test read back the SVG an <img> shows; blob URLs are only ever this page's own.
+    "connect-src 'self' blob:",
+  ]
+  serveHtml(res, directives, (nonce) => chartPageHtml({title, nonce}))
+}
+
+/**
+ * An HTML page under a CSP of nothing but `directives` (and no base, forms or framing), with a fresh nonce per
+ * response: only the page's own script and style run, even if some text slipped into the markup.
+ */
+function serveHtml(res: ServerResponse, directives: (nonce: string) => string[], html: (nonce: string) => string) {
   const nonce = randomBytes(16).toString('base64')
+  const csp = [
+    "default-src 'none'",
+    ...directives(nonce),
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ]
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-cache',
-    'content-security-policy': [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src 'nonce-${nonce}'`,
-      // blob: is where the page puts each chart's SVG (an <img>, so SVG can never run script in the page).
-      "img-src 'self' blob: data:",
-      // blob: here lets the browser test read back the SVG an <img> shows; blob URLs are only ever this page's own.
-      "connect-src 'self' blob:",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
+    'content-security-policy': csp.join('; '),
     'referrer-policy': 'no-referrer',
   })
-  res.end(chartPageHtml({title, nonce}))
+  res.end(html(nonce))
 }
 
 function serveSvg(res: ServerResponse, svg: string) {

@@ -5,10 +5,10 @@
  * next page ends at the second of the oldest trade seen (the seconds overlap; trades are deduped by id) until `after`
  * is reached, maxBackfill trades were taken, or a page makes no progress in time. Paced under the public limit.
  */
-import {fetchJsonResponse, isEtlError, messageOf, type PluginContext, sleep} from '../../../sdk/index.js'
+import {fetchJsonResponse, type PluginContext, sleep} from '../../../sdk/index.js'
 import {parseAdvancedTrade} from './advanced-messages.js'
 import type {CoinbaseSettings} from './coinbase-config.js'
-import type {Backfilled} from './rest-backfill.js'
+import {reportBackfillFailure, type Backfilled} from './rest-backfill.js'
 import type {Trade} from './trade.js'
 
 const PAGE = 1000
@@ -51,13 +51,7 @@ export class AdvancedBackfill {
       }
     } catch (error) {
       if (signal.aborted) return {trades: [], missed: 0}
-      this.context.count('backfill_failed')
-      const code = isEtlError(error) ? `${error.code}: ` : ''
-      this.context.logger.error(`coinbase: back-fill of ${product} failed: ${code}${messageOf(error)}`, {
-        product,
-        after,
-        before,
-      })
+      reportBackfillFailure(this.context, {product, after, before}, error)
     }
     const trades = [...found.values()].sort((a, b) => a.tradeId - b.tradeId)
     return {trades, missed: signal.aborted ? 0 : wanted - trades.length}

@@ -19,6 +19,17 @@ export interface Backfilled {
   missed: number
 }
 
+/** Permanent (404 product, 400) or out of attempts: the gap stays, counted and logged; the live stream goes on. */
+export function reportBackfillFailure(
+  context: PluginContext,
+  gap: {product: string; after: number; before: number},
+  error: unknown,
+): void {
+  context.count('backfill_failed')
+  const code = isEtlError(error) ? `${error.code}: ` : ''
+  context.logger.error(`coinbase: back-fill of ${gap.product} failed: ${code}${messageOf(error)}`, gap)
+}
+
 export class RestBackfill {
   private lastRequestAt = 0
 
@@ -46,14 +57,7 @@ export class RestBackfill {
       }
     } catch (error) {
       if (signal.aborted) return {trades: [], missed: 0}
-      // Permanent (404 product, 400) or out of attempts: the gap stays, counted; the live stream goes on.
-      this.context.count('backfill_failed')
-      const code = isEtlError(error) ? `${error.code}: ` : ''
-      this.context.logger.error(`coinbase: back-fill of ${product} failed: ${code}${messageOf(error)}`, {
-        product,
-        after,
-        before,
-      })
+      reportBackfillFailure(this.context, {product, after, before}, error)
     }
     const trades = [...found.values()].sort((a, b) => a.tradeId - b.tradeId)
     return {trades, missed: signal.aborted ? 0 : wanted - trades.length}
