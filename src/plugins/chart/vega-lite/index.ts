@@ -46,6 +46,7 @@ export interface VegaLiteChartConfig {
   height: number
   scale: number
   title?: string
+  seriesTitle?: string
   fields: FieldMap
   series?: string[]
   defaultSeries?: string
@@ -139,6 +140,13 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
         type: 'string',
         description: "Replaces the spec's title text (its styling is kept).",
         examples: ['BTC (USD)'],
+      },
+      seriesTitle: {
+        type: 'string',
+        description:
+          "Replaces the title of the series legend (each encoding of the row's `series` field; the shipped specs " +
+          'say "Coin"), e.g. when the series are exchanges.',
+        examples: ['Exchange'],
       },
       fields: {
         type: 'object',
@@ -287,5 +295,6 @@ export default definePlugin<'chart', VegaLiteChartConfig>({
 })
 
 function overridesOf(config: VegaLiteChartConfig) {
-  return {width: config.width ?? 800, height: config.height ?? 400, title: config.title}
+  const {title, seriesTitle} = config
+  return {width: config.width ?? 800, height: config.height ?? 400, title, seriesTitle}
 }

@@ -46,9 +46,9 @@ export class PassedSpecCache {
   /** The label is left out: it only appears in problems, and a passed spec has none. */
   private keyOf({text, overrides}: SpecCheckRequest): string {
     this.checkerIdentity ??= checkerIdentity()
-    const {width, height, title} = overrides
+    const {width, height, title, seriesTitle} = overrides
     return createHash('sha256')
-      .update(JSON.stringify([this.checkerIdentity, width, height, title ?? null, text]))
+      .update(JSON.stringify([this.checkerIdentity, width, height, title ?? null, seriesTitle ?? null, text]))
       .digest('hex')
   }
 }

@@ -17,6 +17,8 @@ export interface SpecOverrides {
   height: number
   /** Replaces the spec's title text (its styling is kept). */
   title?: string
+  /** Replaces the title of every encoding of the `series` field (the legend of the series). */
+  seriesTitle?: string
 }
 
 type JsonObject = Record<string, unknown>
@@ -39,10 +41,22 @@ export function applyOverrides(spec: JsonObject, overrides: SpecOverrides): TopL
   if (overrides.title !== undefined) {
     copy.title = isObject(copy.title) ? {...copy.title, text: overrides.title} : overrides.title
   }
+  if (overrides.seriesTitle !== undefined) retitleSeries(copy, overrides.seriesTitle)
   // Only the shipped font exists for librsvg, and text-metrics.ts measures with it: the layout and the pixels agree.
   const config = isObject(copy.config) ? copy.config : {}
   copy.config = {...config, font: CHART_FONT_FAMILY}
   return copy as unknown as TopLevelSpec
+}
+
+/** Sets `title` on each encoding channel of the `series` field, in the spec and its layers, concats and facets. */
+function retitleSeries(node: unknown, title: string): void {
+  if (Array.isArray(node)) return node.forEach((item) => retitleSeries(item, title))
+  if (!isObject(node)) return
+  if (isObject(node.encoding)) {
+    for (const channel of Object.values(node.encoding))
+      if (isObject(channel) && channel.field === 'series') channel.title = title
+  }
+  for (const key of ['layer', 'hconcat', 'vconcat', 'concat', 'spec']) retitleSeries(node[key], title)
 }
 
 export interface CompiledChart {

@@ -199,6 +199,24 @@ describe('vega-lite chart plugin', function () {
     expect(live.summary()).to.deep.equal([])
   })
 
+  it('seriesTitle retitles the series legend, in the rendered file and the spec the live page draws', async () => {
+    const {chart: titled} = await chart({
+      spec: PRICE_SPEC,
+      output: {svg: 'titled.svg'},
+      fields: {series: 'exchange'},
+      seriesTitle: 'Exchange',
+    })
+    titled.add([
+      {timestamp: '2025-01-01T00:00:00Z', exchange: 'binance', price_usd: 100},
+      {timestamp: '2025-01-01T00:00:00Z', exchange: 'coinbase', price_usd: 101},
+    ])
+    const {svg} = await titled.render()
+    expect(svg).to.include('>Exchange</text>').and.to.include('>binance</text>').and.to.include('>coinbase</text>')
+    expect(svg).not.to.include('>Coin</text>')
+    const spec = titled.live!().spec as {encoding: {color: {title: string}; strokeDash: {title: string}}}
+    expect([spec.encoding.color.title, spec.encoding.strokeDash.title]).to.deep.equal(['Exchange', 'Line'])
+  })
+
   it('counts rows it cannot chart instead of dropping them silently', async () => {
     const {chart: skipping, counts, logs} = await chart({spec: PRICE_SPEC, output: {svg: 's.svg'}})
     skipping.add([

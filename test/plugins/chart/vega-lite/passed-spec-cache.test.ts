@@ -30,6 +30,7 @@ describe('vega-lite chart: the cache of specs that passed their check', () => {
     expect(cache.has({...REQUEST, overrides: {width: 801, height: 400}})).to.equal(false)
     expect(cache.has({...REQUEST, overrides: {width: 800, height: 399}})).to.equal(false)
     expect(cache.has({...REQUEST, overrides: {...REQUEST.overrides, title: 'BTC'}})).to.equal(false)
+    expect(cache.has({...REQUEST, overrides: {...REQUEST.overrides, seriesTitle: 'Exchange'}})).to.equal(false)
   })
 
   it('keeps one empty file per passed spec, and ignores a folder it cannot write', async () => {
