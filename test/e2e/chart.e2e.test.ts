@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect} from 'chai'
 import sharp from 'sharp'
-import {buildCli, ETL_BIN, runEtl} from '../support/run-cli.js'
+import {buildCli, ETL_BIN, runEtl, spawnEtl} from '../support/run-cli.js'
 
 const DAILY = readFileSync(join(import.meta.dirname, '../../data/btcusd-1d-2011-2025.csv'), 'utf8')
   .trim()
@@ -141,23 +141,17 @@ describe('etl chart (CLI)', function () {
 
   it("several files with --serve: one server, each pipeline's pages at /<name>/, an index of them at /", async () => {
     const files = [namedPipeline('daily', 'history', 'a'), namedPipeline('weekly', 'closes', 'b')]
-    const child = spawn(process.execPath, [ETL_BIN, 'chart', ...files, '--serve', '--port', '0'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+    const etl = spawnEtl(['chart', ...files, '--serve', '--port', '0'], {cwd: dir})
+    const {output} = etl
     try {
       const deadline = Date.now() + 20_000
-      while (!/live charts at (\S+)/.test(stdout) || (stderr.match(/chart (history|closes): /g) ?? []).length < 2) {
-        if (Date.now() > deadline) throw new Error(`no address or renders; stdout: ${stdout}; stderr: ${stderr}`)
+      const rendered = () => (output.stderr.match(/chart (history|closes): /g) ?? []).length
+      while (!/live charts at (\S+)/.test(output.stdout) || rendered() < 2) {
+        if (Date.now() > deadline) throw new Error(`no address or renders; stdout: ${output.stdout}; ${output.stderr}`)
         await sleep(50)
       }
-      const url = /live charts at (\S+)/.exec(stdout)![1]
-      expect(stdout).to.include(`live charts of daily at ${url}daily/`)
+      const url = /live charts at (\S+)/.exec(output.stdout)![1]!
+      expect(output.stdout).to.include(`live charts of daily at ${url}daily/`)
       const index = await (await fetch(url)).text()
       expect(index).to.include('<a href="/daily/">daily</a>').and.include('<a href="/weekly/">weekly</a>')
       expect(index).to.include('the weekly charts')
@@ -169,9 +163,9 @@ describe('etl chart (CLI)', function () {
       expect(svg).to.equal(readFileSync(join(dir, 'out/b.svg'), 'utf8'))
       expect(await (await fetch(new URL('daily/', url))).text()).to.include('<h1 data-testid="page-title">daily</h1>')
     } finally {
-      child.kill('SIGINT')
+      etl.child.kill('SIGINT')
     }
-    expect(await exited, stderr).to.equal(0)
+    expect((await etl.exited).code, output.stderr).to.equal(0)
   })
 
   it('several files of one pipeline name with --serve: exit 2, naming it', async () => {

@@ -13,6 +13,7 @@ import type {AnyPluginDefinition, PluginKind} from '../plugin-types.js'
 import {defaultRetryPolicy, retryPolicyFrom} from '../retry.js'
 import {sourceStateTopicOf} from '../state/source-state-store.js'
 import type {ChartConfig, ChartDataSource, KafkaSettings, PipelineConfig, StageConfig} from './pipeline-config.js'
+import {sourceEntriesOf} from './source-entries.js'
 import type {
   ChartEntry,
   KafkaDocument,
@@ -43,7 +44,7 @@ export function normalizePipeline(
 ): PipelineConfig {
   const name = document.name ?? nameFromFile(origin.file)
   const pluginOf = (entry: object) => stagePlugin(plugins, entry)
-  const sources = sourceEntries(document)
+  const sources = sourceEntriesOf<SourceEntry>(document)
   return {
     file: origin.file,
     dir: dirname(resolve(origin.file)),
@@ -60,12 +61,6 @@ export function normalizePipeline(
     registry: origin.registry,
     warnings: [],
   }
-}
-
-/** `source:` or the items of `sources:`, with where each sits in the file. */
-function sourceEntries(document: PipelineDocument): {entry: SourceEntry; path: (string | number)[]}[] {
-  if (document.source) return [{entry: document.source, path: ['source']}]
-  return (document.sources ?? []).map((entry, i) => ({entry, path: ['sources', i]}))
 }
 
 /** The file's `kafka:` as it is, with the defaults derived from the pipeline name, the source and other fields. */

@@ -8,15 +8,15 @@ import {problemAt, type ParsedYaml} from './yaml-document.js'
 
 type Path = (string | number)[]
 
-export interface SourceEntryAt {
-  entry: unknown
+export interface SourceEntryAt<Entry = unknown> {
+  entry: Entry
   path: Path
 }
 
-/** The source entries of a document, with their paths: `source:` alone, else the items of `sources:`. */
-export function sourceEntriesOf(data: Record<string, unknown>): SourceEntryAt[] {
+/** The source entries of a document (parsed, or typed once valid), with their paths: `source:`, else `sources:`. */
+export function sourceEntriesOf<Entry = unknown>(data: {source?: Entry; sources?: unknown}): SourceEntryAt<Entry>[] {
   if (data.source !== undefined) return [{entry: data.source, path: ['source']}]
-  const list = Array.isArray(data.sources) ? (data.sources as unknown[]) : []
+  const list = Array.isArray(data.sources) ? (data.sources as Entry[]) : []
   return list.map((entry, i) => ({entry, path: ['sources', i]}))
 }
 
