@@ -143,8 +143,12 @@ describe('a three-broker cluster loses the busiest leader mid-stream (end to end
     await waitFor('rows to reach the table', 60_000, async () => (await rowsSoFar()) > 1000, [...workers, source])
     const {nodeId: victim, counts} = await c.busiestLeader(topic)
     const before = await rowsSoFar()
+    const coordinator = await c.groupCoordinator(group)
     await c.kill(victim, 'SIGKILL')
-    console.log(`      SIGKILLed node ${victim} (leader of ${counts.get(victim)} of ${PARTITIONS}) at ${before} rows`)
+    console.log(
+      `      SIGKILLed node ${victim} (leader of ${counts.get(victim)} of ${PARTITIONS}, ` +
+        `${coordinator === victim ? 'and' : 'not'} the group coordinator) at ${before} rows`,
+    )
     const leaderChange = new RegExp(`leader change on ${topic}: partition .*\\b${victim}→\\d`)
     await waitFor(
       'both workers to log the leader change',

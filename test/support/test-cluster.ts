@@ -95,6 +95,19 @@ export class TestCluster {
     return {nodeId, counts}
   }
 
+  /**
+   * The node coordinating a consumer group: the leader of the group's partition of __consumer_offsets, which Kafka
+   * picks as abs(Java's String.hashCode(groupId)) % the topic's partitions (GroupCoordinatorService#partitionFor).
+   * The topic exists once some group has used the cluster.
+   */
+  async groupCoordinator(groupId: string): Promise<number> {
+    const metadata = await this.withAdmin((admin) => admin.fetchTopicMetadata({topics: ['__consumer_offsets']}))
+    const partitions = metadata.topics[0].partitions
+    const hash = javaStringHash(groupId)
+    const index = (hash === -(2 ** 31) ? 0 : Math.abs(hash)) % partitions.length
+    return partitions.find((p) => p.partitionId === index)!.leader
+  }
+
   /** Stops every node and deletes the state folder. */
   async stop(): Promise<void> {
     await stopLocalCluster({stateDir: this.stateDir, logger: createLogger('test-cluster', {level: 'error'})})
@@ -111,4 +124,11 @@ export class TestCluster {
       }
     }
   }
+}
+
+/** Java's String.hashCode: over UTF-16 code units, in 32-bit two's complement. */
+function javaStringHash(text: string): number {
+  let hash = 0
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0
+  return hash
 }

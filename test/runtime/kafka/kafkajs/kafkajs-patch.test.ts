@@ -122,6 +122,8 @@ describe('kafkajs patch', () => {
       'protocol/recordBatch/record/v0/decoder.js',
       'protocol/recordBatch/v0/decoder.js',
       'consumer/batch.js',
+      'consumer/consumerGroup.js',
+      'consumer/offsetManager/index.js',
     ]) {
       expect(readFileSync(require.resolve(`kafkajs/src/${file}`), 'utf8'), file).to.include('etl:')
     }
