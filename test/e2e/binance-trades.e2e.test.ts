@@ -12,6 +12,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
   expectEveryTradeOnce as expectEachOnce,
+  killRoundsWhileFeeding,
   stopCleanly,
   tradeCount,
   tradeIdsByKey,
@@ -25,7 +26,6 @@ import {seededRandom} from '../support/seeded-random.js'
 const PAIRS = ['BTCUSDT', 'ETHUSDT']
 const COLUMNS = ['pair', 'trade_id', 'symbol', 'price_usdt', 'quantity', 'side', 'timestamp']
 const CONNECTED = /Binance stream: connected/g
-const ASSIGNED = /assigned partition\(s\) \d/
 
 function writePipeline(dir: string, fake: FakeBinance, name: string): {file: string; out: string} {
   const out = join(dir, `${name}.csv`)
@@ -107,32 +107,13 @@ describe('binance source end to end (real Kafka, Binance look-alike)', function 
     const random = seededRandom(seed)
     const {file, out} = writePipeline(cwd, fake, 'bn-kill')
     // Trades keep coming through every kill and restart, from the first connection on (a first start begins live).
-    let serving = true
-    let feeder: Promise<void> | undefined
-    const feed = async () => {
-      while (serving) await Promise.all(PAIRS.map((pair) => fake.serve(pair, 20, {perSecond: 100})))
-    }
-    for (let round = 1; round <= 3; round++) {
-      const etl = harness.start(['run', file])
-      await waitFor(`round ${round} to connect`, 60_000, () => CONNECTED.test(etl.output.stderr), [etl])
-      CONNECTED.lastIndex = 0
-      feeder ??= feed()
-      // Once the process stage owns partitions too (after the killed member's session expired), so both are at work.
-      await waitFor(`round ${round} to be assigned`, 60_000, () => ASSIGNED.test(etl.output.stderr), [etl])
-      const delay = 200 + Math.floor(random() * 2500)
-      await sleep(delay)
-      etl.child.kill('SIGKILL')
-      expect((await etl.exited).signal).to.equal('SIGKILL')
-      console.log(`      round ${round}: killed ${delay} ms after assignment; ${rowCount(out)} rows so far`)
-    }
-    const last = harness.start(['run', file])
-    await waitFor('the last run to connect', 60_000, () => CONNECTED.test(last.output.stderr), [last])
-    await sleep(2000)
-    serving = false
-    await feeder
-    await waitFor('every trade in the CSV', 60_000, () => rowCount(out) >= madeCount(fake), [last])
-    await sleep(1000)
-    const logs = await stopCleanly(last)
+    const logs = await killRoundsWhileFeeding(harness, ['run', file], {
+      connected: CONNECTED,
+      feedOnce: async () => void (await Promise.all(PAIRS.map((pair) => fake.serve(pair, 20, {perSecond: 100})))),
+      random,
+      rows: () => rowCount(out),
+      made: () => madeCount(fake),
+    })
     expectEveryTradeOnce(fake, out, logs)
     expect(logs).to.match(/resuming .* from its last committed checkpoint/)
   })

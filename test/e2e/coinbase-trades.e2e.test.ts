@@ -16,6 +16,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {
   expectEveryTradeOnce as expectEachOnce,
+  killRoundsWhileFeeding,
   stopCleanly,
   tradeCount,
   tradeIdsByKey,
@@ -24,13 +25,12 @@ import {startFakeCoinbaseAdvanced} from '../support/fake-coinbase-advanced.js'
 import {startFakeCoinbase} from '../support/fake-coinbase.js'
 import {uniqueName} from '../support/kafka-test-utils.js'
 import {KillHarness, sleep, waitFor} from '../support/kill-restart.js'
-import {buildCli} from '../support/run-cli.js'
+import {buildCli, type RunningEtl} from '../support/run-cli.js'
 import {seededRandom} from '../support/seeded-random.js'
 
 const PRODUCTS = ['BTC-USD', 'ETH-USD']
 const COLUMNS = ['product', 'trade_id', 'symbol', 'price_usd', 'quantity', 'side', 'timestamp', 'exchange']
 const CONNECTED = /Coinbase feed: connected/g
-const ASSIGNED = /assigned partition\(s\) \d/
 
 /** What both look-alikes offer the tests: faults, trades made, and each product's trade ids made so far. */
 interface Lookalike {
@@ -113,6 +113,27 @@ async function trade(fake: Lookalike, count: number, perTick = 10): Promise<void
   }
 }
 
+/**
+ * The end of a fault run: once the CSV holds as many trades as were made, etl stops cleanly; every trade is in it
+ * once, in order; there were three connections; the source logged `ignored` and counted each of `counts`.
+ */
+async function expectFaultRunDone(
+  etl: RunningEtl,
+  fake: Lookalike,
+  out: string,
+  ignored: RegExp,
+  counts: string[],
+): Promise<void> {
+  await waitFor('every trade in the CSV', 60_000, () => rowCount(out) >= madeCount(fake), [etl])
+  await sleep(1000) // anything extra would show now
+  const logs = await stopCleanly(etl)
+  expectEveryTradeOnce(fake, out, logs)
+  expect(fake.connections).to.equal(3)
+  expect(logs).to.match(ignored)
+  const summary = logs.slice(logs.lastIndexOf('summary:'))
+  for (const count of counts) expect(summary, count).to.match(new RegExp(`source coinbase ${count}\\s+[1-9]`))
+}
+
 for (const api of ['exchange', 'advanced'] as const) {
   describe(`coinbase source, api: ${api}, end to end (real Kafka, the ${api} look-alike)`, function () {
     this.timeout(180_000)
@@ -150,15 +171,13 @@ for (const api of ['exchange', 'advanced'] as const) {
         fake.sendRaw('{"type":"match", "trade_id": 12')
         fake.sendRaw(JSON.stringify({type: 'surprise'}))
         await trade(fake, 100)
-        await waitFor('every trade in the CSV', 60_000, () => rowCount(out) >= madeCount(fake), [etl])
-        await sleep(1000) // anything extra would show now
-        const logs = await stopCleanly(etl)
-        expectEveryTradeOnce(fake, out, logs)
-        expect(fake.connections).to.equal(3)
-        expect(logs).to.match(/ignored a message of unknown type/)
-        const summary = logs.slice(logs.lastIndexOf('summary:'))
-        for (const count of ['backfilled', 'duplicate_skipped', 'ws_stall', 'ws_malformed', 'unknown_message_type'])
-          expect(summary, count).to.match(new RegExp(`source coinbase ${count}\\s+[1-9]`))
+        await expectFaultRunDone(etl, fake, out, /ignored a message of unknown type/, [
+          'backfilled',
+          'duplicate_skipped',
+          'ws_stall',
+          'ws_malformed',
+          'unknown_message_type',
+        ])
       })
 
     if (api === 'advanced')
@@ -179,15 +198,13 @@ for (const api of ['exchange', 'advanced'] as const) {
         fake.sendRaw('{"channel":"market_trades","events":[{"trades":[{"trade_id":"12')
         fake.sendRaw(JSON.stringify({channel: 'surprise', events: []}))
         await trade(fake, 100)
-        await waitFor('every trade in the CSV', 60_000, () => rowCount(out) >= madeCount(fake), [etl])
-        await sleep(1000) // anything extra would show now
-        const logs = await stopCleanly(etl)
-        expectEveryTradeOnce(fake, out, logs)
-        expect(fake.connections).to.equal(3)
-        expect(logs).to.match(/ignored a message of unknown channel/)
-        const summary = logs.slice(logs.lastIndexOf('summary:'))
-        for (const count of ['backfilled', 'duplicate_skipped', 'ws_stall', 'ws_malformed', 'messages_missed'])
-          expect(summary, count).to.match(new RegExp(`source coinbase ${count}\\s+[1-9]`))
+        await expectFaultRunDone(etl, fake, out, /ignored a message of unknown channel/, [
+          'backfilled',
+          'duplicate_skipped',
+          'ws_stall',
+          'ws_malformed',
+          'messages_missed',
+        ])
       })
 
     it('kill -9 at random moments and restart: every trade in the CSV once, in order per product', async () => {
@@ -196,31 +213,13 @@ for (const api of ['exchange', 'advanced'] as const) {
       const random = seededRandom(seed)
       const {file, out} = writePipeline(cwd, fake, `cb-kill-${api}`, api)
       // Trades keep coming through every kill and restart; what is made while etl is down comes from REST.
-      let serving = true
-      let feeder: Promise<void> | undefined
-      const feed = async () => {
-        while (serving) await trade(fake, 2, 2)
-      }
-      for (let round = 1; round <= 3; round++) {
-        const etl = harness.start(['run', file])
-        await waitFor(`round ${round} to connect`, 60_000, () => CONNECTED.test(etl.output.stderr), [etl])
-        CONNECTED.lastIndex = 0
-        feeder ??= feed()
-        await waitFor(`round ${round} to be assigned`, 60_000, () => ASSIGNED.test(etl.output.stderr), [etl])
-        const delay = 200 + Math.floor(random() * 2500)
-        await sleep(delay)
-        etl.child.kill('SIGKILL')
-        expect((await etl.exited).signal).to.equal('SIGKILL')
-        console.log(`      round ${round}: killed ${delay} ms after assignment; ${rowCount(out)} rows so far`)
-      }
-      const last = harness.start(['run', file])
-      await waitFor('the last run to connect', 60_000, () => CONNECTED.test(last.output.stderr), [last])
-      await sleep(2000)
-      serving = false
-      await feeder
-      await waitFor('every trade in the CSV', 60_000, () => rowCount(out) >= madeCount(fake), [last])
-      await sleep(1000)
-      const logs = await stopCleanly(last)
+      const logs = await killRoundsWhileFeeding(harness, ['run', file], {
+        connected: CONNECTED,
+        feedOnce: () => trade(fake, 2, 2),
+        random,
+        rows: () => rowCount(out),
+        made: () => madeCount(fake),
+      })
       expectEveryTradeOnce(fake, out, logs)
       expect(logs).to.match(/resuming after the last trades emitted/)
     })

@@ -1,10 +1,11 @@
 /**
  * What the exchange sources' end-to-end tests check in the CSV their pipeline writes (test/e2e/binance-trades and
  * coinbase-trades): the trade ids per pair or product, and that every trade the look-alike made is there exactly once,
- * in id order.
+ * in id order; and their kill -9 rounds against a live feed.
  */
 import {expect} from 'chai'
 import {existsSync, readFileSync} from 'node:fs'
+import {sleep, waitFor, type KillHarness} from './kill-restart.js'
 import type {RunningEtl} from './run-cli.js'
 
 /**
@@ -57,3 +58,54 @@ export async function stopCleanly(etl: RunningEtl): Promise<string> {
   expect(exit, etl.output.stderr).to.deep.equal({code: 0, signal: null})
   return etl.output.stderr
 }
+
+export interface LiveKillRounds {
+  /** The source's log line once its feed is connected (a global regex is reset here). */
+  connected: RegExp
+  /** Makes one small batch of trades on the look-alike; called in a loop from the first connection to the end. */
+  feedOnce: () => Promise<void>
+  /** Seeded: the kill delays. */
+  random: () => number
+  /** Trades in the CSV now, and trades the look-alike made. */
+  rows: () => number
+  made: () => number
+}
+
+/**
+ * kill -9 rounds against a live feed: three times etl starts, connects, owns partitions and is SIGKILLed 0.2–2.7 s
+ * later, while trades keep coming (what is made while it is down must come from REST). A last run connects, the feed
+ * stops 2 s later, and once the CSV holds every trade made it stops cleanly: its log is returned.
+ */
+export async function killRoundsWhileFeeding(harness: KillHarness, args: string[], o: LiveKillRounds): Promise<string> {
+  let serving = true
+  let feeder: Promise<void> | undefined
+  const feed = async () => {
+    while (serving) await o.feedOnce()
+  }
+  const connected = (etl: RunningEtl) => {
+    o.connected.lastIndex = 0
+    return o.connected.test(etl.output.stderr)
+  }
+  for (let round = 1; round <= 3; round++) {
+    const etl = harness.start(args)
+    await waitFor(`round ${round} to connect`, 60_000, () => connected(etl), [etl])
+    feeder ??= feed()
+    // Once the process stage owns partitions too (after the killed member's session expired), so both are at work.
+    await waitFor(`round ${round} to be assigned`, 60_000, () => ASSIGNED.test(etl.output.stderr), [etl])
+    const delay = 200 + Math.floor(o.random() * 2500)
+    await sleep(delay)
+    etl.child.kill('SIGKILL')
+    expect((await etl.exited).signal).to.equal('SIGKILL')
+    console.log(`      round ${round}: killed ${delay} ms after assignment; ${o.rows()} rows so far`)
+  }
+  const last = harness.start(args)
+  await waitFor('the last run to connect', 60_000, () => connected(last), [last])
+  await sleep(2000)
+  serving = false
+  await feeder
+  await waitFor('every trade in the CSV', 60_000, () => o.rows() >= o.made(), [last])
+  await sleep(1000)
+  return stopCleanly(last)
+}
+
+const ASSIGNED = /assigned partition\(s\) \d/

@@ -10,9 +10,8 @@
  * Faults are explicit calls: trades dropped from the feed (their message lost: sequence_num jumps), stalls, cut
  * connections, raw frames.
  */
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
-import {WebSocketServer, type WebSocket} from 'ws'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {CoinbaseServer, type FeedClient} from './fake-coinbase-server.js'
 
 export interface FakeAdvancedTrade {
   trade_id: string
@@ -33,12 +32,9 @@ export interface FakeAdvancedOptions {
   snapshotSize?: number
 }
 
-interface Client {
-  nth: number
-  ws: WebSocket
+interface Client extends FeedClient {
   channels: Map<string, Set<string>>
   sequence: number
-  stalled: boolean
 }
 
 export interface FakeCoinbaseAdvanced {
@@ -80,12 +76,8 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
   const products = options.products ?? ['BTC-USD', 'ETH-USD']
   const firstId = options.firstTradeId ?? 5000
   const trades = new Map(products.map((p) => [p, [] as FakeAdvancedTrade[]]))
-  const clients = new Set<Client>()
   const restRequests: FakeCoinbaseAdvanced['restRequests'] = []
   const subscribes: unknown[] = []
-  const waiters: (() => void)[] = []
-  let subscribedUpTo = 0
-  let connections = 0
   let heartbeats = 0
 
   /** Numbers the envelope for this client (a lost message still takes its number) and sends it unless stalled. */
@@ -95,7 +87,6 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
   }
   const error = (client: Client, message: string) => client.ws.send(JSON.stringify({type: 'error', message}))
 
-  const server = createServer((req, res) => rest(req, res))
   function rest(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x')
     restRequests.push({path: url.pathname, query: Object.fromEntries(url.searchParams)})
@@ -115,22 +106,6 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
     const body = {trades: rows, best_bid: '60000.00', best_ask: '60000.01'}
     res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(body))
   }
-
-  const wss = new WebSocketServer({server})
-  wss.on('connection', (ws) => {
-    connections++
-    const client: Client = {nth: connections, ws, channels: new Map(), sequence: 0, stalled: false}
-    clients.add(client)
-    const noSubscribe = setTimeout(() => ws.close(1000, 'no subscribe within 5 s'), 5000)
-    ws.on('close', () => {
-      clearTimeout(noSubscribe)
-      clients.delete(client)
-    })
-    ws.on('message', (data) => {
-      clearTimeout(noSubscribe)
-      subscribe(client, data.toString())
-    })
-  })
 
   function subscribe(client: Client, text: string) {
     let message: {type?: string; product_ids?: string[]; channel?: unknown}
@@ -156,9 +131,14 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
         if (recent.length > 0) send(client, 'market_trades', [{type: 'snapshot', trades: recent}])
       }
     }
-    subscribedUpTo = Math.max(subscribedUpTo, client.nth)
-    for (const resolve of waiters.splice(0)) resolve()
+    server.markSubscribed(client)
   }
+  const server = new CoinbaseServer<Client>({
+    rest,
+    client: (nth, ws) => ({nth, ws, channels: new Map(), sequence: 0, stalled: false}),
+    message: subscribe,
+  })
+  const {clients} = server
 
   const beat = options.heartbeatMs ?? 100
   const heartbeat =
@@ -172,17 +152,13 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
         }, beat)
       : undefined
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-
   return {
-    wsUrl: `ws://127.0.0.1:${port}`,
-    restUrl: `http://127.0.0.1:${port}`,
+    ...(await server.listen()),
     trades,
     restRequests,
     subscribes,
     get connections() {
-      return connections
+      return server.connections
     },
     trade(product, count, {drop = []} = {}) {
       const list = trades.get(product)!
@@ -199,23 +175,14 @@ export async function startFakeCoinbaseAdvanced(options: FakeAdvancedOptions = {
       return made
     },
     sendRaw(text) {
-      for (const client of clients) if (client.channels.size > 0 && !client.stalled) client.ws.send(text)
+      server.sendRaw(text, (client) => client.channels.size > 0)
     },
-    stall() {
-      for (const client of clients) client.stalled = true
-    },
-    drop() {
-      for (const client of clients) client.ws.terminate()
-    },
-    async subscribed(nth = 1) {
-      while (subscribedUpTo < nth) await new Promise<void>((resolve) => waiters.push(resolve))
-    },
+    stall: () => server.stall(),
+    drop: () => server.drop(),
+    subscribed: (nth) => server.subscribed(nth),
     async close() {
       clearInterval(heartbeat)
-      for (const client of clients) client.ws.terminate()
-      wss.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await server.close()
     },
   }
 }

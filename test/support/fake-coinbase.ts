@@ -7,9 +7,8 @@
  * cursors and CB-AFTER / CB-BEFORE headers. Faults are explicit calls: drop trades from the feed, stall, cut
  * connections, replay old trades, send raw frames.
  */
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
-import {WebSocketServer, type WebSocket} from 'ws'
+import type {IncomingMessage, ServerResponse} from 'node:http'
+import {CoinbaseServer, type FeedClient} from './fake-coinbase-server.js'
 
 export interface FakeTrade {
   trade_id: number
@@ -31,14 +30,10 @@ export interface FakeCoinbaseOptions {
   clock?: 'fixed' | 'wall'
 }
 
-interface Client {
-  /** 1, 2, 3…: which connection this is. */
-  nth: number
-  ws: WebSocket
+interface Client extends FeedClient {
   products: Set<string>
   /** Channel names subscribed (matches, ticker, heartbeat). */
   channels: Set<string>
-  stalled: boolean
 }
 
 /** A `ticker` message as the feed sends one per match: the match's sequence, price and 24 h figures. */
@@ -115,12 +110,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const trades = new Map(products.map((p) => [p, [] as FakeTrade[]]))
   const tickers = new Map(products.map((p) => [p, [] as FakeTicker[]]))
   const sequence = new Map(products.map((p) => [p, 1]))
-  const clients = new Set<Client>()
   const restRequests: FakeCoinbase['restRequests'] = []
   const subscribes: unknown[] = []
-  const waiters: (() => void)[] = []
-  /** The newest connection that subscribed. */
-  let subscribedUpTo = 0
   const nextSequence = (product: string) => {
     const n = sequence.get(product)!
     sequence.set(product, n + 1)
@@ -155,7 +146,6 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     }
   }
 
-  const server = createServer((req, res) => rest(req, res))
   function rest(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x')
     restRequests.push({path: url.pathname, query: Object.fromEntries(url.searchParams)})
@@ -177,23 +167,6 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     res.writeHead(200, headers).end(JSON.stringify(rows))
   }
 
-  const wss = new WebSocketServer({server})
-  let connections = 0
-  wss.on('connection', (ws) => {
-    connections++
-    const client: Client = {nth: connections, ws, products: new Set(), channels: new Set(), stalled: false}
-    clients.add(client)
-    const noSubscribe = setTimeout(() => ws.close(1000, 'no subscribe within 5 s'), 5000)
-    ws.on('close', () => {
-      clearTimeout(noSubscribe)
-      clients.delete(client)
-    })
-    ws.on('message', (data) => {
-      clearTimeout(noSubscribe)
-      subscribe(client, data.toString())
-    })
-  })
-
   function subscribe(client: Client, text: string) {
     let message: {type?: string; product_ids?: string[]; channels?: unknown[]}
     try {
@@ -211,7 +184,6 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     send(client, {type: 'subscriptions', channels: (message.channels ?? []).map((name) => ({name, product_ids: ids}))})
     for (const product of ids) {
       client.products.add(product)
-      subscribedUpTo = Math.max(subscribedUpTo, client.nth)
       const last = trades.get(product)!.at(-1)
       if (last && client.channels.has('matches'))
         send(client, {type: 'last_match', ...last, sequence: nextSequence(product)})
@@ -219,8 +191,14 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       const ticker = tickers.get(product)!.at(-1)
       if (ticker && client.channels.has('ticker')) send(client, ticker)
     }
-    for (const resolve of waiters.splice(0)) resolve()
+    if (ids.length > 0) server.markSubscribed(client)
   }
+  const server = new CoinbaseServer<Client>({
+    rest,
+    client: (nth, ws) => ({nth, ws, products: new Set(), channels: new Set(), stalled: false}),
+    message: subscribe,
+  })
+  const {clients} = server
 
   const beat = options.heartbeatMs ?? 100
   const heartbeat =
@@ -238,18 +216,14 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
         }, beat)
       : undefined
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-
   return {
-    wsUrl: `ws://127.0.0.1:${port}`,
-    restUrl: `http://127.0.0.1:${port}`,
+    ...(await server.listen()),
     trades,
     tickers,
     restRequests,
     subscribes,
     get connections() {
-      return connections
+      return server.connections
     },
     trade(product, count, {drop = []} = {}) {
       const list = trades.get(product)!
@@ -276,23 +250,14 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
         broadcast('matches', product, {type: 'match', ...trade, maker_order_id: 'm', taker_order_id: 't'})
     },
     sendRaw(text) {
-      for (const client of clients) if (client.products.size > 0 && !client.stalled) client.ws.send(text)
+      server.sendRaw(text, (client) => client.products.size > 0)
     },
-    stall() {
-      for (const client of clients) client.stalled = true
-    },
-    drop() {
-      for (const client of clients) client.ws.terminate()
-    },
-    async subscribed(nth = 1) {
-      while (subscribedUpTo < nth) await new Promise<void>((resolve) => waiters.push(resolve))
-    },
+    stall: () => server.stall(),
+    drop: () => server.drop(),
+    subscribed: (nth) => server.subscribed(nth),
     async close() {
       clearInterval(heartbeat)
-      for (const client of clients) client.ws.terminate()
-      wss.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await server.close()
     },
   }
 }

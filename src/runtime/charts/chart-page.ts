@@ -4,6 +4,7 @@
  * properties, never innerHTML; the SVG goes into an <img> through a blob: URL, which renders it without ever running
  * script and keeps each chart's ids (clip paths, gradients) from clashing with the other charts'.
  */
+import {documentStart, escapeHtml} from './html-head.js'
 
 export interface ChartPageOptions {
   title: string
@@ -11,23 +12,10 @@ export interface ChartPageOptions {
   nonce: string
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-}
-
 export function chartPageHtml({title, nonce}: ChartPageOptions): string {
   const safeTitle = escapeHtml(title)
   const safeNonce = escapeHtml(nonce)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>${safeTitle} · etl live charts</title>
-<style nonce="${safeNonce}">${PAGE_CSS}</style>
-</head>
-<body>
+  return `${documentStart(`${title} · etl live charts`, nonce, {css: PAGE_CSS})}
 <header class="top">
   <div>
     <div class="kicker">etl · live charts</div>

@@ -2,7 +2,7 @@
  * The index of a chart site serving several pipelines (`etl chart a.yaml b.yaml --serve`): one link per pipeline to
  * its dashboard and its image page. Static HTML with no script; names and descriptions are escaped text.
  */
-import {escapeHtml} from './chart-page.js'
+import {documentStart, escapeHtml} from './html-head.js'
 
 export interface SiteIndexEntry {
   name: string
@@ -22,17 +22,7 @@ export function siteIndexHtml(entries: SiteIndexEntry[], nonce: string): string 
       )
     })
     .join('\n')
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<link rel="icon" href="data:,">
-<title>etl dashboards</title>
-<style nonce="${escapeHtml(nonce)}">${INDEX_CSS}</style>
-</head>
-<body>
+  return `${documentStart('etl dashboards', nonce, {css: INDEX_CSS})}
 <h1>etl · live dashboards</h1>
 <ul>
 ${items}

@@ -3,7 +3,7 @@
  * textContent only. Every URL is relative, so the page works under any path prefix (several pipelines behind one
  * proxy, each at its own address). Script and style run only with this response's nonce.
  */
-import {escapeHtml} from '../chart-page.js'
+import {documentStart, escapeHtml} from '../html-head.js'
 import {VENDOR_SCRIPTS} from './dashboard-assets.js'
 
 export const RANGE_PRESETS = ['15m', '1h', '24h', '7d', 'all'] as const
@@ -15,17 +15,7 @@ export function dashboardPageHtml(title: string, nonce: string): string {
   const presets = RANGE_PRESETS.map(
     (range) => `<button type="button" data-range="${range}" aria-pressed="false">${range}</button>`,
   ).join('')
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<link rel="icon" href="data:,">
-<title>${safeTitle} · etl dashboard</title>
-<link rel="stylesheet" nonce="${n}" href="assets/dashboard/dashboard.css">
-</head>
-<body>
+  return `${documentStart(`${title} · etl dashboard`, nonce, {href: 'assets/dashboard/dashboard.css'})}
 <header class="top">
   <div>
     <div class="kicker">etl · live dashboard</div>
