@@ -2,9 +2,9 @@
  * Both clients' group consumers on a real three-broker cluster (test/support/test-cluster.ts) when the broker that
  * coordinates their group dies: commits and heartbeats must follow the group to its new coordinator. Unpatched
  * kafkajs 2.2.4 keeps sending them to the dead broker (then, once it is back, to a broker that answers NOT_COORDINATOR)
- * until its retries run out, about a minute in which a worker handles nothing, and the member then rejoins
- * (tulios/kafkajs#1779; etl's fix is in patches/kafkajs+2.2.4.patch). @platformatic/kafka forgets the coordinator on
- * such errors by itself.
+ * until its retries run out, about a minute in which a worker handles nothing; the member then rejoins and handles
+ * the uncommitted records again (seen with the unpatched files: records 10–19 twice). tulios/kafkajs#1779; etl's fix
+ * is in patches/kafkajs+2.2.4.patch. @platformatic/kafka forgets the coordinator on such errors by itself.
  */
 import {expect} from 'chai'
 import {createMessageBus, KAFKA_CLIENTS} from '../../../src/runtime/kafka/create-bus.js'
@@ -67,7 +67,9 @@ for (const client of KAFKA_CLIENTS) {
       // Past the heartbeat interval (3 s): the next heartbeat meets the dead coordinator too.
       await new Promise((resolve) => setTimeout(resolve, 4000))
       await producer.send(topic, messages(10, 10))
-      await eventually('the next 10 records committed', 60_000, async () => (await committed()) === 20n)
+      // A wide bound, not a speed check: unpatched kafkajs gets there too, after about a minute and a rejoin, and it
+    // is the rejoin the assertions below catch.
+    await eventually('the next 10 records committed', 180_000, async () => (await committed()) === 20n)
       await producer.disconnect()
 
       expect(handled, 'each record handled once, in order').to.deep.equal(messages(0, 20).map((m) => m.value))
