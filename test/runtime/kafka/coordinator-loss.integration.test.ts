@@ -68,8 +68,8 @@ for (const client of KAFKA_CLIENTS) {
       await new Promise((resolve) => setTimeout(resolve, 4000))
       await producer.send(topic, messages(10, 10))
       // A wide bound, not a speed check: unpatched kafkajs gets there too, after about a minute and a rejoin, and it
-    // is the rejoin the assertions below catch.
-    await eventually('the next 10 records committed', 180_000, async () => (await committed()) === 20n)
+      // is the rejoin the assertions below catch.
+      await eventually('the next 10 records committed', 180_000, async () => (await committed()) === 20n)
       await producer.disconnect()
 
       expect(handled, 'each record handled once, in order').to.deep.equal(messages(0, 20).map((m) => m.value))
