@@ -13,7 +13,7 @@ import {ROOT, startEtl} from '../lib/etl-process.js'
 import {percentiles, type Percentiles} from '../lib/stats.js'
 
 const PIPELINE = join(ROOT, 'bench/pipelines/exchange-latency.yaml')
-const WARMUP_MS = 3000
+const WARMUP_MS = 15_000
 
 export interface ExchangeLatency extends Percentiles {
   rate: number

@@ -3,7 +3,8 @@
  * order. While the broker is down the source keeps polling into the buffer; once it holds `maxRecords`, emit waits
  * (backpressure: the source slows down) or, with `whenFull: drop-oldest`, the oldest queued records are dropped,
  * counted and logged. Several queued batches go out as one delivery (one transaction), the last checkpoint among them
- * standing for all, which keeps transactions few when the source is faster than Kafka.
+ * standing for all, which keeps transactions few when the source is faster than Kafka. A delivery starts one turn of
+ * the event loop after the batch that woke it, so a burst of frames that arrived together goes out as one.
  */
 import type {Counters} from '../counters.js'
 import {messageOf} from '../errors.js'
@@ -57,7 +58,8 @@ export class SourceBuffer {
   private lastDropReport = 0
   private spaceWaiters: (() => void)[] = []
   private drainWaiters: (() => void)[] = []
-  private draining: Promise<void> | undefined
+  /** Whether drain() runs; set and cleared synchronously, so a push never finds a drain that has just ended. */
+  private draining = false
   private outageSince: number | undefined
   private lastOutageReport = 0
   private failed: {error: unknown} | undefined
@@ -94,7 +96,7 @@ export class SourceBuffer {
       this.inputs.counters.add(this.inputs.scope, 'buffer_peak', this.records - this.peak)
       this.peak = this.records
     }
-    this.draining ??= this.drain().finally(() => (this.draining = undefined))
+    if (!this.draining) void this.drain()
   }
 
   /**
@@ -168,8 +170,29 @@ export class SourceBuffer {
     return {pack: {messages, checkpoint}, count}
   }
 
+  /** Delivers queued packs until the queue is empty or delivery failed for good; then wakes whoever waits. */
   private async drain(): Promise<void> {
+    this.draining = true
+    try {
+      await this.deliverQueued()
+    } finally {
+      this.draining = false
+      if (this.lastOutageReport > 0 && this.records === 0) {
+        this.inputs.logger.info('source buffer drained', {peak: this.peak})
+        this.lastOutageReport = 0
+      }
+      this.wake()
+      // A push that was waiting for space may have queued its batch after the loop saw the queue empty.
+      if (this.queue.length > 0 && !this.failed) void this.drain()
+      else for (const resolve of this.drainWaiters.splice(0)) resolve()
+    }
+  }
+
+  private async deliverQueued(): Promise<void> {
     while (this.queue.length > 0 && !this.failed) {
+      // One turn of the event loop first: frames that arrived together (an exchange's burst of trades) are all
+      // handled by then and go out in this transaction instead of waiting out a transaction of the first alone.
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const {pack, count} = this.takePack()
       this.inFlight = count
       const started = Date.now()
@@ -202,12 +225,6 @@ export class SourceBuffer {
       }
       this.wake()
     }
-    if (this.lastOutageReport > 0 && this.records === 0) {
-      this.inputs.logger.info('source buffer drained', {peak: this.peak})
-      this.lastOutageReport = 0
-    }
-    this.wake()
-    if (this.queue.length === 0 || this.failed) for (const resolve of this.drainWaiters.splice(0)) resolve()
   }
 
   private wake(): void {

@@ -11,6 +11,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'csv-parse/sync'
 import {Kafka, logLevel} from 'kafkajs'
+import {parsePositions} from '../../../src/plugins/sink/csv/positions-file.js'
 import {createKafkajsBus} from '../../../src/runtime/kafka/kafkajs/bus.js'
 import type {MessageBus} from '../../../src/runtime/kafka/message-bus.js'
 import {createLogger, type Logger} from '../../../src/runtime/logger.js'
@@ -133,8 +134,14 @@ describe('process stage: exactly-once into a csv sink (real broker)', function (
     })
 
   const rowsOf = () => parse(readFileSync(csvPath(), 'utf8'), {columns: true}) as Record<string, string>[]
+  /** The partitions of the positions file's newest record (of its two slots). */
   const positionsOf = () =>
-    (JSON.parse(readFileSync(`${csvPath()}.offsets.json`, 'utf8')) as {partitions: Record<string, string>}).partitions
+    Object.fromEntries(
+      [...parsePositions(readFileSync(`${csvPath()}.offsets.json`, 'utf8')).partitions].map(([p, o]) => [
+        String(p),
+        o.toString(),
+      ]),
+    )
 
   /** Lost and doubled sequence numbers, for assertion messages that say what went wrong. */
   function lostAndDoubled(rows: Record<string, string>[], expected: number[]): string {

@@ -70,6 +70,50 @@ describe('source buffer', () => {
     expect(counters.get('source t', 'dropped')).to.equal(0)
   })
 
+  it('a push that waited for space while the whole queue was in flight is still delivered', async () => {
+    const broker = gate()
+    const buffer = new SourceBuffer({
+      settings: {maxRecords: 2, whenFull: 'block'},
+      delivery: broker.deliverer,
+      logger,
+      counters: new Counters(),
+      scope: 'source t',
+      onFatal: () => {},
+    })
+    await buffer.push(messages('a', 'b'), {value: 1})
+    await new Promise((resolve) => setImmediate(resolve))
+    // The buffer is full and its one pack is in flight: this push waits, and queues once that pack is delivered,
+    // just as the drain finds the queue empty and ends.
+    const third = buffer.push(messages('c'), {value: 2})
+    broker.open()
+    await third
+    const forced = new AbortController()
+    const timer = setTimeout(() => forced.abort(), 2000)
+    await buffer.close(forced.signal).finally(() => clearTimeout(timer))
+    expect(broker.delivered.flatMap((p) => p.messages.map((m) => m.value))).to.deep.equal(['a', 'b', 'c'])
+  })
+
+  it('batches pushed in one turn of the event loop (a burst of frames) go out as one delivery', async () => {
+    const broker = gate()
+    broker.open()
+    const buffer = new SourceBuffer({
+      settings: {maxRecords: 100, whenFull: 'block'},
+      delivery: broker.deliverer,
+      logger,
+      counters: new Counters(),
+      scope: 'source t',
+      onFatal: () => {},
+    })
+    // As a socket's message handlers do: each awaits its push, all within the same turn (microtasks only).
+    let chain = Promise.resolve()
+    for (const [i, value] of ['a', 'b', 'c'].entries())
+      chain = chain.then(() => buffer.push(messages(value), {value: i}))
+    await chain
+    await buffer.close(new AbortController().signal)
+    expect(broker.delivered.map((p) => p.messages.map((m) => m.value))).to.deep.equal([['a', 'b', 'c']])
+    expect(broker.delivered[0].checkpoint).to.deep.equal({value: 2})
+  })
+
   it('drop-oldest: never waits; drops oldest queued records, counts them, logs once, keeps the newest', async () => {
     const broker = gate()
     const counters = new Counters()
@@ -81,8 +125,10 @@ describe('source buffer', () => {
       scope: 'source t',
       onFatal: () => {},
     })
-    // The first batch is taken for delivery at once (in flight, never dropped); the rest queue behind it.
+    // The first batch is taken for delivery after one turn of the event loop (then it is in flight, never dropped);
+    // the rest queue behind it.
     await buffer.push(messages('a'), {value: 1})
+    await new Promise((resolve) => setImmediate(resolve))
     for (const [i, value] of ['b', 'c', 'd', 'e', 'f'].entries()) await buffer.push(messages(value), {value: i + 2})
     expect(buffer.size).to.equal(3)
     broker.open()

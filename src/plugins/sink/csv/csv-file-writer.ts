@@ -18,12 +18,18 @@ export class CsvFileWriter {
   private directorySynced: boolean
   /** Length to cut the file back to before the next append: an append failed and its partial row is still there. */
   private repairTo: number | undefined
+  /** The file's length as of this writer's last append, kept while it is the file's only writer (saves a stat). */
+  private length: number | undefined
 
-  /** `isNew`: the file did not exist before, so its directory entry must be made durable at the first sync. */
+  /**
+   * `isNew`: the file did not exist before, so its directory entry must be made durable at the first sync.
+   * `exclusive`: whether this writer is the only one of the file right now (other sinks of the process may share it).
+   */
   constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     isNew: boolean,
+    private readonly exclusive: () => boolean,
   ) {
     this.directorySynced = !isNew
   }
@@ -49,6 +55,7 @@ export class CsvFileWriter {
     if (this.queued.length === 0) return
     if (this.repairTo !== undefined) {
       await this.handle.truncate(this.repairTo)
+      this.length = this.repairTo
       this.repairTo = undefined
     }
     const data = Buffer.from(this.queued.join(''), 'utf8')
@@ -56,13 +63,15 @@ export class CsvFileWriter {
     try {
       await this.handle.appendFile(data)
     } catch (error) {
+      this.length = undefined
       this.repairTo = start
       await this.handle.truncate(start).then(
-        () => (this.repairTo = undefined),
+        () => ((this.repairTo = undefined), (this.length = start)),
         () => undefined,
       )
       throw error
     }
+    this.length = start + data.length
     this.queued = []
     this.queuedLength = 0
     this.dirty = true
@@ -80,7 +89,9 @@ export class CsvFileWriter {
   }
 
   async size(): Promise<number> {
-    return (await this.handle.stat()).size
+    if (!this.exclusive()) this.length = undefined
+    this.length ??= (await this.handle.stat()).size
+    return this.length
   }
 
   /** The header of a non-empty file (see csv-header.ts). */

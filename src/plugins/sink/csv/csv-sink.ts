@@ -67,7 +67,7 @@ export class CsvSink implements SinkInstance {
   ) {
     this.lock = lock
     this.filePositions = positions
-    this.file = new CsvFileWriter(path, handle, isNew)
+    this.file = new CsvFileWriter(path, handle, isNew, () => lock.holders() === 1)
     this.columns = config.columns
     this.rowOptions = {delimiter: config.delimiter, castString: formulaGuardCast(config)}
   }
@@ -102,6 +102,7 @@ export class CsvSink implements SinkInstance {
     } finally {
       this.closed = true
       await this.lock.serial(() => this.file.close()).catch(() => undefined)
+      await this.filePositions.close().catch(() => undefined)
       await this.lock.release()
     }
   }

@@ -1,16 +1,22 @@
 /**
  * Exactly-once bookkeeping of an append-only sink file: `<file>.offsets.json` records, per partition of the consumed
  * topic, the offset after the last input whose rows are in the file, and the file's length in bytes at that moment.
- * It is replaced atomically (temp file, fsync, rename, fsync of the folder) right after the rows reached the disk, so
- * after a crash the pair is always consistent: bytes past the recorded length belong to inputs after the recorded
- * offsets, which the process stage delivers again; the sink cuts them off at start-up and the rows are written anew.
+ * It is recorded right after the rows reached the disk, so after a crash the pair is always consistent: bytes past
+ * the recorded length belong to inputs after the recorded offsets, which the process stage delivers again; the sink
+ * cuts them off at start-up and the rows are written anew.
+ *
+ * The file holds two lines of the same fixed width ("slots"), each a JSON record with a serial number and a CRC-32
+ * of itself (positions-slots.ts). Each flush overwrites the older slot in place and fdatasyncs it, one write and one
+ * sync instead of a replaced file; a write a crash tore fails its check, and the other slot, the record before it,
+ * counts. A file of version 1 (one JSON line, from earlier releases) is still read.
  */
 import {readFile, rm} from 'node:fs/promises'
 import {basename} from 'node:path'
+import {crc32} from 'node:zlib'
 import type {Logger, SinkOrigin} from '../../../sdk/index.js'
-import {replaceFileAtomically} from '../../shared/files/atomic-file.js'
+import {PositionSlots} from './positions-slots.js'
 
-const VERSION = 1
+const VERSION = 2
 
 export interface SavedPositions {
   /** Topic the offsets belong to (null: recorded before the topic was known). */
@@ -18,13 +24,17 @@ export interface SavedPositions {
   /** Length of the data file the offsets correspond to. */
   bytes: number
   partitions: Map<number, bigint>
+  /** Which record this is: higher is newer (0 for a version 1 file). */
+  serial: number
 }
 
 interface PositionsJson {
   version: number
+  serial?: number
   topic: string | null
   bytes: number
   partitions: Record<string, string>
+  check?: string
 }
 
 export function positionsPathOf(path: string): string {
@@ -44,7 +54,7 @@ export async function readPositions(path: string, logger: Logger): Promise<Saved
   try {
     return parsePositions(text)
   } catch (error) {
-    // Only a hand edit produces this (the file is replaced atomically): without usable positions, at-least-once.
+    // Only a hand edit produces this (a torn slot leaves the other one): without usable positions, at-least-once.
     logger.warn(
       `${file} is unreadable (${(error as Error).message}); ignoring it: ` +
         'rows of inputs after the committed offsets may be written again',
@@ -53,15 +63,59 @@ export async function readPositions(path: string, logger: Logger): Promise<Saved
   }
 }
 
-/** The positions file's content; throws when it is not one. */
-function parsePositions(text: string): SavedPositions {
-  const json = JSON.parse(text) as PositionsJson
-  if (json.version !== VERSION || !Number.isSafeInteger(json.bytes) || json.bytes < 0)
-    throw new Error(`unknown version or length`)
+/** The newest intact record of a positions file's content; throws when it holds none. */
+export function parsePositions(text: string): SavedPositions {
+  let newest: SavedPositions | undefined
+  for (const line of text.split('\n')) {
+    const record = parseRecord(line.trim())
+    if (record && (!newest || record.serial > newest.serial)) newest = record
+  }
+  if (!newest) throw new Error('no intact record of a known version')
+  return newest
+}
+
+/** One slot's record, or undefined when it is blank, torn or of an unknown version. */
+function parseRecord(line: string): SavedPositions | undefined {
+  if (line === '') return undefined
+  let json: PositionsJson
+  try {
+    json = JSON.parse(line) as PositionsJson
+  } catch {
+    return undefined
+  }
+  if (json === null || typeof json !== 'object') return undefined
+  if (json.version === VERSION) {
+    const {check, ...body} = json
+    if (!Number.isSafeInteger(json.serial) || check !== checksum(JSON.stringify(body))) return undefined
+  } else if (json.version !== 1) return undefined
+  if (!Number.isSafeInteger(json.bytes) || json.bytes < 0) return undefined
   const partitions = new Map<number, bigint>()
-  for (const [partition, offset] of Object.entries(json.partitions ?? {}))
-    partitions.set(Number(partition), BigInt(offset))
-  return {topic: typeof json.topic === 'string' ? json.topic : null, bytes: json.bytes, partitions}
+  try {
+    for (const [partition, offset] of Object.entries(json.partitions ?? {}))
+      partitions.set(Number(partition), BigInt(offset))
+  } catch {
+    return undefined
+  }
+  const topic = typeof json.topic === 'string' ? json.topic : null
+  return {topic, bytes: json.bytes, partitions, serial: json.version === 1 ? 0 : (json.serial as number)}
+}
+
+/** A record as one line of JSON, with the CRC-32 of the rest of it as `check`. */
+export function encodePositions(saved: SavedPositions): string {
+  const body: PositionsJson = {
+    version: VERSION,
+    serial: saved.serial,
+    topic: saved.topic,
+    bytes: saved.bytes,
+    partitions: Object.fromEntries(
+      [...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()]),
+    ),
+  }
+  return JSON.stringify({...body, check: checksum(JSON.stringify(body))})
+}
+
+function checksum(text: string): string {
+  return crc32(text).toString(16).padStart(8, '0')
 }
 
 /**
@@ -74,19 +128,6 @@ export async function recordedLength(path: string): Promise<number | undefined> 
   } catch {
     return undefined
   }
-}
-
-/** Replaces the positions file atomically; with `sync`, durably (the rows must already be on disk). */
-export async function writePositions(path: string, saved: SavedPositions, sync: boolean): Promise<void> {
-  const json: PositionsJson = {
-    version: VERSION,
-    topic: saved.topic,
-    bytes: saved.bytes,
-    partitions: Object.fromEntries(
-      [...saved.partitions].sort(([a], [b]) => a - b).map(([p, o]) => [String(p), o.toString()]),
-    ),
-  }
-  await replaceFileAtomically(positionsPathOf(path), JSON.stringify(json) + '\n', sync)
 }
 
 export async function removePositions(path: string): Promise<void> {
@@ -102,12 +143,14 @@ export class FilePositions {
   private topic: string | null | undefined
   private accepted = new Map<number, bigint>()
   private recorded: {bytes: number; json: string} | undefined
+  private readonly slots: PositionSlots
 
   constructor(
     private readonly path: string,
     private readonly logger: Logger,
     private saved: SavedPositions | undefined,
   ) {
+    this.slots = new PositionSlots(positionsPathOf(path), saved?.serial ?? 0)
     if (saved) {
       this.accepted = new Map(saved.partitions)
       this.recorded = {bytes: saved.bytes, json: this.json(saved.topic)}
@@ -152,11 +195,18 @@ export class FilePositions {
 
   /** Records the accepted positions for a file of `bytes` whose rows are all on disk; skips an unchanged record. */
   async record(bytes: number, sync: boolean): Promise<void> {
-    if (this.topic === undefined) return // not used for exactly-once (e.g. outside the process stage)
-    const json = this.json(this.topic)
+    const topic = this.topic
+    if (topic === undefined) return // not used for exactly-once (e.g. outside the process stage)
+    const json = this.json(topic)
     if (this.recorded?.bytes === bytes && this.recorded.json === json) return
-    await writePositions(this.path, {topic: this.topic, bytes, partitions: this.accepted}, sync)
+    const partitions = this.accepted
+    await this.slots.write((serial) => encodePositions({topic, bytes, partitions, serial}), sync)
     this.recorded = {bytes, json}
+  }
+
+  /** Closes the positions file (kept open between flushes). */
+  close(): Promise<void> {
+    return this.slots.close()
   }
 
   private forget(): void {

@@ -6,9 +6,10 @@
  */
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {appendFile, mkdtemp, readFile, rm, stat, truncate} from 'node:fs/promises'
+import {appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {crc32} from 'node:zlib'
 import {expect} from 'chai'
 import csv from '../../../../src/plugins/sink/csv/index.js'
 import type {EtlRecord, SinkInstance} from '../../../../src/runtime/plugin-types.js'
@@ -91,13 +92,25 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     return {...test, sink: instance}
   }
   const file = () => join(dir, 'out.csv')
-  const offsetsJson = async () =>
-    JSON.parse(await readFile(`${file()}.offsets.json`, 'utf8')) as {
-      version: number
-      topic: string
-      bytes: number
-      partitions: Record<string, string>
-    }
+  interface PositionsLine {
+    version: number
+    serial: number
+    topic: string
+    bytes: number
+    partitions: Record<string, string>
+    check: string
+  }
+  const positionLines = async () =>
+    (await readFile(`${file()}.offsets.json`, 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as PositionsLine)
+  /** The newest record of the positions file, without its serial number and check. */
+  const offsetsJson = async () => {
+    const [newest] = (await positionLines()).sort((a, b) => b.serial - a.serial)
+    const {serial: _serial, check: _check, ...record} = newest
+    return record
+  }
   const origin = (partition: number, nextOffset: number) => ({partition, nextOffset: BigInt(nextOffset)})
 
   it('records per partition the offset after the last written input, and the file length, at flush', async () => {
@@ -109,7 +122,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     await s.flush()
     const size = (await stat(file())).size
     expect(await offsetsJson()).to.deep.equal({
-      version: 1,
+      version: 2,
       topic: 'prices',
       bytes: size,
       partitions: {'0': '3', '1': '7'},
@@ -118,7 +131,7 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     await s.write([], origin(0, 9))
     await s.close()
     expect(await offsetsJson()).to.deep.equal({
-      version: 1,
+      version: 2,
       topic: 'prices',
       bytes: size,
       partitions: {'0': '9', '1': '7'},
@@ -178,6 +191,92 @@ describe('csv sink, exactly-once (positions file, truncation, retries, lock)', f
     await s.close()
     expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 6001))
     expect((await offsetsJson()).bytes).to.equal((await stat(file())).size)
+  })
+
+  it('records positions in two slots of one width, overwritten in place by turns, each with its check', async () => {
+    const {sink: s} = await sink()
+    await s.positions!('prices')
+    const sizes: number[] = []
+    for (let n = 0; n < 5; n++) {
+      await s.write(rows(n, n + 1), origin(0, n + 1))
+      await s.flush()
+      sizes.push((await stat(`${file()}.offsets.json`)).size)
+      const text = await readFile(`${file()}.offsets.json`, 'utf8')
+      const lines = text.split('\n').slice(0, -1)
+      expect(lines, 'two slots').to.have.length(2)
+      expect(lines[0].length, 'of one width').to.equal(lines[1].length)
+      for (const line of lines) {
+        const {check, ...body} = JSON.parse(line) as PositionsLine
+        expect(check, line).to.equal(crc32(JSON.stringify(body)).toString(16).padStart(8, '0'))
+      }
+    }
+    expect(new Set(sizes).size, `the file never changes size: ${sizes.join(', ')}`).to.equal(1)
+    const serials = (await positionLines()).map((line) => line.serial)
+    expect(serials.sort(), 'the newest record and the one before it').to.deep.equal([4, 5])
+    expect((await positionLines()).find((line) => line.serial === 5)).to.deep.include({partitions: {'0': '5'}})
+    await s.close()
+  })
+
+  it('after a torn write of the newer slot, the older record counts: rows after it are cut off', async () => {
+    const first = await sink()
+    await first.sink.positions!('prices')
+    await first.sink.write(rows(0, 3), origin(0, 3))
+    await first.sink.flush()
+    await first.sink.write(rows(3, 5), origin(0, 5))
+    await first.sink.close()
+    const text = await readFile(`${file()}.offsets.json`, 'utf8')
+    const lines = text.split('\n')
+    const newer = lines.findIndex((line) => line.includes('"partitions":{"0":"5"}'))
+    expect(newer, text).to.be.at.least(0)
+    // Bytes of the slot changed but still JSON (a write torn mid-way, or bit rot): only its check tells.
+    lines[newer] = lines[newer].replace('"0":"5"', '"0":"9"')
+    await writeFile(`${file()}.offsets.json`, lines.join('\n'))
+    const {sink: s, logs} = await sink()
+    expect(await s.positions!('prices')).to.deep.equal(new Map([[0, 3n]]))
+    expect(logs.join('\n')).to.include('removed the last')
+    expect(logs.join('\n')).not.to.include('unreadable')
+    expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 3))
+    await s.write(rows(3, 5), origin(0, 5))
+    await s.close()
+    expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 5))
+  })
+
+  it('reads a positions file of version 1 (one JSON line, earlier releases), writes slots from then on', async () => {
+    const first = await sink()
+    await first.sink.write(rows(0, 3))
+    await first.sink.close()
+    const bytes = (await stat(file())).size
+    await writeFile(
+      `${file()}.offsets.json`,
+      JSON.stringify({version: 1, topic: 'prices', bytes, partitions: {'0': '3'}}) + '\n',
+    )
+    await appendFile(file(), '3,row 3\n') // rows of an input after the recorded one
+    const {sink: s} = await sink()
+    expect(await s.positions!('prices')).to.deep.equal(new Map([[0, 3n]]))
+    expect(await readFile(file(), 'utf8')).to.equal(expectedCsv(0, 3))
+    await s.write(rows(3, 4), origin(0, 4))
+    await s.close()
+    expect(await positionLines()).to.have.length(2)
+    expect(await offsetsJson()).to.deep.equal({version: 2, topic: 'prices', bytes: bytes + 8, partitions: {'0': '4'}})
+  })
+
+  it('rebuilds the positions file with wider slots when a record outgrows them', async () => {
+    const {sink: s} = await sink()
+    await s.positions!('prices')
+    await s.write(rows(0, 1), origin(0, 1))
+    await s.flush()
+    const narrow = (await readFile(`${file()}.offsets.json`, 'utf8')).indexOf('\n')
+    for (let partition = 1; partition < 40; partition++) await s.write([], origin(partition, 1_000_000 + partition))
+    await s.flush()
+    const text = await readFile(`${file()}.offsets.json`, 'utf8')
+    const width = text.indexOf('\n')
+    expect(width, 'wider slots').to.be.greaterThan(narrow)
+    expect(text.length, 'still two slots').to.equal(2 * (width + 1))
+    expect(Object.keys((await offsetsJson()).partitions)).to.have.length(40)
+    await s.close()
+    const again = await sink()
+    expect((await again.sink.positions!('prices'))?.get(39)).to.equal(1_000_039n)
+    await again.sink.close()
   })
 
   it('cuts a torn last row back to the recorded length', async () => {
