@@ -26,6 +26,12 @@ export interface ConsumedBatch {
 /** Per partition, the offset right after the last record a send wrote there (a record's offset, never a marker's). */
 export type ProducedOffsets = Map<number, bigint>
 
+/** Records per partition, per topic, of a send whose partitions are picked but which has not gone out yet. */
+export type PartitionCountsByTopic = Map<string, Map<number, number>>
+
+/** What joins a send in the same request, made from how many of its records go to each partition. */
+export type AlongBatches = (counts: PartitionCountsByTopic) => TopicBatch[]
+
 export interface BusProducer {
   /** Resolves once every message is acknowledged by all in-sync replicas (acks=all, idempotent). */
   send(topic: string, messages: BusMessage[]): Promise<ProducedOffsets>
@@ -48,11 +54,14 @@ export interface TransactionalProducer {
    * else with ETL_KAFKA; when the commit itself failed, the outcome is unknown and the error carries `sentOffsets`
    * (see commitOutcomeUnknown). After any rejection the producer must be discarded. `then`, when given, is called
    * with the offsets of `batches` once they are written, and what it returns joins the same transaction (a checkpoint
-   * that names where its records are).
+   * that names where its records are). `along`, when given, is called once each record of `batches` has its
+   * partition, with how many went to each, and what it returns goes out in the same request as `batches` (a
+   * checkpoint that predicts where its records land; `then` can still correct it, at the cost of one more request).
    */
   sendAtomically(
     batches: TopicBatch[],
     then?: (offsets: Map<string, ProducedOffsets>) => TopicBatch[],
+    along?: AlongBatches,
   ): Promise<Map<string, ProducedOffsets>>
   disconnect(): Promise<void>
 }

@@ -4,10 +4,12 @@
  * - plain: the idempotent producer (no transactions), for sources that never pass a checkpoint. kafkajs retries a
  *   send for as long as it takes, so an outage just makes the send wait.
  * - transactional: records and the source's checkpoint in one Kafka transaction (see source-state-store.ts), under the
- *   transactional id `etl-source-<pipeline>`. A transaction that fails is aborted and retried whole with a new
- *   producer (aborted records are invisible to read_committed consumers, so that is safe). A commit that got no
- *   answer may have gone through: the new producer settles it (Kafka finishes or aborts a predecessor's transaction
- *   before answering its init) and the state topic's `seq` tells which, so nothing is written twice.
+ *   transactional id `etl-source-<pipeline>`, the checkpoint in the same request as the records (its `ends`
+ *   predicted, corrected in a second request when the broker's offsets differ). A transaction that fails is aborted
+ *   and retried whole with a new producer (aborted records are invisible to read_committed consumers, so that is
+ *   safe). A commit that got no answer may have gone through: the new producer settles it (Kafka finishes or aborts a
+ *   predecessor's transaction before answering its init) and the state topic's `seq` tells which, so nothing is
+ *   written twice.
  */
 import {EtlError} from '../errors.js'
 import type {Logger} from '../logger.js'
@@ -17,6 +19,7 @@ import {
   type BusProducer,
   type MessageBus,
   type ProducedOffsets,
+  type TopicBatch,
   type TransactionalProducer,
 } from '../kafka/message-bus.js'
 import {backoffDelay, sleep} from '../retry.js'
@@ -152,46 +155,101 @@ export class SourceDelivery {
   }
 
   private async sendTransaction(pack: Pack): Promise<ProducedOffsets> {
-    const {bus, stateTopic, stateKey, topic} = this.inputs
-    const seq = (this.state?.seq ?? 0) + 1
-    if (!this.producer) {
-      // Only after a failure: this new producer fences the one that failed and settles its last transaction.
-      this.producer = await bus.createTransactionalProducer(this.inputs.transactionalId)
-      if (this.uncertain) {
-        const committed = await readSourceState(bus, stateTopic, stateKey)
-        const {offsets, seq: attempted} = this.uncertain
-        this.uncertain = undefined
-        if (committed && committed.seq >= attempted) {
-          this.inputs.logger.info('the transaction whose commit got no answer did commit; not sending it again', {
-            seq: attempted,
-          })
-          this.state = committed
-          return offsets.get(topic) ?? new Map()
-        }
-      }
+    const {topic} = this.inputs
+    let producer = this.producer
+    if (!producer) {
+      const reopened = await this.reopen()
+      if (reopened.settled) return reopened.settled
+      producer = reopened.producer
     }
+    const seq = (this.state?.seq ?? 0) + 1
     // Every transaction writes the state, even without a new checkpoint: its seq is how an unanswered commit is judged.
+    // It goes out with the records, its `ends` predicted (see predictEnds); only when the offsets the broker gave
+    // differ is the state written again with the real ones, and that later value of the key is the one read back.
+    const before = this.state?.ends ?? new Map<number, bigint>()
+    let predicted: Map<number, bigint> | undefined
     let state: SourceState | undefined
     try {
-      const offsets = await this.producer.sendAtomically([{topic, messages: pack.messages}], (written) => {
-        state = {
-          seq,
-          checkpoint: pack.checkpoint ? pack.checkpoint.value : this.state?.checkpoint,
-          label: this.inputs.label,
-          type: this.inputs.type,
-          at: new Date().toISOString(),
-          ends: mergeEnds(this.state?.ends ?? new Map(), written.get(topic) ?? new Map()),
-        }
-        return [{topic: stateTopic, messages: [{key: stateKey, value: encodeSourceState(state)}]}]
-      })
+      const offsets = await producer.sendAtomically(
+        [{topic, messages: pack.messages}],
+        (written) => {
+          const ends = mergeEnds(before, written.get(topic) ?? new Map())
+          if (predicted && sameEnds(predicted, ends)) return []
+          state = this.stateAfter(seq, pack, ends)
+          return [this.stateBatch(state)]
+        },
+        (counts) => {
+          predicted = predictEnds(before, counts.get(topic))
+          if (!predicted) return []
+          state = this.stateAfter(seq, pack, predicted)
+          return [this.stateBatch(state)]
+        },
+      )
       this.state = state
       return offsets.get(topic) ?? new Map()
     } catch (error) {
       const sent = commitOutcomeUnknown(error)
       if (sent) this.uncertain = {seq, offsets: sent}
-      await this.producer.disconnect().catch(() => undefined)
+      await producer.disconnect().catch(() => undefined)
       this.producer = undefined
       throw error
     }
   }
+
+  /**
+   * Only after a failure: a new producer, which fences the one that failed and settles its last transaction. When that
+   * one's commit got no answer and it did commit, its offsets (the pack is not sent again).
+   */
+  private async reopen(): Promise<{producer: TransactionalProducer; settled?: ProducedOffsets}> {
+    const {bus, stateTopic, stateKey, topic} = this.inputs
+    const producer = (this.producer = await bus.createTransactionalProducer(this.inputs.transactionalId))
+    if (!this.uncertain) return {producer}
+    const committed = await readSourceState(bus, stateTopic, stateKey)
+    const {offsets, seq: attempted} = this.uncertain
+    this.uncertain = undefined
+    if (!committed || committed.seq < attempted) return {producer}
+    this.inputs.logger.info('the transaction whose commit got no answer did commit; not sending it again', {
+      seq: attempted,
+    })
+    this.state = committed
+    return {producer, settled: offsets.get(topic) ?? new Map()}
+  }
+
+  private stateAfter(seq: number, pack: Pack, ends: Map<number, bigint>): SourceState {
+    return {
+      seq,
+      checkpoint: pack.checkpoint ? pack.checkpoint.value : this.state?.checkpoint,
+      label: this.inputs.label,
+      type: this.inputs.type,
+      at: new Date().toISOString(),
+      ends,
+    }
+  }
+
+  private stateBatch(state: SourceState): TopicBatch {
+    return {topic: this.inputs.stateTopic, messages: [{key: this.inputs.stateKey, value: encodeSourceState(state)}]}
+  }
+}
+
+/**
+ * Where this transaction's records will end, per partition, before the broker says: right after the commit marker
+ * that followed this source's last record there, plus the records going there now. Right whenever nothing else wrote
+ * to the partition since (no other source of the pipeline, no aborted transaction); undefined when a partition was
+ * never written by this source, so nothing can be predicted.
+ */
+export function predictEnds(
+  before: Map<number, bigint>,
+  counts: Map<number, number> | undefined,
+): Map<number, bigint> | undefined {
+  const ends = new Map(before)
+  for (const [partition, records] of counts ?? []) {
+    const last = before.get(partition)
+    if (last === undefined) return undefined
+    ends.set(partition, last + 1n + BigInt(records))
+  }
+  return ends
+}
+
+function sameEnds(a: Map<number, bigint>, b: Map<number, bigint>): boolean {
+  return a.size === b.size && [...a].every(([partition, end]) => b.get(partition) === end)
 }

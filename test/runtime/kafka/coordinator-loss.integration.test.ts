@@ -63,6 +63,9 @@ for (const client of KAFKA_CLIENTS) {
       await eventually('the first 10 records committed', 90_000, async () => (await committed()) === 10n)
 
       const coordinator = await cluster.groupCoordinator(groupId)
+      // What happened before is not this test's business (a fresh cluster may still be loading the group's partition
+      // of __consumer_offsets at the first join, which makes kafkajs restart its consumer).
+      const [logsBefore, joinsBefore] = [logs.length, assignments.length]
       await cluster.kill(coordinator, 'SIGKILL')
       // Past the heartbeat interval (3 s): the next heartbeat meets the dead coordinator too.
       await new Promise((resolve) => setTimeout(resolve, 4000))
@@ -72,11 +75,14 @@ for (const client of KAFKA_CLIENTS) {
       await eventually('the next 10 records committed', 180_000, async () => (await committed()) === 20n)
       await producer.disconnect()
 
-      expect(handled, 'each record handled once, in order').to.deep.equal(messages(0, 20).map((m) => m.value))
-      expect(assignments, `one join, none after the loss of node ${coordinator}\n${logs.join('\n')}`).to.deep.equal([
-        [0],
-      ])
-      expect(logs.join('\n')).to.not.match(/consumer restarting|consumer failed/)
+      const after = logs.slice(logsBefore)
+      const context = `node ${coordinator} killed; logs after that:\n${after.join('\n')}`
+      expect(handled, `each record handled once, in order; ${context}`).to.deep.equal(
+        messages(0, 20).map((m) => m.value),
+      )
+      expect(assignments.slice(joinsBefore), `no join after the loss; ${context}`).to.deep.equal([])
+      const restarts = after.filter((line) => /consumer restarting|consumer failed/.test(line))
+      expect(restarts, `no consumer restart; ${context}`).to.deep.equal([])
     })
   })
 }

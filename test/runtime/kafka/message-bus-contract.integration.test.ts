@@ -190,6 +190,38 @@ for (const client of KAFKA_CLIENTS) {
       }
     })
 
+    it('sendAtomically: what `along` makes of the per-partition counts commits with the records', async () => {
+      const [topic, state] = [uniqueName(`it-${client}-along`), uniqueName(`it-${client}-along-state`)]
+      await createTopic(topic, 3)
+      await createTopic(state, 1)
+      const producer = await bus.createTransactionalProducer(uniqueName('etl-source-it'))
+      try {
+        const messages = ['BTC', 'ETH', 'SOL', 'BTC', 'ETH', 'BTC'].map((key, i) => ({key, value: String(i)}))
+        let counted: Map<number, number> | undefined
+        const offsets = await producer.sendAtomically(
+          [{topic, messages}],
+          () => [],
+          (counts) => {
+            counted = counts.get(topic)
+            return [{topic: state, messages: [{key: 'src', value: JSON.stringify(Object.fromEntries(counted ?? []))}]}]
+          },
+        )
+        const onTopic = await readTopic(topic, 6)
+        const perPartition = new Map<number, number>()
+        for (const m of onTopic) perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + 1)
+        expect(counted).to.deep.equal(perPartition)
+        for (const [partition, records] of perPartition)
+          expect(offsets.get(topic)?.get(partition)).to.equal(BigInt(records))
+        const latest = await bus.readLatest(state)
+        expect(JSON.parse(latest.get('src')!.toString())).to.deep.equal(
+          Object.fromEntries([...perPartition].map(([p, n]) => [String(p), n])),
+        )
+        expect(offsets.get(state)?.get(0), 'one message on the state topic').to.equal(1n)
+      } finally {
+        await producer.disconnect()
+      }
+    })
+
     const fencingTitle =
       'a new transactional producer fences the older one (ETL_SOURCE_FENCED) ' +
       "and ends a dead one's open transaction"

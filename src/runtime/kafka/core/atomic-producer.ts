@@ -1,11 +1,14 @@
 /** TransactionalProducer for any client: what sendAtomically promises, over one library's transactions. */
-import type {ProducedOffsets, TopicBatch, TransactionalProducer} from '../message-bus.js'
+import type {AlongBatches, ProducedOffsets, TopicBatch, TransactionalProducer} from '../message-bus.js'
 import {mergeOffsets} from './produced-offsets.js'
 
 /** One open transaction of a client library. */
 export interface OpenTransaction {
-  /** Writes the batches' records; resolves with the offset right after each partition's last record. */
-  send(batches: TopicBatch[]): Promise<Map<string, ProducedOffsets>>
+  /**
+   * Writes the batches' records, and in the same request those `along` returns once it heard how many records go to
+   * each partition; resolves with the offset right after each partition's last record.
+   */
+  send(batches: TopicBatch[], along?: AlongBatches): Promise<Map<string, ProducedOffsets>>
   abort(): Promise<void>
   commit(): Promise<void>
 }
@@ -29,10 +32,14 @@ export class AtomicProducer implements TransactionalProducer {
 
   constructor(private readonly client: TransactionalClient) {}
 
-  async sendAtomically(batches: TopicBatch[], then?: ThenBatches): Promise<Map<string, ProducedOffsets>> {
+  async sendAtomically(
+    batches: TopicBatch[],
+    then?: ThenBatches,
+    along?: AlongBatches,
+  ): Promise<Map<string, ProducedOffsets>> {
     if (this.broken) throw this.broken
     try {
-      return await this.transact(batches, then)
+      return await this.transact(batches, then, along)
     } catch (error) {
       this.broken = error as Error
       throw error
@@ -43,14 +50,19 @@ export class AtomicProducer implements TransactionalProducer {
     return this.client.disconnect()
   }
 
-  private async transact(batches: TopicBatch[], then?: ThenBatches): Promise<Map<string, ProducedOffsets>> {
+  private async transact(
+    batches: TopicBatch[],
+    then?: ThenBatches,
+    along?: AlongBatches,
+  ): Promise<Map<string, ProducedOffsets>> {
     const transaction = await this.client.begin().catch((error: unknown) => {
       throw this.client.fail('beginning a transaction', error)
     })
     const offsets = new Map<string, ProducedOffsets>()
     try {
-      mergeOffsets(offsets, await transaction.send(batches))
-      if (then) mergeOffsets(offsets, await transaction.send(then(offsets)))
+      mergeOffsets(offsets, await transaction.send(batches, along))
+      const more = then?.(offsets) ?? []
+      if (more.some((batch) => batch.messages.length > 0)) mergeOffsets(offsets, await transaction.send(more))
     } catch (error) {
       await transaction.abort().catch(() => undefined)
       throw this.client.fail(`producing in a transaction to ${batches.map((b) => b.topic).join(', ')}`, error)

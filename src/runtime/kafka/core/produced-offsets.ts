@@ -3,7 +3,7 @@
  * can report the offset right after its last record there: on a transactional topic the end offset is a commit marker
  * no consumer ever sees, so "caught up to the end" must be measured in record offsets.
  */
-import type {ProducedOffsets} from '../message-bus.js'
+import type {PartitionCountsByTopic, ProducedOffsets} from '../message-bus.js'
 
 /** What the broker answered for one partition of a send: the offset of its first record there. */
 export interface WrittenPartition {
@@ -21,6 +21,11 @@ export class PartitionCounts {
     let partitions = this.counts.get(topic)
     if (!partitions) this.counts.set(topic, (partitions = new Map()))
     partitions.set(partition, (partitions.get(partition) ?? 0) + records)
+  }
+
+  /** A copy of the counts so far. */
+  snapshot(): PartitionCountsByTopic {
+    return new Map([...this.counts].map(([topic, partitions]) => [topic, new Map(partitions)]))
   }
 
   /**

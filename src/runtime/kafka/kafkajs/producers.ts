@@ -5,7 +5,7 @@ import {kafkaError, transactionalFailure} from '../core/bus-errors.js'
 import {IDEMPOTENT_RETRY, TRANSACTION_TIMEOUT_MS, TRANSACTIONAL_RETRY} from '../core/client-settings.js'
 import {plainTransactionalProducer} from '../core/plain-object.js'
 import {PartitionCounts, type WrittenPartition} from '../core/produced-offsets.js'
-import type {BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from '../message-bus.js'
+import type {AlongBatches, BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from '../message-bus.js'
 import {kafkajsErrors} from './errors.js'
 import {PartitionAssigner} from './partition-assigner.js'
 import {kafkajsRetry} from './retry-options.js'
@@ -90,12 +90,16 @@ export async function createKafkajsTransactionalProducer(
 
 function openTransaction(transaction: Transaction, assigner: PartitionAssigner): OpenTransaction {
   return {
-    async send(batches: TopicBatch[]): Promise<Map<string, ProducedOffsets>> {
+    async send(batches: TopicBatch[], along?: AlongBatches): Promise<Map<string, ProducedOffsets>> {
       const counts = new PartitionCounts()
       const topicMessages: {topic: string; messages: Message[]}[] = []
-      for (const {topic, messages} of batches) {
-        if (messages.length > 0) topicMessages.push({topic, messages: await assigner.assign(topic, messages, counts)})
+      const assign = async (list: TopicBatch[]) => {
+        for (const {topic, messages} of list) {
+          if (messages.length > 0) topicMessages.push({topic, messages: await assigner.assign(topic, messages, counts)})
+        }
       }
+      await assign(batches)
+      if (along) await assign(along(counts.snapshot()))
       if (topicMessages.length === 0) return new Map()
       return counts.offsetsAfter(written(await transaction.sendBatch({topicMessages, acks: -1})))
     },

@@ -11,7 +11,14 @@ import {IDEMPOTENT_RETRY, TRANSACTION_TIMEOUT_MS, TRANSACTIONAL_RETRY} from '../
 import {KeyPartitioner} from '../core/key-partitioner.js'
 import {plainTransactionalProducer} from '../core/plain-object.js'
 import {PartitionCounts, type WrittenPartition} from '../core/produced-offsets.js'
-import type {BusMessage, BusProducer, ProducedOffsets, TopicBatch, TransactionalProducer} from '../message-bus.js'
+import type {
+  AlongBatches,
+  BusMessage,
+  BusProducer,
+  ProducedOffsets,
+  TopicBatch,
+  TransactionalProducer,
+} from '../message-bus.js'
 import {baseOptions} from './client-options.js'
 import {platformaticErrors} from './errors.js'
 
@@ -124,11 +131,15 @@ export async function createPlatformaticTransactionalProducer(
 
 function openTransaction(transaction: Transaction, builder: RecordBuilder): OpenTransaction {
   return {
-    async send(batches: TopicBatch[]): Promise<Map<string, ProducedOffsets>> {
+    async send(batches: TopicBatch[], along?: AlongBatches): Promise<Map<string, ProducedOffsets>> {
       const counts = new PartitionCounts()
       const records: Record[] = []
-      for (const {topic, messages} of batches)
-        if (messages.length > 0) records.push(...(await builder.build(topic, messages, counts)))
+      const build = async (list: TopicBatch[]) => {
+        for (const {topic, messages} of list)
+          if (messages.length > 0) records.push(...(await builder.build(topic, messages, counts)))
+      }
+      await build(batches)
+      if (along) await build(along(counts.snapshot()))
       if (records.length === 0) return new Map()
       return counts.offsetsAfter(written(await transaction.send({messages: records})))
     },

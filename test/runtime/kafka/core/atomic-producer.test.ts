@@ -1,7 +1,7 @@
 /** sendAtomically over any client's transactions: one transaction, aborted on failure, unknown outcome on commit. */
 import {expect} from 'chai'
 import {AtomicProducer, type OpenTransaction} from '../../../../src/runtime/kafka/core/atomic-producer.js'
-import type {ProducedOffsets, TopicBatch} from '../../../../src/runtime/kafka/message-bus.js'
+import type {AlongBatches, ProducedOffsets, TopicBatch} from '../../../../src/runtime/kafka/message-bus.js'
 import {commitOutcomeUnknown} from '../../../../src/runtime/kafka/message-bus.js'
 
 /** A client whose transactions write `records` at offsets counted per topic (partition 0 only), and log every step. */
@@ -10,7 +10,9 @@ function fakeClient(fail: {on?: 'begin' | 'send' | 'commit'} = {}) {
   const ends = new Map<string, bigint>()
   let transactions = 0
   const transaction = (): OpenTransaction => ({
-    async send(batches: TopicBatch[]) {
+    async send(sent: TopicBatch[], along?: AlongBatches) {
+      const counts = new Map(sent.map((b) => [b.topic, new Map([[0, b.messages.length]])]))
+      const batches = along ? [...sent, ...along(counts)] : sent
       steps.push(`send ${batches.map((b) => `${b.topic}×${b.messages.length}`).join(',')}`)
       if (fail.on === 'send') throw new Error('broker said no')
       const out = new Map<string, ProducedOffsets>()
@@ -63,6 +65,22 @@ describe('AtomicProducer', () => {
         ['state', new Map([[0, 1n]])],
       ]),
     )
+  })
+
+  it('sends what `along` makes of the partition counts in the same request; an empty `then` adds none', async () => {
+    const {producer, steps} = fakeClient()
+    let counted: Map<string, Map<number, number>> | undefined
+    const offsets = await producer.sendAtomically(
+      [batch('records', 3)],
+      () => [],
+      (counts) => {
+        counted = counts
+        return [batch('state', 1)]
+      },
+    )
+    expect(counted).to.deep.equal(new Map([['records', new Map([[0, 3]])]]))
+    expect(steps).to.deep.equal(['begin', 'send records×3,state×1', 'commit'])
+    expect(offsets.get('state')).to.deep.equal(new Map([[0, 1n]]))
   })
 
   it('aborts when a send fails, and rejects with the client’s error', async () => {
