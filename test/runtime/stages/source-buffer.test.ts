@@ -39,6 +39,15 @@ function gate() {
 describe('source buffer', () => {
   const logs: string[] = []
   const logger = createLogger('test', {write: (line) => logs.push(line), level: 'debug'})
+  const blockingBuffer = (maxRecords: number, delivery: Deliverer) =>
+    new SourceBuffer({
+      settings: {maxRecords, whenFull: 'block'},
+      delivery,
+      logger,
+      counters: new Counters(),
+      scope: 'source t',
+      onFatal: () => {},
+    })
   beforeEach(() => (logs.length = 0))
 
   it('block: emit waits while the buffer is full, goes on when delivery resumes; order, checkpoints kept', async () => {
@@ -72,14 +81,7 @@ describe('source buffer', () => {
 
   it('a push that waited for space while the whole queue was in flight is still delivered', async () => {
     const broker = gate()
-    const buffer = new SourceBuffer({
-      settings: {maxRecords: 2, whenFull: 'block'},
-      delivery: broker.deliverer,
-      logger,
-      counters: new Counters(),
-      scope: 'source t',
-      onFatal: () => {},
-    })
+    const buffer = blockingBuffer(2, broker.deliverer)
     await buffer.push(messages('a', 'b'), {value: 1})
     await new Promise((resolve) => setImmediate(resolve))
     // The buffer is full and its one pack is in flight: this push waits, and queues once that pack is delivered,
@@ -96,14 +98,7 @@ describe('source buffer', () => {
   it('batches pushed in one turn of the event loop (a burst of frames) go out as one delivery', async () => {
     const broker = gate()
     broker.open()
-    const buffer = new SourceBuffer({
-      settings: {maxRecords: 100, whenFull: 'block'},
-      delivery: broker.deliverer,
-      logger,
-      counters: new Counters(),
-      scope: 'source t',
-      onFatal: () => {},
-    })
+    const buffer = blockingBuffer(100, broker.deliverer)
     // As a socket's message handlers do: each awaits its push, all within the same turn (microtasks only).
     let chain = Promise.resolve()
     for (const [i, value] of ['a', 'b', 'c'].entries())
