@@ -1,10 +1,10 @@
 /**
  * Which kafkajs this etl runs, and whether it carries etl's patch (patches/kafkajs+2.2.4.patch: requests
  * byte-identical to kafkajs' own, faster hot paths, and three fixes: a send retried after a leader change resends only
- * what no broker took, a transaction's first AddPartitionsToTxn after a commit is retried 1 ms later and doubling up to 20 ms, and a group
- * consumer's commits and heartbeats follow the group to its new coordinator when the old one dies). Every test
- * and benchmark measured the patched code. The published package bundles the patched copy, so an install runs it too;
- * a kafkajs without the patch still works, more slowly and without the fixes, and is said so.
+ * what no broker took, a transaction's first AddPartitionsToTxn after a commit is retried 1 ms later and doubling up
+ * to 20 ms, and a group consumer's commits and heartbeats follow the group to its new coordinator when the old one
+ * dies). Every test and benchmark measured the patched code. The published package bundles the patched copy, so an
+ * install runs it too; a kafkajs without the patch still works, more slowly and without the fixes, and is said so.
  */
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
